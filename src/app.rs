@@ -1,0 +1,166 @@
+//! The commands: each drives the pipeline as far as it needs
+//! (syntax -> check -> plan -> executor -> events -> reporter) and returns an exit code.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::Parser as _;
+use indexmap::IndexMap;
+use minijinja::Value;
+
+use crate::check::Checker;
+use crate::cli::{CheckArgs, Cli, Command, InventoryArgs, InventorySource, RunArgs};
+use crate::event::EventSink;
+use crate::executor::{Executor, RunOptions, exit};
+use crate::inventory::Inventory;
+use crate::plan::{Planner, Selection};
+use crate::redact::Secrets;
+use crate::report::{self, Reporter};
+use crate::template::Templates;
+
+/// Runs the `eov` command line; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { exit::USAGE } else { exit::OK };
+        }
+    };
+    match cli.command {
+        Command::Run(args) => run(args),
+        Command::Check(args) => check(&args),
+        Command::Inventory(args) => inventory(&args),
+    }
+}
+
+fn check(args: &CheckArgs) -> i32 {
+    let mut checker = Checker::new(args.roles_path.clone());
+    let mut files = 0;
+    for path in &args.paths {
+        files += checker.check_path(path);
+    }
+    let errors = checker.take_errors();
+    if errors.is_empty() {
+        report::stdout(&format!("{files} file{} checked, no error\n", if files == 1 { "" } else { "s" }));
+        exit::OK
+    } else {
+        report::stderr(&report::render_diagnostics(&errors, &checker.sources));
+        exit::INVALID
+    }
+}
+
+fn load_inventory(source: &InventorySource) -> Result<Inventory, String> {
+    let path = match &source.inventory {
+        Some(p) => p.clone(),
+        None => {
+            let default = PathBuf::from("current/hosts");
+            if !default.is_file() {
+                return Ok(Inventory::localhost());
+            }
+            default
+        }
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read inventory `{}`: {e}", path.display()))?;
+    Inventory::parse(&path.display().to_string(), &text).map_err(|e| format!("inventory {e}"))
+}
+
+fn inventory(args: &InventoryArgs) -> i32 {
+    match load_inventory(&args.source) {
+        Ok(inv) => {
+            report::stdout(&report::render_inventory(&inv, args.json));
+            exit::OK
+        }
+        Err(e) => {
+            report::error(&e);
+            exit::INVALID
+        }
+    }
+}
+
+/// `-e` values: `k=v` (typed like inventory values), `@file.yml` or `@file.json`, or a JSON object.
+fn extra_vars(specs: &[String]) -> Result<IndexMap<String, Value>, String> {
+    let mut out = IndexMap::new();
+    for spec in specs {
+        if let Some(file) = spec.strip_prefix('@') {
+            let text = std::fs::read_to_string(file).map_err(|e| format!("-e @{file}: {e}"))?;
+            let map: IndexMap<String, Value> = serde_saphyr::from_str(&text).map_err(|e| format!("-e @{file}: {e}"))?;
+            out.extend(map);
+        } else if spec.trim_start().starts_with('{') {
+            let map: IndexMap<String, Value> = serde_json::from_str(spec).map_err(|e| format!("-e {spec}: {e}"))?;
+            out.extend(map);
+        } else {
+            let (k, v) = spec.split_once('=').ok_or_else(|| format!("-e `{spec}`: expected `name=value`, `@file` or a JSON object"))?;
+            if k.is_empty() || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(format!("-e `{spec}`: `{k}` is not a variable name"));
+            }
+            out.insert(k.to_string(), crate::inventory::typed_value(v));
+        }
+    }
+    Ok(out)
+}
+
+fn run(args: RunArgs) -> i32 {
+    let mut checker = Checker::new(args.roles_path.clone());
+    let program = match checker.check_play_file(&args.play) {
+        Ok(p) => p,
+        Err(errors) => {
+            report::stderr(&report::render_diagnostics(&errors, &checker.sources));
+            return exit::INVALID;
+        }
+    };
+    let inventory = match load_inventory(&args.source) {
+        Ok(i) => Arc::new(i),
+        Err(e) => {
+            report::error(&e);
+            return exit::INVALID;
+        }
+    };
+    let extra = match extra_vars(&args.extra_vars) {
+        Ok(v) => v,
+        Err(e) => {
+            report::error(&e);
+            return exit::USAGE;
+        }
+    };
+    let secrets = Secrets::default();
+    let templates = Templates::new();
+    let selection = Selection { limit: args.limit.clone(), tags: args.tags.clone(), skip_tags: args.skip_tags.clone() };
+    let planner = Planner { inventory: &inventory, templates: &templates, extra_vars: &extra, secrets: &secrets };
+    let plan = match planner.plan(program, &selection) {
+        Ok(p) => p,
+        Err(e) => {
+            report::error(&e.to_string());
+            return exit::INVALID;
+        }
+    };
+    let options = RunOptions {
+        check: args.check,
+        diff: args.diff,
+        forks: args.forks,
+        extra_vars: extra,
+        workdir: std::env::current_dir().unwrap_or_else(|_| Path::new(".").to_path_buf()),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            report::error(&format!("cannot start the async runtime: {e}"));
+            return exit::INTERNAL;
+        }
+    };
+    runtime.block_on(async move {
+        let (sink, rx) = EventSink::new(secrets.clone());
+        let reporter = Reporter::new(args.output, args.verbose, args.diff, Box::new(std::io::stdout()));
+        let printing = tokio::spawn(reporter.drain(rx));
+        let executor = Executor::new(inventory, options, secrets, sink);
+        let cancel = executor.canceller();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel();
+            }
+        });
+        let code = executor.run(plan).await;
+        let _ = printing.await;
+        code
+    })
+}

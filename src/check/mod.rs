@@ -1,0 +1,182 @@
+//! Check: AST -> [`Program`]. Resolves roles, modules, arguments, parameters, settings and
+//! handlers, and checks template and expression syntax — all before any connection, collecting
+//! every error in one pass.
+//!
+//! Entry points: [`Checker::check_play_file`] (for `eov run`) and [`Checker::check_path`]
+//! (for `eov check`).
+
+mod roles;
+mod settings;
+mod tasks;
+mod values;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::ast;
+use crate::diagnostic::{Diagnostic, DiagnosticKind};
+use crate::program::{Play, Program, Scope};
+use crate::source::SourceMap;
+use crate::template::Templates;
+
+pub use roles::role_search_path;
+
+/// A role definition read from disk.
+struct LoadedRole {
+    def: ast::RoleDef,
+    dir: PathBuf,
+}
+
+pub struct Checker {
+    pub sources: SourceMap,
+    templates: Templates,
+    extra_roles_path: Vec<PathBuf>,
+    diags: Vec<Diagnostic>,
+    roles: HashMap<PathBuf, Option<Arc<LoadedRole>>>,
+    next_task: usize,
+    next_role: usize,
+}
+
+impl Checker {
+    pub fn new(extra_roles_path: Vec<PathBuf>) -> Self {
+        Checker {
+            sources: SourceMap::default(),
+            templates: Templates::new(),
+            extra_roles_path,
+            diags: Vec::new(),
+            roles: HashMap::new(),
+            next_task: 0,
+            next_role: 0,
+        }
+    }
+
+    /// Checks a play file; the program if there was no error.
+    pub fn check_play_file(&mut self, path: &Path) -> Result<Program, Vec<Diagnostic>> {
+        let program = match self.parse_file(path) {
+            Some(file) if file.plays.is_empty() => {
+                self.diags.push(Diagnostic::unlocated(DiagnosticKind::NoPlay { file: path.display().to_string() }).help(
+                    (!file.roles.is_empty()).then(|| "this is a role file: apply it from a play with `role NAME`".to_string()),
+                ));
+                None
+            }
+            Some(file) => Some(self.plays(&file, path)),
+            None => None,
+        };
+        match (program, self.take_errors()) {
+            (Some(p), errors) if errors.is_empty() => Ok(p),
+            (_, errors) => Err(errors),
+        }
+    }
+
+    /// Checks files and directories (every `*.eov` below them); all errors found.
+    pub fn check_path(&mut self, path: &Path) -> usize {
+        let mut files = Vec::new();
+        collect_eov_files(path, &mut files, &mut self.diags);
+        for file_path in &files {
+            if let Some(file) = self.parse_file(file_path) {
+                self.plays(&file, file_path);
+                for role in &file.roles {
+                    self.role_standalone(role, file_path);
+                }
+            }
+        }
+        files.len()
+    }
+
+    /// Errors so far, deduplicated (a role used twice is checked twice) and in source order.
+    pub fn take_errors(&mut self) -> Vec<Diagnostic> {
+        let mut errors = std::mem::take(&mut self.diags);
+        errors.sort_by_key(|d| d.span.map(|s| (s.file, s.start)));
+        errors.dedup_by(|a, b| a.kind == b.kind && a.span == b.span);
+        errors
+    }
+
+    fn parse_file(&mut self, path: &Path) -> Option<ast::File> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                self.diags.push(Diagnostic::unlocated(DiagnosticKind::Io { path: path.display().to_string(), error: e.to_string() }));
+                return None;
+            }
+        };
+        let id = self.sources.add(path, text);
+        match crate::syntax::parse(id, self.sources.text(id)) {
+            Ok(file) => Some(file),
+            Err(d) => {
+                self.diags.push(d);
+                None
+            }
+        }
+    }
+
+    fn plays(&mut self, file: &ast::File, path: &Path) -> Program {
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let plays = file.plays.iter().map(|p| self.play(p, &dir)).collect();
+        Program { plays }
+    }
+
+    fn play(&mut self, p: &ast::Play, dir: &Path) -> Play {
+        let mut diags = Vec::new();
+        let mut unknown = Vec::new();
+        let s = settings::Settings::collect(&p.attrs, settings::PLAY, "play", |ty, v, what| self.check_type(ty, v, what, &mut diags), &mut unknown);
+        diags.append(&mut unknown);
+        let sudo = s.sudo();
+        let tags: Vec<String> = s.strings("tags").into_iter().map(|(t, _)| t).collect();
+        self.diags.append(&mut diags);
+        let mut diags = Vec::new();
+        values::templates_in(&p.pattern, &self.templates, &self.sources, &mut diags);
+        self.vars(&p.vars, &mut diags);
+        self.diags.append(&mut diags);
+        let scope = Arc::new(Scope { role: None, search: vec![dir.to_path_buf()] });
+        let (body, handlers) = self.body(&p.body, &p.handlers, &scope, dir, &tags);
+        Play { name: p.name.clone(), pattern: p.pattern.clone(), vars: p.vars.clone(), sudo, body, handlers, span: p.span }
+    }
+
+    fn check_type(&self, ty: crate::modules::spec::ArgType, v: &ast::Value, what: &str, out: &mut Vec<Diagnostic>) {
+        values::check_type(ty, v, what, &self.templates, &self.sources, out);
+        values::templates_in(v, &self.templates, &self.sources, out);
+    }
+
+    /// `vars { ... }`: unique names, valid templates.
+    fn vars(&self, vars: &[ast::Entry], out: &mut Vec<Diagnostic>) {
+        duplicates(vars.iter().map(|e| &e.key), "variable", out);
+        for e in vars {
+            values::templates_in(&e.value, &self.templates, &self.sources, out);
+        }
+    }
+}
+
+/// Reports names that appear twice, pointing at both.
+fn duplicates<'a>(names: impl IntoIterator<Item = &'a ast::Ident>, what: &'static str, out: &mut Vec<Diagnostic>) {
+    let mut seen: HashMap<&str, crate::source::Span> = HashMap::new();
+    for ident in names {
+        if let Some(first) = seen.get(ident.name.as_str()) {
+            out.push(Diagnostic::new(DiagnosticKind::Duplicate { what, name: ident.name.clone() }, ident.span).also(*first, "first defined here"));
+        } else {
+            seen.insert(&ident.name, ident.span);
+        }
+    }
+}
+
+fn collect_eov_files(path: &Path, out: &mut Vec<PathBuf>, diags: &mut Vec<Diagnostic>) {
+    if path.is_dir() {
+        let mut entries: Vec<PathBuf> = match std::fs::read_dir(path) {
+            Ok(rd) => rd.filter_map(Result::ok).map(|e| e.path()).collect(),
+            Err(e) => {
+                diags.push(Diagnostic::unlocated(DiagnosticKind::Io { path: path.display().to_string(), error: e.to_string() }));
+                return;
+            }
+        };
+        entries.sort();
+        for entry in entries {
+            if entry.is_dir() || entry.extension().is_some_and(|e| e == "eov") {
+                collect_eov_files(&entry, out, diags);
+            }
+        }
+    } else if path.exists() {
+        out.push(path.to_path_buf());
+    } else {
+        diags.push(Diagnostic::unlocated(DiagnosticKind::Io { path: path.display().to_string(), error: "no such file or directory".into() }));
+    }
+}

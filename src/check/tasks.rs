@@ -1,0 +1,297 @@
+//! Tasks, blocks and handlers: one module call each, valid arguments and settings, and
+//! `notify` linked to a handler.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::settings::{self, Allowed, Settings};
+use super::{Checker, duplicates, values};
+use crate::ast::{self, Item, ValueKind};
+use crate::diagnostic::{Diagnostic, DiagnosticKind, suggest};
+use crate::modules::Module;
+use crate::modules::context::{describe_search, find_source};
+use crate::program::{Block, Scope, Step, Task};
+use crate::template::is_templated;
+
+/// Handler names visible from a body: its own scope's first, then the enclosing play's.
+type HandlerNames = Vec<(String, usize)>;
+
+impl Checker {
+    /// Converts a play's or role's body and handlers.
+    pub(super) fn body(
+        &mut self,
+        body: &[Item],
+        handlers: &[ast::Task],
+        scope: &Arc<Scope>,
+        dir: &Path,
+        tags: &[String],
+    ) -> (Vec<Step>, Vec<Arc<Task>>) {
+        let mut all_handlers: Vec<Arc<Task>> = Vec::new();
+        let mut names: HandlerNames = Vec::new();
+        let mut out = Vec::new();
+        duplicates(handlers.iter().map(|h| ast::Ident { name: h.name.clone(), span: h.name_span }).collect::<Vec<_>>().iter(), "handler", &mut out);
+        self.diags.append(&mut out);
+        for h in handlers {
+            if let Some(task) = self.task(h, scope, &[], tags, settings::HANDLER, "handler") {
+                names.push((h.name.clone(), all_handlers.len()));
+                all_handlers.push(task);
+            }
+        }
+        // Roles first, so their handlers exist before any task notifies them.
+        let mut roles = Vec::new();
+        for use_ in role_uses(body) {
+            let Some(loaded) = self.load_role(&use_.name, dir) else {
+                roles.push(None);
+                continue;
+            };
+            let instance = self.instantiate(&loaded, use_);
+            let role_scope = Arc::new(Scope { role: Some(instance), search: vec![loaded.dir.clone(), dir.to_path_buf()] });
+            let mut role_names: HandlerNames = Vec::new();
+            let mut out = Vec::new();
+            duplicates(loaded.def.handlers.iter().map(|h| ast::Ident { name: h.name.clone(), span: h.name_span }).collect::<Vec<_>>().iter(), "handler", &mut out);
+            self.diags.append(&mut out);
+            for h in &loaded.def.handlers {
+                if let Some(task) = self.task(h, &role_scope, &[], tags, settings::HANDLER, "handler") {
+                    role_names.push((h.name.clone(), all_handlers.len()));
+                    all_handlers.push(task);
+                }
+            }
+            roles.push(Some((loaded, role_scope, role_names)));
+        }
+        let mut roles = roles.into_iter();
+        let mut steps = Vec::new();
+        for item in body {
+            match item {
+                Item::Role(_) => {
+                    let Some(Some((loaded, role_scope, mut role_names))) = roles.next() else { continue };
+                    role_names.extend(names.iter().cloned());
+                    let role_tags: Vec<String> = tags.iter().cloned().chain(std::iter::once(loaded.def.name.name.clone())).collect();
+                    steps.extend(self.items(&loaded.def.body, &role_scope, &role_names, &role_tags));
+                }
+                other => steps.extend(self.items(std::slice::from_ref(other), scope, &names, tags)),
+            }
+        }
+        (steps, all_handlers)
+    }
+
+    fn items(&mut self, items: &[Item], scope: &Arc<Scope>, handlers: &HandlerNames, tags: &[String]) -> Vec<Step> {
+        let mut steps = Vec::new();
+        for item in items {
+            match item {
+                Item::Task(t) => {
+                    if let Some(task) = self.task(t, scope, handlers, tags, settings::TASK, "task") {
+                        steps.push(Step::Task(task));
+                    }
+                }
+                Item::Block(b) => steps.push(Step::Block(self.block(b, scope, handlers, tags))),
+                Item::Role(r) => unreachable!("grammar: role `{}` inside a block or role", r.name.name),
+            }
+        }
+        steps
+    }
+
+    fn block(&mut self, b: &ast::Block, scope: &Arc<Scope>, handlers: &HandlerNames, tags: &[String]) -> Arc<Block> {
+        let mut out = Vec::new();
+        let mut unknown = Vec::new();
+        let s = Settings::collect(&b.attrs, settings::BLOCK, "block", |ty, v, what| self.check_type(ty, v, what, &mut out), &mut unknown);
+        out.append(&mut unknown);
+        self.vars(&b.vars, &mut out);
+        self.diags.append(&mut out);
+        let mut all_tags = tags.to_vec();
+        all_tags.extend(s.strings("tags").into_iter().map(|(t, _)| t));
+        Arc::new(Block {
+            name: b.name.clone(),
+            when: s.cond("when"),
+            sudo: s.sudo(),
+            ignore_errors: s.bool("ignore_errors").unwrap_or(false),
+            vars: b.vars.clone(),
+            body: self.items(&b.body, scope, handlers, &all_tags),
+            rescue: self.items(&b.rescue, scope, handlers, &all_tags),
+            always: self.items(&b.always, scope, handlers, &all_tags),
+            tags: all_tags,
+        })
+    }
+
+    fn task(
+        &mut self,
+        t: &ast::Task,
+        scope: &Arc<Scope>,
+        handlers: &[(String, usize)],
+        tags: &[String],
+        allowed: Allowed,
+        context: &'static str,
+    ) -> Option<Arc<Task>> {
+        let mut out = Vec::new();
+        let mut unknown = Vec::new();
+        let s = Settings::collect(&t.attrs, allowed, context, |ty, v, what| self.check_type(ty, v, what, &mut out), &mut unknown);
+        out.append(&mut unknown);
+        self.vars(&t.vars, &mut out);
+        if let Some(l) = &t.looping {
+            values::templates_in(&l.source, &self.templates, &self.sources, &mut out);
+            if let ValueKind::Str(expr) = &l.source.kind {
+                if !is_templated(expr) {
+                    values::expression(expr, l.source.span, &self.templates, &self.sources, &mut out);
+                }
+            }
+        }
+        let mut notify = Vec::new();
+        for (name, span) in s.strings("notify") {
+            match handlers.iter().find(|(n, _)| *n == name) {
+                Some((_, index)) => notify.push(*index),
+                None => out.push(
+                    Diagnostic::new(DiagnosticKind::UnknownHandler { name: name.clone() }, span)
+                        .help(suggest(&name, handlers.iter().map(|(n, _)| n.as_str()))),
+                ),
+            }
+        }
+        let module = match t.modules.as_slice() {
+            [] => {
+                out.push(Diagnostic::new(DiagnosticKind::NoModule { task: t.name.clone() }, t.name_span).help(Some(
+                    "add one module call, e.g. `command { cmd = \"true\" }`".into(),
+                )));
+                None
+            }
+            [call] => self.module_call(call, scope, &mut out),
+            [_, second, ..] => {
+                out.push(
+                    Diagnostic::new(DiagnosticKind::TooManyModules { task: t.name.clone() }, second.name.span)
+                        .help(Some("split it into one task per module".into())),
+                );
+                None
+            }
+        };
+        let errors = !out.is_empty();
+        self.diags.append(&mut out);
+        let module = module?;
+        if errors {
+            return None;
+        }
+        self.next_task += 1;
+        let mut all_tags = tags.to_vec();
+        all_tags.extend(s.strings("tags").into_iter().map(|(t, _)| t));
+        let duration = |name: &str| match s.values.get(name).map(|v| &v.kind) {
+            Some(ValueKind::Duration(d)) => Some(*d),
+            _ => None,
+        };
+        let retries = match s.values.get("retries").map(|v| &v.kind) {
+            Some(ValueKind::Int(n)) => u32::try_from(*n).unwrap_or(0),
+            _ => u32::from(s.values.contains_key("until")) * 3,
+        };
+        Some(Arc::new(Task {
+            id: self.next_task,
+            name: t.name.clone(),
+            span: t.span,
+            module,
+            args: t.modules[0].args.clone(),
+            looping: t.looping.clone(),
+            vars: t.vars.clone(),
+            scope: scope.clone(),
+            when: s.cond("when"),
+            register: s.string("register"),
+            notify,
+            sudo: s.sudo(),
+            ignore_errors: s.bool("ignore_errors").unwrap_or(false),
+            changed_when: s.cond("changed_when"),
+            failed_when: s.cond("failed_when"),
+            retries,
+            delay: duration("delay").unwrap_or(Duration::from_secs(5)),
+            until: s.cond("until"),
+            run_once: s.bool("run_once").unwrap_or(false),
+            delegate_to: s.value("delegate_to"),
+            no_log: s.bool("no_log").unwrap_or(false),
+            tags: all_tags,
+        }))
+    }
+
+    fn module_call(&mut self, call: &ast::ModuleCall, scope: &Scope, out: &mut Vec<Diagnostic>) -> Option<Module> {
+        let name = &call.name.name;
+        let Some(module) = Module::from_name(name) else {
+            out.push(
+                Diagnostic::new(DiagnosticKind::UnknownModule { name: name.clone() }, call.name.span)
+                    .help(suggest(name, Module::ALL.iter().map(|m| m.name())).or_else(|| Some(format!("modules are {}", module_list())))),
+            );
+            return None;
+        };
+        let spec = module.spec();
+        duplicates(call.args.iter().map(|e| &e.key), "argument", out);
+        for arg in &call.args {
+            match spec.arg(&arg.key.name) {
+                Some(a) => self.check_type(a.ty, &arg.value, &format!("argument `{}` of `{name}`", a.name), out),
+                None if spec.free_form => values::templates_in(&arg.value, &self.templates, &self.sources, out),
+                None => out.push(
+                    Diagnostic::new(DiagnosticKind::UnknownArgument { module: name.clone(), arg: arg.key.name.clone() }, arg.key.span)
+                        .help(suggest(&arg.key.name, spec.args.iter().map(|a| a.name)).or_else(|| {
+                            Some(format!("`{name}` takes {}", spec.args.iter().map(|a| format!("`{}`", a.name)).collect::<Vec<_>>().join(", ")))
+                        })),
+                ),
+            }
+        }
+        let given = |n: &str| call.args.iter().any(|a| a.key.name == n);
+        for a in spec.args.iter().filter(|a| a.required && !given(a.name)) {
+            out.push(Diagnostic::new(DiagnosticKind::MissingArgument { module: name.clone(), arg: a.name.to_string() }, call.name.span));
+        }
+        for group in spec.one_of {
+            if !group.iter().any(|n| given(n)) {
+                let choices = crate::modules::spec::choices(group);
+                out.push(Diagnostic::new(DiagnosticKind::MissingOneOf { module: name.clone(), choices }, call.name.span));
+            }
+        }
+        for (a, b) in spec.exclusive {
+            if given(a) && given(b) {
+                let span = call.args.iter().find(|x| x.key.name == *b).map_or(call.name.span, |x| x.key.span);
+                out.push(Diagnostic::new(DiagnosticKind::ConflictingArguments { module: name.clone(), a: (*a).into(), b: (*b).into() }, span));
+            }
+        }
+        if let Some((kind, arg)) = module.local_source() {
+            self.local_source(kind, arg, call, scope, out);
+        }
+        Some(module)
+    }
+
+    /// A literal `src` must exist; a template must also parse.
+    fn local_source(&mut self, kind: &'static str, arg: &str, call: &ast::ModuleCall, scope: &Scope, out: &mut Vec<Diagnostic>) {
+        let Some(value) = call.args.iter().find(|a| a.key.name == arg).map(|a| &a.value) else { return };
+        let ValueKind::Str(name) = &value.kind else { return };
+        if is_templated(name) {
+            return;
+        }
+        let subdir = if kind == "template" { "templates" } else { "files" };
+        let Some(path) = find_source(&scope.search, name, subdir) else {
+            out.push(
+                Diagnostic::new(DiagnosticKind::MissingFile { kind, name: name.clone() }, value.span)
+                    .label(format!("looked in {}", describe_search(&scope.search, subdir))),
+            );
+            return;
+        };
+        if kind != "template" {
+            return;
+        }
+        match std::fs::read_to_string(&path) {
+            Err(e) => out.push(Diagnostic::new(DiagnosticKind::Io { path: path.display().to_string(), error: e.to_string() }, value.span)),
+            Ok(text) => {
+                if let Err(e) = self.templates.check_template(&text) {
+                    let id = self.sources.add(&path, text);
+                    let text = self.sources.text(id);
+                    let span = match (&e.range, e.line) {
+                        (Some(r), _) => crate::source::Span::new(id, r.clone()),
+                        (None, Some(line)) => {
+                            let start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
+                            crate::source::Span::new(id, start..start)
+                        }
+                        _ => crate::source::Span::new(id, 0..0),
+                    };
+                    out.push(Diagnostic::new(DiagnosticKind::TemplateSyntax { message: e.message }, span).also(value.span, "used here"));
+                }
+            }
+        }
+    }
+}
+
+fn role_uses(body: &[Item]) -> Vec<&ast::RoleUse> {
+    body.iter().filter_map(|i| if let Item::Role(r) = i { Some(r) } else { None }).collect()
+}
+
+fn module_list() -> String {
+    Module::ALL.iter().map(|m| format!("`{}`", m.name())).collect::<Vec<_>>().join(", ")
+}

@@ -1,0 +1,157 @@
+//! Executor: runs a [`Plan`]. Plays run in order (a play is a barrier); inside a play every
+//! host runs its own pipeline, at most `forks` hosts at once, with no per-task wait for the
+//! slowest host. Everything that happens is sent as an [`Event`].
+
+mod connections;
+mod host;
+mod task;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use indexmap::IndexMap;
+use minijinja::Value;
+use tokio::sync::{OnceCell, Semaphore};
+
+use crate::event::{Event, EventSink, Recap};
+use crate::inventory::Inventory;
+use crate::plan::Plan;
+use crate::redact::Secrets;
+use crate::template::Templates;
+use crate::vars::{FactStore, HostVars};
+
+pub use connections::CONTROLLER;
+
+/// Exit codes, documented in docs/cli.md.
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const INTERNAL: i32 = 1;
+    pub const USAGE: i32 = 2;
+    /// Syntax, check, inventory or plan errors: nothing ran.
+    pub const INVALID: i32 = 3;
+    /// A task failed on at least one host.
+    pub const FAILED: i32 = 4;
+    /// At least one host was unreachable.
+    pub const UNREACHABLE: i32 = 5;
+    /// Interrupted (Ctrl-C).
+    pub const INTERRUPTED: i32 = 130;
+}
+
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub check: bool,
+    pub diff: bool,
+    pub forks: usize,
+    pub extra_vars: IndexMap<String, Value>,
+    /// Base directory for relative controller paths (fetch `dest`).
+    pub workdir: PathBuf,
+}
+
+/// The shared state of one run.
+struct Shared {
+    inventory: Arc<Inventory>,
+    templates: Templates,
+    secrets: Secrets,
+    events: EventSink,
+    facts: Arc<FactStore>,
+    connections: connections::Connections,
+    options: RunOptions,
+    groups: Value,
+    hostvars: Value,
+    run_once: std::sync::Mutex<HashMap<usize, Arc<OnceCell<task::Shared>>>>,
+    cancelled: AtomicBool,
+}
+
+pub struct Executor {
+    shared: Arc<Shared>,
+}
+
+impl Executor {
+    pub fn new(inventory: Arc<Inventory>, options: RunOptions, secrets: Secrets, events: EventSink) -> Self {
+        let facts = Arc::new(FactStore::default());
+        let hostvars = Value::from_object(HostVars { inventory: inventory.clone(), facts: facts.clone() });
+        let shared = Shared {
+            groups: inventory.groups_value(),
+            connections: connections::Connections::new(inventory.clone()),
+            inventory,
+            templates: Templates::new(),
+            secrets,
+            events,
+            facts,
+            options,
+            hostvars,
+            run_once: std::sync::Mutex::new(HashMap::new()),
+            cancelled: AtomicBool::new(false),
+        };
+        Executor { shared: Arc::new(shared) }
+    }
+
+    /// Asks running hosts to stop after their current task.
+    pub fn canceller(&self) -> impl Fn() + Send + Sync + 'static {
+        let shared = self.shared.clone();
+        move || shared.cancelled.store(true, Ordering::SeqCst)
+    }
+
+    /// Runs every play; returns the exit code.
+    pub async fn run(self, plan: Plan) -> i32 {
+        let start = Instant::now();
+        let s = &self.shared;
+        s.events.send(Event::RunStarted { check: s.options.check, diff: s.options.diff });
+        let mut recaps: IndexMap<String, Recap> = IndexMap::new();
+        let mut gone: IndexMap<String, ()> = IndexMap::new();
+        for planned in plan.plays {
+            let hosts: Vec<String> = planned.hosts.iter().filter(|h| !gone.contains_key(*h)).cloned().collect();
+            s.events.send(Event::PlayStarted { play: planned.play.name.clone(), hosts: hosts.clone() });
+            let forks = Arc::new(Semaphore::new(s.options.forks.max(1)));
+            let mut set = tokio::task::JoinSet::new();
+            for host in hosts.clone() {
+                let shared = self.shared.clone();
+                let play = planned.play.clone();
+                let steps = planned.steps.clone();
+                let forks = forks.clone();
+                let play_hosts = hosts.clone();
+                set.spawn(async move {
+                    let _permit = forks.acquire_owned().await.expect("the semaphore is never closed");
+                    host::HostRun::new(shared, host, play, play_hosts).run(&steps).await
+                });
+            }
+            while let Some(joined) = set.join_next().await {
+                let (host, recap, left) = joined.expect("a host pipeline panicked");
+                if left {
+                    gone.insert(host.clone(), ());
+                }
+                let total = recaps.entry(host.clone()).or_insert_with(|| Recap { host, ..Recap::default() });
+                add(total, &recap);
+            }
+            s.events.send(Event::PlayFinished { play: planned.play.name.clone() });
+            if s.cancelled.load(Ordering::SeqCst) {
+                break;
+            }
+        }
+        let code = if s.cancelled.load(Ordering::SeqCst) {
+            exit::INTERRUPTED
+        } else if recaps.values().any(|r| r.unreachable > 0) {
+            exit::UNREACHABLE
+        } else if recaps.values().any(|r| r.failed > 0) {
+            exit::FAILED
+        } else {
+            exit::OK
+        };
+        let elapsed_ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        s.events.send(Event::RunFinished { recap: recaps.into_values().collect(), elapsed_ms, exit_code: code });
+        code
+    }
+}
+
+fn add(total: &mut Recap, r: &Recap) {
+    total.ok += r.ok;
+    total.changed += r.changed;
+    total.skipped += r.skipped;
+    total.failed += r.failed;
+    total.ignored += r.ignored;
+    total.rescued += r.rescued;
+    total.unreachable += r.unreachable;
+}

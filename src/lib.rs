@@ -1,0 +1,34 @@
+//! eov: a playbook engine with its own language.
+//!
+//! The pipeline, one stage per module, each a type with one entry point:
+//!
+//! ```text
+//! source files --syntax::parse--> ast::File --Checker--> program::Program
+//!   --Planner::plan (+ inventory)--> plan::Plan --Executor::run--> event::Event*
+//!   --Reporter--> stdout (human lines or JSON lines)
+//! ```
+//!
+//! Everything before the executor is pure: `eov check` stops after the checker, and no
+//! connection is opened before the plan exists. Only `report` prints.
+
+pub mod app;
+pub mod ast;
+pub mod check;
+pub mod cli;
+pub mod connection;
+pub mod diagnostic;
+pub mod diff;
+pub mod event;
+pub mod executor;
+pub mod fsutil;
+pub mod inventory;
+pub mod modules;
+pub mod plan;
+pub mod program;
+pub mod redact;
+pub mod report;
+pub mod shell;
+pub mod source;
+pub mod syntax;
+pub mod template;
+pub mod vars;

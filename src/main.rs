@@ -1,0 +1,5 @@
+//! The `eov` binary.
+
+fn main() {
+    std::process::exit(eov::app::main());
+}

@@ -1,0 +1,53 @@
+//! Mode, owner and group of a path: what differs, and the commands that fix it.
+
+use super::args::Args;
+use super::path_state::PathState;
+use super::ModuleError;
+use crate::diff::FileDiff;
+use crate::shell::{owner_spec, quote};
+
+#[derive(Clone, Debug, Default)]
+pub struct Attrs {
+    pub mode: Option<u32>,
+    pub owner: Option<String>,
+    pub group: Option<String>,
+}
+
+impl Attrs {
+    pub fn from_args(args: &Args) -> Result<Self, ModuleError> {
+        Ok(Attrs { mode: args.opt_mode("mode")?, owner: args.opt_str("owner")?, group: args.opt_str("group")? })
+    }
+
+    fn owner_differs(wanted: Option<&String>, name: &str, id: u32) -> bool {
+        wanted.is_some_and(|w| w != name && *w != id.to_string())
+    }
+
+    /// Adds the attribute changes needed on an existing path to `diff`; true if any.
+    pub fn diff_into(&self, state: &PathState, diff: &mut FileDiff) -> bool {
+        let before = diff.attrs.len();
+        if let Some(m) = self.mode.filter(|m| *m != state.mode) {
+            diff.attrs.push(crate::diff::AttrChange { name: "mode".into(), before: format!("{:04o}", state.mode), after: format!("{m:04o}") });
+        }
+        if Self::owner_differs(self.owner.as_ref(), &state.owner, state.uid) {
+            diff.attrs.push(crate::diff::AttrChange { name: "owner".into(), before: state.owner.clone(), after: self.owner.clone().unwrap_or_default() });
+        }
+        if Self::owner_differs(self.group.as_ref(), &state.group, state.gid) {
+            diff.attrs.push(crate::diff::AttrChange { name: "group".into(), before: state.group.clone(), after: self.group.clone().unwrap_or_default() });
+        }
+        diff.attrs.len() > before
+    }
+
+    /// chmod / chown commands for `path` (link itself not followed for ownership).
+    pub fn script(&self, path: &str) -> String {
+        let p = quote(path);
+        let mut s = String::new();
+        if let Some(m) = self.mode {
+            s.push_str(&format!("chmod {m:o} -- {p}\n"));
+        }
+        if self.owner.is_some() || self.group.is_some() {
+            let spec = owner_spec(self.owner.as_deref(), self.group.as_deref());
+            s.push_str(&format!("chown -h {} -- {p}\n", quote(&spec)));
+        }
+        s
+    }
+}

@@ -1,0 +1,71 @@
+//! `blockinfile`: keep a block of lines between two marker lines.
+
+use super::attrs::Attrs;
+use super::spec::{ArgType, GROUP, MODE, ModuleSpec, OWNER, opt, req};
+use super::text_edit::{Anchor, TextEdit, join_lines, split_lines};
+use super::{Args, ModuleError};
+
+pub const SPEC: ModuleSpec = ModuleSpec::new(&[
+    req("path", ArgType::Str),
+    opt("block", ArgType::Str),
+    opt("marker", ArgType::Str),
+    opt("state", ArgType::Choice(&["present", "absent"])),
+    opt("insertafter", ArgType::Str),
+    opt("insertbefore", ArgType::Str),
+    opt("create", ArgType::Bool),
+    MODE,
+    OWNER,
+    GROUP,
+]);
+
+pub struct Blockinfile;
+
+impl Blockinfile {
+    #[expect(clippy::new_ret_no_self, reason = "a blockinfile is a text edit")]
+    pub fn new(args: &Args) -> Result<TextEdit, ModuleError> {
+        let path = args.str("path")?;
+        let present = args.choice("state", &["present", "absent"], "present")? == "present";
+        let block = args.str_or("block", "")?;
+        let marker = args.str_or("marker", "# {mark} EOV MANAGED BLOCK")?;
+        if !marker.contains("{mark}") {
+            return Err(ModuleError::Failed("argument `marker` must contain `{mark}`".into()));
+        }
+        let begin = marker.replace("{mark}", "BEGIN");
+        let end = marker.replace("{mark}", "END");
+        let create = args.bool_or("create", false)?;
+        let anchor = Anchor::from_args(args.opt_str("insertafter")?, args.opt_str("insertbefore")?)?;
+        let shown = path.clone();
+        let edit = move |old: Option<&str>| -> Result<Option<String>, ModuleError> {
+            let mut wanted: Vec<String> = Vec::new();
+            if present && !block.is_empty() {
+                wanted.push(begin.clone());
+                wanted.extend(block.lines().map(str::to_string));
+                wanted.push(end.clone());
+            }
+            let Some(old) = old else {
+                return match (present, create) {
+                    (false, _) => Ok(None),
+                    (true, true) => Ok(Some(join_lines(&wanted))),
+                    (true, false) => Err(ModuleError::Failed(format!("`{shown}` does not exist (set `create = true` to create it)"))),
+                };
+            };
+            let lines = split_lines(old);
+            let start = lines.iter().position(|l| *l == begin);
+            let stop = start.and_then(|s| lines[s..].iter().position(|l| *l == end).map(|e| s + e));
+            let mut out: Vec<String> = lines.iter().map(|s| (*s).to_string()).collect();
+            match (start, stop) {
+                (Some(s), Some(e)) => {
+                    out.splice(s..=e, wanted);
+                }
+                _ if wanted.is_empty() => {}
+                _ => {
+                    let at = anchor.position(&lines);
+                    out.splice(at..at, wanted);
+                }
+            }
+            let new = join_lines(&out);
+            Ok(Some(if new.trim_end_matches('\n') == old.trim_end_matches('\n') { old.to_string() } else { new }))
+        };
+        Ok(TextEdit { path, edit: Box::new(edit), attrs: Attrs::from_args(args)? })
+    }
+}

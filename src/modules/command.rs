@@ -1,0 +1,140 @@
+//! `command` and `shell`: run a program. `command` quotes every word, so no shell expansion
+//! happens; `shell` hands the text to `sh`. `creates` / `removes` make them idempotent.
+
+use minijinja::Value;
+
+use super::action::{Action, Decision};
+use super::spec::{ArgType, ModuleSpec, opt};
+use super::{Args, ModuleCx, ModuleError, Outcome};
+use crate::shell::quote;
+
+const COMMON: [super::spec::ArgSpec; 5] = [
+    opt("chdir", ArgType::Str),
+    opt("creates", ArgType::Str),
+    opt("removes", ArgType::Str),
+    opt("stdin", ArgType::Str),
+    opt("env", ArgType::Map),
+];
+
+pub const COMMAND_SPEC: ModuleSpec = ModuleSpec {
+    args: &[opt("cmd", ArgType::Str), opt("argv", ArgType::List), COMMON[0], COMMON[1], COMMON[2], COMMON[3], COMMON[4]],
+    free_form: false,
+    one_of: &[&["cmd", "argv"]],
+    exclusive: &[("cmd", "argv")],
+};
+
+pub const SHELL_SPEC: ModuleSpec = ModuleSpec {
+    args: &[opt("cmd", ArgType::Str), COMMON[0], COMMON[1], COMMON[2], COMMON[3], COMMON[4]],
+    free_form: false,
+    one_of: &[&["cmd"]],
+    exclusive: &[],
+};
+
+pub struct Command {
+    script: String,
+    display: String,
+    creates: Option<String>,
+    removes: Option<String>,
+    stdin: Option<String>,
+}
+
+impl Command {
+    pub fn new(args: &Args, shell: bool) -> Result<Self, ModuleError> {
+        let words: Vec<String> = if shell {
+            Vec::new()
+        } else if args.get("argv").is_some() {
+            args.str_list("argv")?
+        } else {
+            let cmd = args.str("cmd")?;
+            shlex::split(&cmd).ok_or_else(|| ModuleError::Failed(format!("cannot split `{cmd}` into words (unbalanced quotes?)")))?
+        };
+        let body = if shell { args.str("cmd")? } else { words.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ") };
+        if body.trim().is_empty() {
+            return Err(ModuleError::Failed("the command is empty".into()));
+        }
+        let mut script = String::new();
+        if let Some(env) = args.get("env") {
+            let iter = env.try_iter().map_err(|_| ModuleError::Failed("argument `env` must be a map".into()))?;
+            for key in iter {
+                let value = env.get_item(&key).unwrap_or_default();
+                let name = key.to_string();
+                if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    return Err(ModuleError::Failed(format!("`{name}` is not a valid environment variable name")));
+                }
+                script.push_str(&format!("export {name}={}\n", quote(&value.to_string())));
+            }
+        }
+        if let Some(dir) = args.opt_str("chdir")? {
+            script.push_str(&format!("cd {} || exit 1\n", quote(&dir)));
+        }
+        script.push_str(&body);
+        Ok(Command {
+            script,
+            display: if shell { body.clone() } else { words.join(" ") },
+            creates: args.opt_str("creates")?,
+            removes: args.opt_str("removes")?,
+            stdin: args.opt_str("stdin")?,
+        })
+    }
+}
+
+impl Action for Command {
+    /// A reason not to run, if `creates` / `removes` say so.
+    type State = Option<String>;
+    type Change = ();
+
+    async fn probe(&self, cx: &ModuleCx<'_>) -> Result<Option<String>, ModuleError> {
+        if self.creates.is_none() && self.removes.is_none() {
+            return Ok(None);
+        }
+        let mut script = String::new();
+        if let Some(c) = &self.creates {
+            script.push_str(&format!("if [ -e {} ]; then echo creates; fi\n", quote(c)));
+        }
+        if let Some(r) = &self.removes {
+            script.push_str(&format!("if [ ! -e {} ]; then echo removes; fi\n", quote(r)));
+        }
+        let out = cx.sh_ok(&script, "cannot check `creates`/`removes`").await?;
+        Ok(match out.trim().lines().next() {
+            Some("creates") => Some(format!("`{}` exists", self.creates.as_deref().unwrap_or_default())),
+            Some("removes") => Some(format!("`{}` does not exist", self.removes.as_deref().unwrap_or_default())),
+            _ => None,
+        })
+    }
+
+    fn decide(&self, reason: Option<String>, cx: &ModuleCx<'_>) -> Result<Decision<()>, ModuleError> {
+        if let Some(reason) = reason {
+            return Ok(Decision::Keep(Outcome::ok().msg(format!("not run: {reason}")).data("cmd", self.display.as_str())));
+        }
+        if cx.check {
+            let mut o = Outcome::ok().msg("not run in check mode").data("cmd", self.display.as_str());
+            o.skipped = true;
+            o.data.insert("unknown".into(), Value::from(true));
+            return Ok(Decision::Keep(o));
+        }
+        Ok(Decision::Change((), Outcome::ok()))
+    }
+
+    async fn apply(&self, _: (), _planned: Outcome, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError> {
+        let out = match &self.stdin {
+            Some(input) => cx.sh_in(&self.script, input.as_bytes()).await?,
+            None => cx.sh(&self.script).await?,
+        };
+        let stdout = out.stdout_text();
+        let stderr = out.stderr_text();
+        let trimmed = |s: &str| s.strip_suffix('\n').unwrap_or(s).to_string();
+        let lines = |s: &str| s.lines().map(Value::from).collect::<Value>();
+        let mut o = Outcome::ok()
+            .data("cmd", self.display.as_str())
+            .data("rc", out.status.map_or(-1, i64::from))
+            .data("stdout", trimmed(&stdout))
+            .data("stderr", trimmed(&stderr))
+            .data("stdout_lines", lines(&stdout))
+            .data("stderr_lines", lines(&stderr));
+        if !out.success() {
+            o.failed = true;
+            o.msg = Some(format!("command failed: {}", out.failure_reason()));
+        }
+        Ok(o)
+    }
+}

@@ -1,0 +1,73 @@
+//! "This path holds exactly these bytes": the engine of `copy` and `template`.
+
+use super::action::{Action, Decision};
+use super::attrs::Attrs;
+use super::path_state::{self, PathKind, PathState};
+use super::{ModuleCx, ModuleError, Outcome};
+use crate::diff::FileDiff;
+use crate::shell::atomic_write;
+
+pub struct EnsureContent {
+    pub dest: String,
+    pub content: Vec<u8>,
+    pub attrs: Attrs,
+}
+
+/// Whether the content must be written (else only attributes change).
+pub struct Write(bool);
+
+impl Action for EnsureContent {
+    type State = PathState;
+    type Change = Write;
+
+    async fn probe(&self, cx: &ModuleCx<'_>) -> Result<PathState, ModuleError> {
+        path_state::probe(cx, &self.dest, true, cx.diff).await
+    }
+
+    fn decide(&self, state: PathState, cx: &ModuleCx<'_>) -> Result<Decision<Write>, ModuleError> {
+        if !matches!(state.kind, PathKind::Absent | PathKind::File) {
+            return Err(ModuleError::Failed(format!("`{}` is a {}, not a file", self.dest, state.kind.name())));
+        }
+        let mut diff = FileDiff::new(&self.dest);
+        let wanted_hash = path_state::sha256_hex(&self.content);
+        let write = state.kind == PathKind::Absent || state.sha256.as_deref() != Some(wanted_hash.as_str());
+        if state.kind == PathKind::Absent {
+            diff = diff.attr("state", "absent", "file");
+        } else {
+            self.attrs.diff_into(&state, &mut diff);
+        }
+        if !write && diff.attrs.is_empty() {
+            return Ok(Decision::Keep(Outcome::ok()));
+        }
+        if write && cx.diff {
+            diff.after = FileDiff::text(&self.content);
+            diff.before = match (&state.kind, &state.content) {
+                (PathKind::Absent, _) => None,
+                (_, Some(bytes)) => FileDiff::text(bytes),
+                (_, None) => None,
+            };
+            let readable = |b: &Option<String>, exists: bool| b.is_some() || !exists;
+            if !readable(&diff.before, state.kind == PathKind::File) || diff.after.is_none() {
+                diff.note = Some("content differs (binary or larger than 256 KiB, not shown)".into());
+                diff.before = None;
+                diff.after = None;
+            }
+        } else if write {
+            diff.note = Some("content differs".into());
+        }
+        Ok(Decision::Change(Write(write), Outcome::ok().with_diff(diff)))
+    }
+
+    async fn apply(&self, change: Write, planned: Outcome, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError> {
+        let out = if change.0 {
+            let script = atomic_write(&self.dest, self.attrs.mode, self.attrs.owner.as_deref(), self.attrs.group.as_deref());
+            cx.sh_in(&script, &self.content).await?
+        } else {
+            cx.sh(&format!("set -e\n{}", self.attrs.script(&self.dest))).await?
+        };
+        if !out.success() {
+            return Err(ModuleError::Failed(format!("cannot write `{}`: {}", self.dest, out.failure_reason())));
+        }
+        Ok(planned)
+    }
+}

@@ -1,0 +1,66 @@
+//! What a module may use while it runs.
+
+use std::path::PathBuf;
+
+use minijinja::Value;
+
+use super::ModuleError;
+use crate::connection::{Become, Connection, ExecOutput};
+use crate::template::Templates;
+
+pub struct ModuleCx<'a> {
+    pub host: &'a str,
+    pub conn: &'a Connection,
+    pub sudo: Option<&'a Become>,
+    pub check: bool,
+    pub diff: bool,
+    pub templates: &'a Templates,
+    /// The task's variables, for modules that render (template).
+    pub vars: &'a Value,
+    /// Where `src` files are looked up, most specific first (role dir, play dir).
+    pub search: &'a [PathBuf],
+    /// The controller's state directory for fetched files.
+    pub fetch_root: &'a std::path::Path,
+}
+
+impl ModuleCx<'_> {
+    pub async fn sh(&self, script: &str) -> Result<ExecOutput, ModuleError> {
+        Ok(self.conn.exec(script, None, self.sudo).await?)
+    }
+
+    pub async fn sh_in(&self, script: &str, stdin: &[u8]) -> Result<ExecOutput, ModuleError> {
+        Ok(self.conn.exec(script, Some(stdin), self.sudo).await?)
+    }
+
+    /// Runs a script that must succeed; its stdout on success.
+    pub async fn sh_ok(&self, script: &str, what: &str) -> Result<String, ModuleError> {
+        let out = self.sh(script).await?;
+        if out.success() {
+            Ok(out.stdout_text())
+        } else {
+            Err(ModuleError::Failed(format!("{what}: {}", out.failure_reason())))
+        }
+    }
+
+    /// Finds a local source file (`src`) under `subdir` of each search directory, then in it.
+    pub fn find_source(&self, name: &str, subdir: &str) -> Result<PathBuf, ModuleError> {
+        find_source(self.search, name, subdir)
+            .ok_or_else(|| ModuleError::Failed(format!("`{name}` not found in {}", describe_search(self.search, subdir))))
+    }
+}
+
+pub fn find_source(search: &[PathBuf], name: &str, subdir: &str) -> Option<PathBuf> {
+    let direct = PathBuf::from(name);
+    if direct.is_absolute() {
+        return direct.is_file().then_some(direct);
+    }
+    search
+        .iter()
+        .flat_map(|dir| [dir.join(subdir).join(name), dir.join(name)])
+        .find(|p| p.is_file())
+}
+
+pub fn describe_search(search: &[PathBuf], subdir: &str) -> String {
+    let dirs: Vec<String> = search.iter().map(|d| format!("{}/{subdir}", d.display())).collect();
+    dirs.join(", ")
+}

@@ -1,0 +1,124 @@
+//! `file`: a path's kind (file, directory, link, absent, touch) and attributes.
+
+use super::action::{Action, Decision};
+use super::attrs::Attrs;
+use super::path_state::{self, PathKind, PathState};
+use super::spec::{ArgType, GROUP, MODE, ModuleSpec, OWNER, opt, req};
+use super::{Args, ModuleCx, ModuleError, Outcome};
+use crate::diff::FileDiff;
+use crate::shell::quote;
+
+const STATES: &[&str] = &["file", "directory", "link", "absent", "touch"];
+
+pub const SPEC: ModuleSpec = ModuleSpec::new(&[
+    req("path", ArgType::Str),
+    opt("state", ArgType::Choice(STATES)),
+    opt("src", ArgType::Str),
+    MODE,
+    OWNER,
+    GROUP,
+]);
+
+pub struct File {
+    path: String,
+    state: String,
+    src: Option<String>,
+    attrs: Attrs,
+}
+
+impl File {
+    pub fn new(args: &Args) -> Result<Self, ModuleError> {
+        let state = args.choice("state", STATES, "file")?;
+        let src = args.opt_str("src")?;
+        if state == "link" && src.is_none() {
+            return Err(ModuleError::Failed("`state = \"link\"` needs `src` (the link target)".into()));
+        }
+        Ok(File { path: args.str("path")?, state, src, attrs: Attrs::from_args(args)? })
+    }
+}
+
+impl Action for File {
+    type State = PathState;
+    type Change = String;
+
+    async fn probe(&self, cx: &ModuleCx<'_>) -> Result<PathState, ModuleError> {
+        path_state::probe(cx, &self.path, false, false).await
+    }
+
+    fn decide(&self, st: PathState, _cx: &ModuleCx<'_>) -> Result<Decision<String>, ModuleError> {
+        let p = quote(&self.path);
+        let mut diff = FileDiff::new(&self.path);
+        let mut script = String::from("set -e\n");
+        let wanted = match self.state.as_str() {
+            "absent" => PathKind::Absent,
+            "directory" => PathKind::Directory,
+            "link" => PathKind::Link,
+            _ => PathKind::File,
+        };
+        match (self.state.as_str(), st.kind) {
+            ("absent", PathKind::Absent) => return Ok(Decision::Keep(Outcome::ok())),
+            ("absent", kind) => {
+                diff = diff.attr("state", kind.name(), "absent");
+                script.push_str(&format!("rm -rf -- {p}\n"));
+                return Ok(Decision::Change(script, Outcome::ok().with_diff(diff)));
+            }
+            ("file", PathKind::Absent) => {
+                return Err(ModuleError::Failed(format!(
+                    "`{}` does not exist; use `state = \"touch\"` to create an empty file",
+                    self.path
+                )));
+            }
+            ("touch", PathKind::Absent) => {
+                diff = diff.attr("state", "absent", "file");
+                script.push_str(&format!("touch -- {p}\n"));
+            }
+            ("directory", PathKind::Absent) => {
+                diff = diff.attr("state", "absent", "directory");
+                script.push_str(&format!("mkdir -p -- {p}\n"));
+            }
+            ("link", kind) => {
+                let target = self.src.as_deref().unwrap_or_default();
+                if kind == PathKind::Directory {
+                    return Err(ModuleError::Failed(format!("`{}` is a directory; will not replace it with a link", self.path)));
+                }
+                if kind != PathKind::Link || st.link_target.as_deref() != Some(target) {
+                    let before = st.link_target.clone().map_or_else(|| kind.name().to_string(), |t| format!("link to {t}"));
+                    diff = diff.attr("state", before, format!("link to {target}"));
+                    script.push_str(&format!("ln -sfn -- {} {p}\n", quote(target)));
+                }
+            }
+            (_, kind) if kind != wanted && !(self.state == "touch" && kind == PathKind::File) => {
+                return Err(ModuleError::Failed(format!("`{}` is a {}, not a {}", self.path, kind.name(), wanted.name())));
+            }
+            _ => {}
+        }
+        if st.kind != PathKind::Absent && st.kind != PathKind::Link {
+            self.attrs.diff_into(&st, &mut diff);
+        } else if st.kind == PathKind::Absent {
+            for (name, value) in [
+                ("mode", self.attrs.mode.map(|m| format!("{m:04o}"))),
+                ("owner", self.attrs.owner.clone()),
+                ("group", self.attrs.group.clone()),
+            ] {
+                if let Some(v) = value {
+                    diff = diff.attr(name, "", v);
+                }
+            }
+        }
+        if diff.attrs.is_empty() {
+            return Ok(Decision::Keep(Outcome::ok()));
+        }
+        if st.kind != PathKind::Link || self.state != "link" {
+            script.push_str(&self.attrs.script(&self.path));
+        }
+        Ok(Decision::Change(script, Outcome::ok().with_diff(diff)))
+    }
+
+    async fn apply(&self, script: String, planned: Outcome, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError> {
+        let out = cx.sh(&script).await?;
+        if !out.success() {
+            return Err(ModuleError::Failed(format!("cannot set `{}`: {}", self.path, out.failure_reason())));
+        }
+        Ok(planned)
+    }
+}

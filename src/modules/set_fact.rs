@@ -1,0 +1,14 @@
+//! `set_fact`: set host variables from now on (above task vars, below `-e`).
+
+use super::spec::ModuleSpec;
+use super::{Args, Outcome};
+
+pub const SPEC: ModuleSpec = ModuleSpec { args: &[], free_form: true, one_of: &[], exclusive: &[] };
+
+pub fn run(args: &Args) -> Outcome {
+    let mut o = Outcome::ok();
+    for (k, v) in args.values() {
+        o.facts.insert(k.clone(), v.clone());
+    }
+    o
+}

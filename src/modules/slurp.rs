@@ -1,0 +1,19 @@
+//! `slurp`: read a file from the host into a registered value (base64, as Ansible does).
+
+use base64::Engine as _;
+
+use super::spec::{ArgType, ModuleSpec, req};
+use super::{Args, ModuleCx, ModuleError, Outcome};
+use crate::shell::quote;
+
+pub const SPEC: ModuleSpec = ModuleSpec::new(&[req("src", ArgType::Str)]);
+
+pub async fn run(args: &Args, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError> {
+    let src = args.str("src")?;
+    let out = cx.sh(&format!("cat -- {}", quote(&src))).await?;
+    if !out.success() {
+        return Err(ModuleError::Failed(format!("cannot read `{src}`: {}", out.failure_reason())));
+    }
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&out.stdout);
+    Ok(Outcome::ok().data("content", encoded).data("encoding", "base64").data("source", src.as_str()))
+}

@@ -1,0 +1,139 @@
+//! "Rewrite this file's text with a pure function": the engine of `lineinfile`, `blockinfile`
+//! and the persistent part of `sysctl`. Probe reads the file, decide runs the edit on the
+//! controller, apply writes the result atomically.
+
+use super::action::{Action, Decision};
+use super::attrs::Attrs;
+use super::path_state::{self, PathKind, PathState};
+use super::{ModuleCx, ModuleError, Outcome};
+use crate::diff::FileDiff;
+use crate::shell::{atomic_write, quote};
+
+/// An edit: the old text (`None` if the file is absent) to the new text (`None` to leave it).
+pub type Edit = Box<dyn Fn(Option<&str>) -> Result<Option<String>, ModuleError> + Send + Sync>;
+
+pub struct TextEdit {
+    pub path: String,
+    pub edit: Edit,
+    pub attrs: Attrs,
+}
+
+pub struct Probed {
+    state: PathState,
+    text: Option<String>,
+}
+
+/// Reads a whole text file (probe with content; a second read only for large files).
+pub async fn read_text(cx: &ModuleCx<'_>, path: &str) -> Result<(PathState, Option<String>), ModuleError> {
+    let mut state = path_state::probe(cx, path, false, true).await?;
+    if state.kind == PathKind::File && state.content.is_none() {
+        let out = cx.sh(&format!("cat -- {}", quote(path))).await?;
+        if !out.success() {
+            return Err(ModuleError::Failed(format!("cannot read `{path}`: {}", out.failure_reason())));
+        }
+        state.content = Some(out.stdout);
+    }
+    let text = match state.content.take() {
+        Some(bytes) => Some(String::from_utf8(bytes).map_err(|_| ModuleError::Failed(format!("`{path}` is not a text file")))?),
+        None => None,
+    };
+    Ok((state, text))
+}
+
+impl Action for TextEdit {
+    type State = Probed;
+    type Change = String;
+
+    async fn probe(&self, cx: &ModuleCx<'_>) -> Result<Probed, ModuleError> {
+        let (state, text) = read_text(cx, &self.path).await?;
+        if !matches!(state.kind, PathKind::Absent | PathKind::File) {
+            return Err(ModuleError::Failed(format!("`{}` is a {}, not a file", self.path, state.kind.name())));
+        }
+        Ok(Probed { state, text })
+    }
+
+    fn decide(&self, p: Probed, _cx: &ModuleCx<'_>) -> Result<Decision<String>, ModuleError> {
+        let new = (self.edit)(p.text.as_deref())?;
+        let mut diff = FileDiff::new(&self.path);
+        let content_changes = new.is_some() && new != p.text;
+        if p.state.kind == PathKind::Absent {
+            if !content_changes {
+                return Ok(Decision::Keep(Outcome::ok()));
+            }
+            diff = diff.attr("state", "absent", "file");
+        } else {
+            self.attrs.diff_into(&p.state, &mut diff);
+        }
+        if content_changes {
+            diff.before.clone_from(&p.text);
+            diff.after.clone_from(&new);
+        }
+        if !content_changes && diff.attrs.is_empty() {
+            return Ok(Decision::Keep(Outcome::ok()));
+        }
+        Ok(Decision::Change(if content_changes { new.unwrap_or_default() } else { String::new() }, Outcome::ok().with_diff(diff)))
+    }
+
+    async fn apply(&self, text: String, planned: Outcome, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError> {
+        let content_changes = planned.diffs.iter().any(|d| d.before != d.after);
+        let out = if content_changes {
+            let script = atomic_write(&self.path, self.attrs.mode, self.attrs.owner.as_deref(), self.attrs.group.as_deref());
+            cx.sh_in(&script, text.as_bytes()).await?
+        } else {
+            cx.sh(&format!("set -e\n{}", self.attrs.script(&self.path))).await?
+        };
+        if !out.success() {
+            return Err(ModuleError::Failed(format!("cannot write `{}`: {}", self.path, out.failure_reason())));
+        }
+        Ok(planned)
+    }
+}
+
+/// Where to insert when nothing matches: after the last line matching `after`, before the last
+/// line matching `before`, or at the end / beginning.
+pub enum Anchor {
+    Eof,
+    Bof,
+    After(regex::Regex),
+    Before(regex::Regex),
+}
+
+impl Anchor {
+    pub fn from_args(after: Option<String>, before: Option<String>) -> Result<Anchor, ModuleError> {
+        Ok(match (after.as_deref(), before.as_deref()) {
+            (Some(_), Some(_)) => return Err(ModuleError::Failed("give at most one of `insertafter` and `insertbefore`".into())),
+            (Some("EOF") | None, None) => Anchor::Eof,
+            (None, Some("BOF")) => Anchor::Bof,
+            (Some(re), None) => Anchor::After(compile(re, "insertafter")?),
+            (None, Some(re)) => Anchor::Before(compile(re, "insertbefore")?),
+        })
+    }
+
+    /// The index in `lines` at which to insert.
+    pub fn position(&self, lines: &[&str]) -> usize {
+        match self {
+            Anchor::Eof => lines.len(),
+            Anchor::Bof => 0,
+            Anchor::After(re) => lines.iter().rposition(|l| re.is_match(l)).map_or(lines.len(), |i| i + 1),
+            Anchor::Before(re) => lines.iter().rposition(|l| re.is_match(l)).unwrap_or(lines.len()),
+        }
+    }
+}
+
+pub fn compile(re: &str, arg: &str) -> Result<regex::Regex, ModuleError> {
+    regex::Regex::new(re).map_err(|e| ModuleError::Failed(format!("argument `{arg}` is not a valid regex: {e}")))
+}
+
+/// Splits text into lines, remembering whether it ended with a newline.
+pub fn split_lines(text: &str) -> Vec<&str> {
+    text.lines().collect()
+}
+
+/// Joins lines back, always ending with a newline (as editors do).
+pub fn join_lines(lines: &[String]) -> String {
+    let mut out = lines.join("\n");
+    if !lines.is_empty() {
+        out.push('\n');
+    }
+    out
+}

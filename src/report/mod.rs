@@ -1,0 +1,66 @@
+//! Reporter: the only code that writes to stdout / stderr. It renders events (human lines or
+//! JSON lines), diagnostics, and the inventory listing.
+
+mod diagnostics;
+mod human;
+mod inventory;
+
+use std::io::Write;
+
+use crate::event::Event;
+
+pub use diagnostics::render as render_diagnostics;
+pub use inventory::render as render_inventory;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+pub struct Reporter {
+    format: Format,
+    human: human::Human,
+    out: Box<dyn Write + Send>,
+}
+
+impl Reporter {
+    pub fn new(format: Format, verbose: u8, diff: bool, out: Box<dyn Write + Send>) -> Self {
+        Reporter { format, human: human::Human::new(verbose, diff), out }
+    }
+
+    pub fn event(&mut self, event: &Event) {
+        let text = match self.format {
+            Format::Json => serde_json::to_string(event).map(|mut s| {
+                s.push('\n');
+                s
+            }).unwrap_or_default(),
+            Format::Human => self.human.render(event),
+        };
+        // Output that cannot be written (closed pipe) is dropped; the exit code still tells.
+        let _ = self.out.write_all(text.as_bytes());
+        let _ = self.out.flush();
+    }
+
+    /// Reads events until the executor is done.
+    pub async fn drain(mut self, mut rx: tokio::sync::mpsc::UnboundedReceiver<Event>) {
+        while let Some(event) = rx.recv().await {
+            self.event(&event);
+        }
+    }
+}
+
+/// Prints an error that has no source location (bad inventory, bad `-e`, ...).
+pub fn error(message: &str) {
+    eprintln!("error: {message}");
+}
+
+/// Writes finished text (diagnostics, listings) to stderr.
+pub fn stderr(text: &str) {
+    eprint!("{text}");
+}
+
+/// Writes finished text (listings) to stdout.
+pub fn stdout(text: &str) {
+    print!("{text}");
+}

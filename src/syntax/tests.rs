@@ -1,0 +1,1 @@
+//! Table tests for the parser: accepted and rejected inputs.

@@ -1,0 +1,195 @@
+//! Templates and expressions: minijinja with Jinja2 habits, strict undefined, no HTML
+//! escaping, and the filters roles need. See docs/templates.md for the differences from Jinja2.
+
+mod filters;
+
+pub use filters::parse_cidr;
+
+use minijinja::{Environment, ErrorKind, UndefinedBehavior, Value};
+
+use crate::ast;
+use crate::redact::Secrets;
+
+/// A template or expression failure, with the part of the source that caused it.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct TemplateError {
+    pub message: String,
+    /// Byte range inside the template source, when known.
+    pub range: Option<std::ops::Range<usize>>,
+    /// 1-based line inside the template source, when known.
+    pub line: Option<usize>,
+    /// True when the cause is an undefined value (check mode treats those specially).
+    pub undefined: bool,
+}
+
+impl TemplateError {
+    fn from_minijinja(err: &minijinja::Error, source: &str) -> Self {
+        let range = err.range();
+        let undefined = err.kind() == ErrorKind::UndefinedError;
+        let snippet = range.clone().and_then(|r| source.get(r)).map(str::trim).filter(|s| !s.is_empty());
+        let message = match (undefined, snippet) {
+            (true, Some(s)) => format!("`{s}` is undefined"),
+            _ => {
+                let detail = err.detail().map(|d| format!(": {d}")).unwrap_or_default();
+                format!("{}{detail}", err.kind())
+            }
+        };
+        TemplateError { message, range, line: err.line(), undefined }
+    }
+
+    pub fn plain(message: impl Into<String>) -> Self {
+        TemplateError { message: message.into(), range: None, line: None, undefined: false }
+    }
+}
+
+/// True when a string needs rendering at all.
+pub fn is_templated(s: &str) -> bool {
+    s.contains("{{") || s.contains("{%") || s.contains("{#")
+}
+
+/// If `s` is exactly one `{{ expression }}`, the expression: it is evaluated to keep its type.
+fn single_expression(s: &str) -> Option<&str> {
+    let inner = s.trim().strip_prefix("{{")?.strip_suffix("}}")?;
+    (!inner.contains("{{") && !inner.contains("}}")).then_some(inner.trim_matches(['-', ' ']))
+}
+
+/// The template engine for one run.
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Templates {
+    pub fn new() -> Self {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        // As Ansible configures Jinja2: keep the final newline, drop the one after a block tag.
+        let syntax = minijinja::syntax::SyntaxConfig::builder()
+            .keep_trailing_newline(true)
+            .trim_blocks(true)
+            .build()
+            .expect("the default delimiters are valid");
+        env.set_syntax(syntax);
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        filters::register(&mut env);
+        Templates { env }
+    }
+
+    /// Checks template syntax without rendering.
+    pub fn check_template(&self, source: &str) -> Result<(), TemplateError> {
+        self.env.template_from_str(source).map(|_| ()).map_err(|e| TemplateError::from_minijinja(&e, source))
+    }
+
+    /// Checks expression syntax without evaluating.
+    pub fn check_expression(&self, source: &str) -> Result<(), TemplateError> {
+        self.env.compile_expression(source).map(|_| ()).map_err(|e| TemplateError::from_minijinja(&e, source))
+    }
+
+    pub fn render_str(&self, source: &str, ctx: &Value) -> Result<String, TemplateError> {
+        if !is_templated(source) {
+            return Ok(source.to_string());
+        }
+        self.env.render_str(source, ctx.clone()).map_err(|e| TemplateError::from_minijinja(&e, source))
+    }
+
+    pub fn eval(&self, expr: &str, ctx: &Value) -> Result<Value, TemplateError> {
+        let compiled = self.env.compile_expression(expr).map_err(|e| TemplateError::from_minijinja(&e, expr))?;
+        compiled.eval(ctx.clone()).map_err(|e| TemplateError::from_minijinja(&e, expr))
+    }
+
+    /// A condition (`when`, `until`, ...): an expression whose truth is taken.
+    pub fn truth(&self, expr: &str, ctx: &Value) -> Result<bool, TemplateError> {
+        let v = self.eval(expr, ctx)?;
+        if v.is_undefined() {
+            return Err(TemplateError { message: format!("`{expr}` is undefined"), range: None, line: None, undefined: true });
+        }
+        Ok(v.is_true())
+    }
+
+    /// Renders a string value; a lone `{{ expr }}` keeps the expression's type.
+    pub fn render_string_value(&self, s: &str, ctx: &Value) -> Result<Value, TemplateError> {
+        if !is_templated(s) {
+            return Ok(Value::from(s));
+        }
+        if let Some(expr) = single_expression(s) {
+            if self.env.compile_expression(expr).is_ok() {
+                return self.eval(expr, ctx);
+            }
+        }
+        self.render_str(s, ctx).map(Value::from)
+    }
+
+    /// Turns a literal from the source into a runtime value, rendering every string in it.
+    pub fn render_value(&self, v: &ast::Value, ctx: &Value, secrets: &Secrets) -> Result<Value, TemplateError> {
+        use ast::ValueKind as K;
+        Ok(match &v.kind {
+            K::Str(s) => self.render_string_value(s, ctx)?,
+            K::Secret(s) => {
+                let rendered = self.render_str(s, ctx)?;
+                secrets.add(&rendered);
+                Value::from(rendered)
+            }
+            K::Int(i) => Value::from(*i),
+            K::Float(f) => Value::from(*f),
+            K::Bool(b) => Value::from(*b),
+            K::Null => Value::from(()),
+            K::Mode(m) => Value::from(*m),
+            K::Duration(d) => Value::from(d.as_secs_f64()),
+            K::Path(p) => self.eval(p, ctx)?,
+            K::List(items) => {
+                items.iter().map(|i| self.render_value(i, ctx, secrets)).collect::<Result<Vec<_>, _>>()?.into_iter().collect()
+            }
+            K::Map(entries) => {
+                let mut map = indexmap::IndexMap::with_capacity(entries.len());
+                for e in entries {
+                    map.insert(Value::from(e.key.name.as_str()), self.render_value(&e.value, ctx, secrets)?);
+                }
+                Value::from_object(map)
+            }
+        })
+    }
+
+    /// Renders a template file's text.
+    pub fn render_template(&self, name: &str, source: &str, ctx: &Value) -> Result<String, TemplateError> {
+        let tmpl = self.env.template_from_named_str(name, source).map_err(|e| TemplateError::from_minijinja(&e, source))?;
+        tmpl.render(ctx.clone()).map_err(|e| TemplateError::from_minijinja(&e, source))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> Value {
+        minijinja::context! { name => "web1", n => 3, items => vec!["a", "b"] }
+    }
+
+    #[test]
+    fn lone_expression_keeps_type() {
+        let t = Templates::new();
+        assert_eq!(t.render_string_value("{{ n }}", &ctx()).unwrap(), Value::from(3));
+        assert_eq!(t.render_string_value("{{ items }}", &ctx()).unwrap().len(), Some(2));
+        assert_eq!(t.render_string_value("n={{ n }}", &ctx()).unwrap(), Value::from("n=3"));
+    }
+
+    #[test]
+    fn undefined_names_the_variable() {
+        let t = Templates::new();
+        let err = t.render_str("host {{ hots }}", &ctx()).unwrap_err();
+        assert!(err.undefined);
+        assert_eq!(err.message, "`hots` is undefined");
+    }
+
+    #[test]
+    fn no_html_escaping_and_trailing_newline_kept() {
+        let t = Templates::new();
+        let out = t.render_template("x.j2", "<{{ name }}>&\n", &ctx()).unwrap();
+        assert_eq!(out, "<web1>&\n");
+    }
+}
