@@ -28,8 +28,9 @@ impl TemplateError {
         let range = err.range();
         let undefined = err.kind() == ErrorKind::UndefinedError;
         let snippet = range.clone().and_then(|r| source.get(r)).map(str::trim).filter(|s| !s.is_empty());
-        let message = match (undefined, snippet) {
-            (true, Some(s)) => format!("`{s}` is undefined"),
+        let message = match (undefined, err.detail(), snippet) {
+            (true, Some(d), _) => d.to_string(),
+            (true, None, Some(s)) => format!("`{s}` is undefined"),
             _ => {
                 let detail = err.detail().map(|d| format!(": {d}")).unwrap_or_default();
                 format!("{}{detail}", err.kind())

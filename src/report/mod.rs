@@ -46,6 +46,9 @@ impl Reporter {
     pub async fn drain(mut self, mut rx: tokio::sync::mpsc::UnboundedReceiver<Event>) {
         while let Some(event) = rx.recv().await {
             self.event(&event);
+            if matches!(event, Event::RunFinished { .. }) {
+                break;
+            }
         }
     }
 }

@@ -6,7 +6,7 @@ use super::Rule;
 pub(super) fn describe(rule: Rule) -> &'static str {
     match rule {
         Rule::EOI => "end of file",
-        Rule::file => "a play or role",
+        Rule::file => "end of file",
         Rule::play => "`play`",
         Rule::role_def => "`role`",
         Rule::play_item => "a task, block, handler, role or setting",
@@ -45,4 +45,21 @@ pub(super) fn describe(rule: Rule) -> &'static str {
         Rule::ident | Rule::ident_char => "a name",
         Rule::WHITESPACE | Rule::COMMENT | Rule::kw_on => "`on`",
     }
+}
+
+/// Sorts and dedups the expected words, and says "a value" instead of listing every literal.
+pub(super) fn collapse(words: &mut Vec<String>) {
+    const VALUE_WORDS: &[&str] = &[
+        "a string", "an integer", "a number", "a duration", "a file mode", "`true` or `false`", "`true`", "`false`",
+        "`null`", "`secret`", "`[`", "`{`", "`-`", "`0o`", "a value",
+    ];
+    if words.iter().any(|w| w == "a value") || (words.iter().any(|w| w == "a string") && words.iter().any(|w| w == "an integer")) {
+        words.retain(|w| !VALUE_WORDS.contains(&w.as_str()));
+        words.push("a value".into());
+    }
+    if words.iter().any(|w| w == "a name") {
+        words.retain(|w| w != "`_`");
+    }
+    words.sort();
+    words.dedup();
 }

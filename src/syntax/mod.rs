@@ -26,6 +26,8 @@ struct Grammar;
 
 /// Parses one source file.
 pub fn parse(file: FileId, text: &str) -> Result<File, Diagnostic> {
+    // Record literal tokens too, so errors can say "expected `=`" and point at the right place.
+    pest::set_error_detail(true);
     let mut pairs = Grammar::parse(Rule::file, text).map_err(|e| convert_error(file, text, &e))?;
     let top = pairs.next().expect("the file rule always yields one pair");
     let cx = Cx { file };
@@ -43,19 +45,32 @@ pub fn parse(file: FileId, text: &str) -> Result<File, Diagnostic> {
 
 fn convert_error(file: FileId, text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
     use pest::error::{ErrorVariant, InputLocation};
-    let pos = match error.location {
+    let rule_pos = match error.location {
         InputLocation::Pos(p) | InputLocation::Span((p, _)) => p,
     };
-    let found = found_token(&text[pos..]);
-    let message = match &error.variant {
-        ErrorVariant::ParsingError { positives, .. } => {
-            let mut words: Vec<&str> = positives.iter().map(|r| expected::describe(*r)).collect();
-            words.sort_unstable();
-            words.dedup();
-            format!("expected {}, found {found}", join_or(&words))
-        }
-        ErrorVariant::CustomError { message } => message.clone(),
+    let mut words: Vec<String> = match &error.variant {
+        ErrorVariant::ParsingError { positives, .. } => positives.iter().map(|r| expected::describe(*r).to_string()).collect(),
+        ErrorVariant::CustomError { message } => vec![message.clone()],
     };
+    let mut pos = rule_pos;
+    if let Some(attempts) = error.parse_attempts() {
+        let tokens: Vec<String> = attempts
+            .expected_tokens()
+            .iter()
+            .map(ToString::to_string)
+            .filter(|t| !matches!(t.as_str(), "#" | " " | "\t" | "\r" | "\n" | "\"" | "\"\"\"") && !t.contains(".."))
+            .map(|t| format!("`{t}`"))
+            .collect();
+        if attempts.max_position > rule_pos && !tokens.is_empty() {
+            pos = attempts.max_position;
+            words = tokens;
+        } else if attempts.max_position == rule_pos {
+            words.extend(tokens);
+        }
+    }
+    expected::collapse(&mut words);
+    let found = found_token(&text[pos..]);
+    let message = format!("expected {}, found {found}", join_or(&words));
     let len = if found == "end of file" { 0 } else { text[pos..].chars().next().map_or(0, char::len_utf8) };
     Diagnostic::new(DiagnosticKind::Syntax { message }, Span::new(file, pos..pos + len))
 }
@@ -74,10 +89,10 @@ fn found_token(rest: &str) -> String {
     format!("`{first}`")
 }
 
-fn join_or(words: &[&str]) -> String {
+fn join_or(words: &[String]) -> String {
     match words {
         [] => "something else".into(),
-        [one] => (*one).to_string(),
+        [one] => one.clone(),
         [init @ .., last] => format!("{} or {last}", init.join(", ")),
     }
 }
@@ -98,7 +113,7 @@ impl Cx {
 
     fn play(&self, pair: Pair<'_, Rule>) -> Result<Play, Diagnostic> {
         let span = self.span(&pair);
-        let mut inner = pair.into_inner();
+        let mut inner = pair.into_inner().filter(|p| p.as_rule() != Rule::kw_on);
         let name_pair = inner.next().expect("play name");
         let name_span = self.span(&name_pair);
         let name = self.string_text(name_pair)?;
