@@ -34,6 +34,7 @@ pub struct Checker {
     extra_roles_path: Vec<PathBuf>,
     diags: Vec<Diagnostic>,
     roles: HashMap<PathBuf, Option<Arc<LoadedRole>>>,
+    parsed: HashMap<PathBuf, Option<ast::File>>,
     next_task: usize,
     next_role: usize,
 }
@@ -46,6 +47,7 @@ impl Checker {
             extra_roles_path,
             diags: Vec::new(),
             roles: HashMap::new(),
+            parsed: HashMap::new(),
             next_task: 0,
             next_role: 0,
         }
@@ -92,7 +94,19 @@ impl Checker {
         errors
     }
 
+    /// Parses a file once; a file met again (a role checked on its own and through a play)
+    /// gives the same tree, so its errors are reported once.
     fn parse_file(&mut self, path: &Path) -> Option<ast::File> {
+        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        if let Some(file) = self.parsed.get(&key) {
+            return file.clone();
+        }
+        let file = self.parse_new_file(path);
+        self.parsed.insert(key, file.clone());
+        file
+    }
+
+    fn parse_new_file(&mut self, path: &Path) -> Option<ast::File> {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) => {

@@ -39,7 +39,9 @@ pub(crate) async fn drive<A: Action>(action: A, cx: &ModuleCx<'_>) -> Result<Out
             if cx.check {
                 return Ok(planned);
             }
-            action.apply(change, planned, cx).await
+            let mut done = action.apply(change, planned, cx).await?;
+            done.changed = true;
+            Ok(done)
         }
         Decision::Quiet(change, planned) => {
             if cx.check {
