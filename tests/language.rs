@@ -1,0 +1,76 @@
+//! Language semantics at run time: variable precedence, roles, extra vars.
+
+use crate::support::Test;
+
+#[test]
+fn variable_precedence_is_as_documented() {
+    let t = Test::new();
+    t.file("inv", "[all:vars]\nv_inv=inventory\nv_def=inventory\nv_play=inventory\nv_arg=inventory\nv_task=inventory\nv_extra=inventory\n[g]\nlocalhost eov_connection=local\n");
+    t.file(
+        "roles/r/main.eov",
+        r#"role r {
+  param v_def: str = "role default"
+  param v_play: str = "role default"
+  param v_arg: str = "role default"
+  param v_task: str = "role default"
+  param v_extra: str = "role default"
+  task "show" {
+    copy { dest = "{root}/out", content = "{{ v_inv }} {{ v_def }} {{ v_play }} {{ v_arg }} {{ v_task }} {{ v_extra }}" }
+    vars { v_task = "task var", v_extra = "task var" }
+  }
+}"#,
+    );
+    t.file(
+        "p.eov",
+        r#"play "p" on "g" {
+  vars { v_play = "play var", v_arg = "play var", v_task = "play var", v_extra = "play var" }
+  role r { v_arg = "role argument", v_task = "role argument", v_extra = "role argument" }
+}"#,
+    );
+    let out = t.run(&["run", "p.eov", "-i", "inv", "-e", "v_extra=extra"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(t.read("out"), "inventory role default play var role argument task var extra");
+}
+
+#[test]
+fn extra_vars_from_yaml_json_and_pairs() {
+    let t = Test::new();
+    t.file("vars.yml", "a: 1\nb: [x, y]\n");
+    t.file("p.eov", r#"play "p" on "localhost" { task "t" { copy { dest = "{root}/out", content = "{{ a + 1 }} {{ b | join('-') }} {{ c.d }} {{ e }}" } } }"#);
+    let out = t.run(&["run", "p.eov", "-e", "@vars.yml", "-e", r#"{"c": {"d": true}}"#, "-e", "e=text"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(t.read("out"), "2 x-y true text");
+    let bad = t.run(&["run", "p.eov", "-e", "no equals sign"]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("expected `name=value`"), "{}", bad.stderr);
+}
+
+#[test]
+fn role_parameter_types_are_checked_at_run_time() {
+    let t = Test::new();
+    t.file("roles/r/main.eov", r#"role r { param port: int task "t" { debug { msg = "{{ port }}" } } }"#);
+    t.file("p.eov", r#"play "p" on "localhost" { role r { port = "{{ p }}" } }"#);
+    let out = t.run(&["run", "p.eov", "-e", "p=notanumber"]);
+    assert_eq!(out.code, 4, "{}", out.stdout);
+    assert!(out.stdout.contains("parameter `port` of role `r` must be of type `int`"), "{}", out.stdout);
+}
+
+#[test]
+fn same_role_twice_keeps_its_own_parameters_and_handlers() {
+    let t = Test::new();
+    t.file(
+        "roles/net/main.eov",
+        r#"role net {
+  param name: str
+  task "conf" { copy { dest = "{root}/{{ name }}.conf", content = "{{ name }}" } notify = "restart" }
+  handler "restart" { copy { dest = "{root}/{{ name }}.restarted", content = "x" } }
+}"#,
+    );
+    t.file("p.eov", r#"play "p" on "localhost" { role net { name = "mgmt" } role net { name = "ext" } }"#);
+    let out = t.run(&["run", "p.eov"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    for n in ["mgmt", "ext"] {
+        assert_eq!(t.read(&format!("{n}.conf")), n);
+        assert!(t.exists(&format!("{n}.restarted")));
+    }
+}

@@ -1,0 +1,12 @@
+//! One integration-test binary: every file here drives the real `eov` binary.
+
+mod support;
+
+mod check_shipped;
+mod diagnostics;
+mod dry_run;
+mod fuzz;
+mod inventory;
+mod language;
+mod run_local;
+mod templates;
