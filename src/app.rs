@@ -24,7 +24,11 @@ pub fn main() -> i32 {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { exit::USAGE } else { exit::OK };
+            return if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
         }
     };
     match cli.command {
@@ -42,7 +46,10 @@ fn check(args: &CheckArgs) -> i32 {
     }
     let errors = checker.take_errors();
     if errors.is_empty() {
-        report::stdout(&format!("{files} file{} checked, no error\n", if files == 1 { "" } else { "s" }));
+        report::stdout(&format!(
+            "{files} file{} checked, no error\n",
+            if files == 1 { "" } else { "s" }
+        ));
         exit::OK
     } else {
         report::stderr(&report::render_diagnostics(&errors, &checker.sources));
@@ -61,7 +68,8 @@ fn load_inventory(source: &InventorySource) -> Result<Inventory, String> {
             default
         }
     };
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read inventory `{}`: {e}", path.display()))?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read inventory `{}`: {e}", path.display()))?;
     Inventory::parse(&path.display().to_string(), &text).map_err(|e| format!("inventory {e}"))
 }
 
@@ -84,13 +92,17 @@ fn extra_vars(specs: &[String]) -> Result<IndexMap<String, Value>, String> {
     for spec in specs {
         if let Some(file) = spec.strip_prefix('@') {
             let text = std::fs::read_to_string(file).map_err(|e| format!("-e @{file}: {e}"))?;
-            let map: IndexMap<String, Value> = serde_saphyr::from_str(&text).map_err(|e| format!("-e @{file}: {e}"))?;
+            let map: IndexMap<String, Value> =
+                crate::yaml::from_str(&text).map_err(|e| format!("-e @{file}: {e}"))?;
             out.extend(map);
         } else if spec.trim_start().starts_with('{') {
-            let map: IndexMap<String, Value> = serde_json::from_str(spec).map_err(|e| format!("-e {spec}: {e}"))?;
+            let map: IndexMap<String, Value> =
+                serde_json::from_str(spec).map_err(|e| format!("-e {spec}: {e}"))?;
             out.extend(map);
         } else {
-            let (k, v) = spec.split_once('=').ok_or_else(|| format!("-e `{spec}`: expected `name=value`, `@file` or a JSON object"))?;
+            let (k, v) = spec.split_once('=').ok_or_else(|| {
+                format!("-e `{spec}`: expected `name=value`, `@file` or a JSON object")
+            })?;
             if k.is_empty() || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
                 return Err(format!("-e `{spec}`: `{k}` is not a variable name"));
             }
@@ -125,8 +137,17 @@ fn run(args: RunArgs) -> i32 {
     };
     let secrets = Secrets::default();
     let templates = Templates::new();
-    let selection = Selection { limit: args.limit.clone(), tags: args.tags.clone(), skip_tags: args.skip_tags.clone() };
-    let planner = Planner { inventory: &inventory, templates: &templates, extra_vars: &extra, secrets: &secrets };
+    let selection = Selection {
+        limit: args.limit.clone(),
+        tags: args.tags.clone(),
+        skip_tags: args.skip_tags.clone(),
+    };
+    let planner = Planner {
+        inventory: &inventory,
+        templates: &templates,
+        extra_vars: &extra,
+        secrets: &secrets,
+    };
     let plan = match planner.plan(program, &selection) {
         Ok(p) => p,
         Err(e) => {
@@ -141,7 +162,10 @@ fn run(args: RunArgs) -> i32 {
         extra_vars: extra,
         workdir: std::env::current_dir().unwrap_or_else(|_| Path::new(".").to_path_buf()),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             report::error(&format!("cannot start the async runtime: {e}"));
@@ -150,7 +174,12 @@ fn run(args: RunArgs) -> i32 {
     };
     runtime.block_on(async move {
         let (sink, rx) = EventSink::new(secrets.clone());
-        let reporter = Reporter::new(args.output, args.verbose, args.diff, Box::new(std::io::stdout()));
+        let reporter = Reporter::new(
+            args.output,
+            args.verbose,
+            args.diff,
+            Box::new(std::io::stdout()),
+        );
         let printing = tokio::spawn(reporter.drain(rx));
         let executor = Executor::new(inventory, options, secrets, sink);
         let cancel = executor.canceller();

@@ -7,7 +7,11 @@ use clap::{Args, Parser, Subcommand};
 use crate::report::Format;
 
 #[derive(Debug, Parser)]
-#[command(name = "eov", version, about = "A playbook engine with its own language: grow an OpenStack over an OpenVPN flat network")]
+#[command(
+    name = "eov",
+    version,
+    about = "A playbook engine with its own language: grow an OpenStack over an OpenVPN flat network"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -10,7 +10,11 @@ pub enum DiagnosticKind {
     #[error("syntax error: {message}")]
     Syntax { message: String },
     #[error("invalid {what} `{text}`: {reason}")]
-    BadLiteral { what: &'static str, text: String, reason: String },
+    BadLiteral {
+        what: &'static str,
+        text: String,
+        reason: String,
+    },
     #[error("unknown module `{name}`")]
     UnknownModule { name: String },
     #[error("unknown argument `{arg}` for module `{module}`")]
@@ -20,11 +24,23 @@ pub enum DiagnosticKind {
     #[error("module `{module}` needs one of {choices}")]
     MissingOneOf { module: String, choices: String },
     #[error("arguments `{a}` and `{b}` of module `{module}` cannot be used together")]
-    ConflictingArguments { module: String, a: String, b: String },
+    ConflictingArguments {
+        module: String,
+        a: String,
+        b: String,
+    },
     #[error("{what} must be {expected}, found {found}")]
-    WrongType { what: String, expected: String, found: String },
+    WrongType {
+        what: String,
+        expected: String,
+        found: String,
+    },
     #[error("{what} must be one of {choices}, found `{found}`")]
-    BadChoice { what: String, choices: String, found: String },
+    BadChoice {
+        what: String,
+        choices: String,
+        found: String,
+    },
     #[error("unknown {context} setting `{name}`")]
     UnknownAttribute { context: &'static str, name: String },
     #[error("`{name}` is set twice")]
@@ -57,8 +73,8 @@ pub enum DiagnosticKind {
     Io { path: String, error: String },
     #[error("{file} defines no play")]
     NoPlay { file: String },
-    #[error("`{name}` must be used alone; `{other}` cannot be set with it")]
-    Exclusive { name: String, other: String },
+    #[error("{what} must be a name made of letters, digits and `_`, found `{found}`")]
+    BadName { what: String, found: String },
 }
 
 /// One error, with where it is and what might fix it.
@@ -75,11 +91,23 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(kind: DiagnosticKind, span: Span) -> Self {
-        Diagnostic { kind, span: Some(span), label: None, secondary: Vec::new(), help: None }
+        Diagnostic {
+            kind,
+            span: Some(span),
+            label: None,
+            secondary: Vec::new(),
+            help: None,
+        }
     }
 
     pub fn unlocated(kind: DiagnosticKind) -> Self {
-        Diagnostic { kind, span: None, label: None, secondary: Vec::new(), help: None }
+        Diagnostic {
+            kind,
+            span: None,
+            label: None,
+            secondary: Vec::new(),
+            help: None,
+        }
     }
 
     pub fn label(mut self, label: impl Into<String>) -> Self {
@@ -102,7 +130,7 @@ impl Diagnostic {
 pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     let mut best: Option<(usize, &str)> = None;
     for candidate in candidates {
-        let distance = strsim::levenshtein(name, candidate);
+        let distance = strsim::osa_distance(name, candidate);
         let limit = (name.len().max(candidate.len()) / 3).max(1).min(3);
         if distance <= limit && best.is_none_or(|(d, _)| distance < d) {
             best = Some((distance, candidate));

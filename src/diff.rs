@@ -27,11 +27,18 @@ pub struct FileDiff {
 
 impl FileDiff {
     pub fn new(path: &str) -> Self {
-        FileDiff { path: path.to_string(), ..Default::default() }
+        FileDiff {
+            path: path.to_string(),
+            ..Default::default()
+        }
     }
 
     pub fn attr(mut self, name: &str, before: impl Into<String>, after: impl Into<String>) -> Self {
-        self.attrs.push(AttrChange { name: name.into(), before: before.into(), after: after.into() });
+        self.attrs.push(AttrChange {
+            name: name.into(),
+            before: before.into(),
+            after: after.into(),
+        });
         self
     }
 
@@ -49,7 +56,10 @@ impl FileDiff {
         let text = similar::TextDiff::from_lines(before, after)
             .unified_diff()
             .context_radius(3)
-            .header(&format!("{} (before)", self.path), &format!("{} (after)", self.path))
+            .header(
+                &format!("{} (before)", self.path),
+                &format!("{} (after)", self.path),
+            )
             .to_string();
         Some(text)
     }

@@ -74,13 +74,29 @@ pub struct Recap {
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    RunStarted { check: bool, diff: bool },
-    PlayStarted { play: String, hosts: Vec<String> },
+    RunStarted {
+        check: bool,
+        diff: bool,
+    },
+    PlayStarted {
+        play: String,
+        hosts: Vec<String>,
+    },
     Task(TaskResult),
     /// A host left the play (failed or unreachable) and runs nothing more.
-    HostLeft { play: String, host: String, reason: String },
-    PlayFinished { play: String },
-    RunFinished { recap: Vec<Recap>, elapsed_ms: u64, exit_code: i32 },
+    HostLeft {
+        play: String,
+        host: String,
+        reason: String,
+    },
+    PlayFinished {
+        play: String,
+    },
+    RunFinished {
+        recap: Vec<Recap>,
+        elapsed_ms: u64,
+        exit_code: i32,
+    },
 }
 
 impl Event {

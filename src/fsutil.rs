@@ -4,7 +4,10 @@ use std::io::Write as _;
 use std::path::Path;
 
 pub fn write_atomic(dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = dest
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let name = dest.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(".{name}.eov-{}", std::process::id()));

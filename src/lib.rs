@@ -32,3 +32,4 @@ pub mod source;
 pub mod syntax;
 pub mod template;
 pub mod vars;
+pub mod yaml;

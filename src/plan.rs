@@ -49,7 +49,11 @@ pub struct Planner<'a> {
 impl Planner<'_> {
     pub fn plan(&self, program: Program, selection: &Selection) -> Result<Plan, PlanError> {
         let limit = match &selection.limit {
-            Some(l) => Some(self.inventory.select(l).map_err(|e| PlanError::Limit(e.to_string()))?),
+            Some(l) => Some(
+                self.inventory
+                    .select(l)
+                    .map_err(|e| PlanError::Limit(e.to_string()))?,
+            ),
             None => None,
         };
         let mut vars = self.extra_vars.clone();
@@ -57,15 +61,34 @@ impl Planner<'_> {
         let ctx = crate::vars::to_value(&vars);
         let mut plays = Vec::new();
         for play in program.plays {
-            let err = |message: String| PlanError::Hosts { play: play.name.clone(), message };
-            let pattern = self.templates.render_value(&play.pattern, &ctx, self.secrets).map_err(|e| err(e.message))?;
-            let pattern = pattern.as_str().map(str::to_string).unwrap_or_else(|| pattern.to_string());
-            let mut hosts = self.inventory.select(&pattern).map_err(|e| err(e.to_string()))?;
+            let err = |message: String| PlanError::Hosts {
+                play: play.name.clone(),
+                message,
+            };
+            let pattern = self
+                .templates
+                .render_value(&play.pattern, &ctx, self.secrets)
+                .map_err(|e| err(e.message))?;
+            let pattern = pattern
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| pattern.to_string());
+            let mut hosts = self
+                .inventory
+                .select(&pattern)
+                .map_err(|e| err(e.to_string()))?;
             if let Some(limit) = &limit {
                 hosts.retain(|h| limit.contains(h));
             }
             let steps = filter(&play.body, selection);
-            plays.push(PlannedPlay { play: Arc::new(Play { body: Vec::new(), ..play }), hosts, steps: Arc::new(steps) });
+            plays.push(PlannedPlay {
+                play: Arc::new(Play {
+                    body: Vec::new(),
+                    ..play
+                }),
+                hosts,
+                steps: Arc::new(steps),
+            });
         }
         Ok(Plan { plays })
     }
@@ -84,7 +107,9 @@ pub fn selected(tags: &[String], sel: &Selection) -> bool {
     if sel.tags.is_empty() {
         return !has("never");
     }
-    sel.tags.iter().any(|t| t == "all" && !has("never") || has(t))
+    sel.tags
+        .iter()
+        .any(|t| t == "all" && !has("never") || has(t))
 }
 
 fn filter(steps: &[Step], sel: &Selection) -> Vec<Step> {
@@ -118,7 +143,11 @@ mod tests {
     use super::*;
 
     fn sel(tags: &[&str], skip: &[&str]) -> Selection {
-        Selection { limit: None, tags: tags.iter().map(|s| s.to_string()).collect(), skip_tags: skip.iter().map(|s| s.to_string()).collect() }
+        Selection {
+            limit: None,
+            tags: tags.iter().map(|s| s.to_string()).collect(),
+            skip_tags: skip.iter().map(|s| s.to_string()).collect(),
+        }
     }
 
     #[test]

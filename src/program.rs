@@ -48,7 +48,10 @@ pub struct Become {
 impl Become {
     /// This level's settings over `outer`'s.
     pub fn over(&self, outer: &Become) -> Become {
-        Become { enabled: self.enabled.or(outer.enabled), user: self.user.clone().or_else(|| outer.user.clone()) }
+        Become {
+            enabled: self.enabled.or(outer.enabled),
+            user: self.user.clone().or_else(|| outer.user.clone()),
+        }
     }
 }
 

@@ -35,7 +35,10 @@ impl Secrets {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.values.read().expect("secrets lock is never poisoned").is_empty()
+        self.values
+            .read()
+            .expect("secrets lock is never poisoned")
+            .is_empty()
     }
 }
 
@@ -48,6 +51,9 @@ mod tests {
         let s = Secrets::default();
         s.add("hunter2");
         s.add("hunter2-long");
-        assert_eq!(s.redact("a hunter2 b hunter2-long"), "a ******** b ********");
+        assert_eq!(
+            s.redact("a hunter2 b hunter2-long"),
+            "a ******** b ********"
+        );
     }
 }

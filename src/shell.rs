@@ -3,7 +3,9 @@
 /// Quotes a word for a POSIX shell: safe words stay bare, others go in single quotes.
 pub fn quote(word: &str) -> String {
     if !word.is_empty()
-        && word.bytes().all(|b| b.is_ascii_alphanumeric() || b"@%+=:,./-_".contains(&b))
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"@%+=:,./-_".contains(&b))
     {
         return word.to_string();
     }
@@ -21,12 +23,16 @@ pub fn parent(path: &str) -> &str {
 
 /// A script that writes stdin to `dest` atomically: a temp file in the same directory, its
 /// attributes set, then `mv`. A run interrupted at any point leaves the old file intact.
-pub fn atomic_write(dest: &str, mode: Option<u32>, owner: Option<&str>, group: Option<&str>) -> String {
+pub fn atomic_write(
+    dest: &str,
+    mode: Option<u32>,
+    owner: Option<&str>,
+    group: Option<&str>,
+) -> String {
     let d = quote(dest);
     let dir = quote(parent(dest));
-    let mut s = format!(
-        "set -e\nt=$(mktemp {dir}/.eov.XXXXXX)\ntrap 'rm -f \"$t\"' EXIT\ncat > \"$t\"\n"
-    );
+    let mut s =
+        format!("set -e\nt=$(mktemp {dir}/.eov.XXXXXX)\ntrap 'rm -f \"$t\"' EXIT\ncat > \"$t\"\n");
     match mode {
         Some(m) => s.push_str(&format!("chmod {m:o} \"$t\"\n")),
         None => s.push_str(&format!(

@@ -18,7 +18,11 @@ pub struct Span {
 
 impl Span {
     pub fn new(file: FileId, range: Range<usize>) -> Self {
-        Span { file, start: range.start, end: range.end }
+        Span {
+            file,
+            start: range.start,
+            end: range.end,
+        }
     }
 
     pub fn range(self) -> Range<usize> {
@@ -28,7 +32,11 @@ impl Span {
     /// A span inside this one, `offset` bytes from its start (clamped to this span).
     pub fn sub(self, offset: usize, len: usize) -> Span {
         let start = (self.start + offset).min(self.end);
-        Span { file: self.file, start, end: (start + len).min(self.end).max(start) }
+        Span {
+            file: self.file,
+            start,
+            end: (start + len).min(self.end).max(start),
+        }
     }
 }
 
@@ -46,7 +54,10 @@ impl SourceMap {
     }
 
     pub fn text(&self, file: FileId) -> &str {
-        self.files.get(file).map(|f| f.source().as_str()).unwrap_or("")
+        self.files
+            .get(file)
+            .map(|f| f.source().as_str())
+            .unwrap_or("")
     }
 
     pub fn path(&self, file: FileId) -> &Path {

@@ -27,20 +27,35 @@ impl TemplateError {
     fn from_minijinja(err: &minijinja::Error, source: &str) -> Self {
         let range = err.range();
         let undefined = err.kind() == ErrorKind::UndefinedError;
-        let snippet = range.clone().and_then(|r| source.get(r)).map(str::trim).filter(|s| !s.is_empty());
+        let snippet = range
+            .clone()
+            .and_then(|r| source.get(r))
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
         let message = match (undefined, err.detail(), snippet) {
             (true, Some(d), _) => d.to_string(),
             (true, None, Some(s)) => format!("`{s}` is undefined"),
+            (false, Some(d), _) if err.kind() == ErrorKind::SyntaxError => d.to_string(),
             _ => {
                 let detail = err.detail().map(|d| format!(": {d}")).unwrap_or_default();
                 format!("{}{detail}", err.kind())
             }
         };
-        TemplateError { message, range, line: err.line(), undefined }
+        TemplateError {
+            message,
+            range,
+            line: err.line(),
+            undefined,
+        }
     }
 
     pub fn plain(message: impl Into<String>) -> Self {
-        TemplateError { message: message.into(), range: None, line: None, undefined: false }
+        TemplateError {
+            message: message.into(),
+            range: None,
+            line: None,
+            undefined: false,
+        }
     }
 }
 
@@ -84,31 +99,49 @@ impl Templates {
 
     /// Checks template syntax without rendering.
     pub fn check_template(&self, source: &str) -> Result<(), TemplateError> {
-        self.env.template_from_str(source).map(|_| ()).map_err(|e| TemplateError::from_minijinja(&e, source))
+        self.env
+            .template_from_str(source)
+            .map(|_| ())
+            .map_err(|e| TemplateError::from_minijinja(&e, source))
     }
 
     /// Checks expression syntax without evaluating.
     pub fn check_expression(&self, source: &str) -> Result<(), TemplateError> {
-        self.env.compile_expression(source).map(|_| ()).map_err(|e| TemplateError::from_minijinja(&e, source))
+        self.env
+            .compile_expression(source)
+            .map(|_| ())
+            .map_err(|e| TemplateError::from_minijinja(&e, source))
     }
 
     pub fn render_str(&self, source: &str, ctx: &Value) -> Result<String, TemplateError> {
         if !is_templated(source) {
             return Ok(source.to_string());
         }
-        self.env.render_str(source, ctx.clone()).map_err(|e| TemplateError::from_minijinja(&e, source))
+        self.env
+            .render_str(source, ctx.clone())
+            .map_err(|e| TemplateError::from_minijinja(&e, source))
     }
 
     pub fn eval(&self, expr: &str, ctx: &Value) -> Result<Value, TemplateError> {
-        let compiled = self.env.compile_expression(expr).map_err(|e| TemplateError::from_minijinja(&e, expr))?;
-        compiled.eval(ctx.clone()).map_err(|e| TemplateError::from_minijinja(&e, expr))
+        let compiled = self
+            .env
+            .compile_expression(expr)
+            .map_err(|e| TemplateError::from_minijinja(&e, expr))?;
+        compiled
+            .eval(ctx.clone())
+            .map_err(|e| TemplateError::from_minijinja(&e, expr))
     }
 
     /// A condition (`when`, `until`, ...): an expression whose truth is taken.
     pub fn truth(&self, expr: &str, ctx: &Value) -> Result<bool, TemplateError> {
         let v = self.eval(expr, ctx)?;
         if v.is_undefined() {
-            return Err(TemplateError { message: format!("`{expr}` is undefined"), range: None, line: None, undefined: true });
+            return Err(TemplateError {
+                message: format!("`{expr}` is undefined"),
+                range: None,
+                line: None,
+                undefined: true,
+            });
         }
         Ok(v.is_true())
     }
@@ -127,7 +160,12 @@ impl Templates {
     }
 
     /// Turns a literal from the source into a runtime value, rendering every string in it.
-    pub fn render_value(&self, v: &ast::Value, ctx: &Value, secrets: &Secrets) -> Result<Value, TemplateError> {
+    pub fn render_value(
+        &self,
+        v: &ast::Value,
+        ctx: &Value,
+        secrets: &Secrets,
+    ) -> Result<Value, TemplateError> {
         use ast::ValueKind as K;
         Ok(match &v.kind {
             K::Str(s) => self.render_string_value(s, ctx)?,
@@ -143,13 +181,19 @@ impl Templates {
             K::Mode(m) => Value::from(*m),
             K::Duration(d) => Value::from(d.as_secs_f64()),
             K::Path(p) => self.eval(p, ctx)?,
-            K::List(items) => {
-                items.iter().map(|i| self.render_value(i, ctx, secrets)).collect::<Result<Vec<_>, _>>()?.into_iter().collect()
-            }
+            K::List(items) => items
+                .iter()
+                .map(|i| self.render_value(i, ctx, secrets))
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .collect(),
             K::Map(entries) => {
                 let mut map = indexmap::IndexMap::with_capacity(entries.len());
                 for e in entries {
-                    map.insert(Value::from(e.key.name.as_str()), self.render_value(&e.value, ctx, secrets)?);
+                    map.insert(
+                        Value::from(e.key.name.as_str()),
+                        self.render_value(&e.value, ctx, secrets)?,
+                    );
                 }
                 Value::from_object(map)
             }
@@ -157,9 +201,18 @@ impl Templates {
     }
 
     /// Renders a template file's text.
-    pub fn render_template(&self, name: &str, source: &str, ctx: &Value) -> Result<String, TemplateError> {
-        let tmpl = self.env.template_from_named_str(name, source).map_err(|e| TemplateError::from_minijinja(&e, source))?;
-        tmpl.render(ctx.clone()).map_err(|e| TemplateError::from_minijinja(&e, source))
+    pub fn render_template(
+        &self,
+        name: &str,
+        source: &str,
+        ctx: &Value,
+    ) -> Result<String, TemplateError> {
+        let tmpl = self
+            .env
+            .template_from_named_str(name, source)
+            .map_err(|e| TemplateError::from_minijinja(&e, source))?;
+        tmpl.render(ctx.clone())
+            .map_err(|e| TemplateError::from_minijinja(&e, source))
     }
 }
 
@@ -174,9 +227,18 @@ mod tests {
     #[test]
     fn lone_expression_keeps_type() {
         let t = Templates::new();
-        assert_eq!(t.render_string_value("{{ n }}", &ctx()).unwrap(), Value::from(3));
-        assert_eq!(t.render_string_value("{{ items }}", &ctx()).unwrap().len(), Some(2));
-        assert_eq!(t.render_string_value("n={{ n }}", &ctx()).unwrap(), Value::from("n=3"));
+        assert_eq!(
+            t.render_string_value("{{ n }}", &ctx()).unwrap(),
+            Value::from(3)
+        );
+        assert_eq!(
+            t.render_string_value("{{ items }}", &ctx()).unwrap().len(),
+            Some(2)
+        );
+        assert_eq!(
+            t.render_string_value("n={{ n }}", &ctx()).unwrap(),
+            Value::from("n=3")
+        );
     }
 
     #[test]
@@ -190,7 +252,9 @@ mod tests {
     #[test]
     fn no_html_escaping_and_trailing_newline_kept() {
         let t = Templates::new();
-        let out = t.render_template("x.j2", "<{{ name }}>&\n", &ctx()).unwrap();
+        let out = t
+            .render_template("x.j2", "<{{ name }}>&\n", &ctx())
+            .unwrap();
         assert_eq!(out, "<web1>&\n");
     }
 }

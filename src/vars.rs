@@ -15,7 +15,10 @@ use crate::inventory::Inventory;
 pub type VarMap = IndexMap<String, Value>;
 
 pub fn to_value(map: &VarMap) -> Value {
-    let m: IndexMap<Value, Value> = map.iter().map(|(k, v)| (Value::from(k.as_str()), v.clone())).collect();
+    let m: IndexMap<Value, Value> = map
+        .iter()
+        .map(|(k, v)| (Value::from(k.as_str()), v.clone()))
+        .collect();
     Value::from_object(m)
 }
 
@@ -27,11 +30,21 @@ pub struct FactStore {
 
 impl FactStore {
     pub fn get(&self, host: &str) -> VarMap {
-        self.hosts.read().expect("fact store lock is never poisoned").get(host).cloned().unwrap_or_default()
+        self.hosts
+            .read()
+            .expect("fact store lock is never poisoned")
+            .get(host)
+            .cloned()
+            .unwrap_or_default()
     }
 
     pub fn set(&self, host: &str, name: &str, value: Value) {
-        self.hosts.write().expect("fact store lock is never poisoned").entry(host.to_string()).or_default().insert(name.to_string(), value);
+        self.hosts
+            .write()
+            .expect("fact store lock is never poisoned")
+            .entry(host.to_string())
+            .or_default()
+            .insert(name.to_string(), value);
     }
 }
 
@@ -55,7 +68,12 @@ impl Object for HostVars {
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        let keys: Vec<Value> = self.inventory.hosts.keys().map(|h| Value::from(h.as_str())).collect();
+        let keys: Vec<Value> = self
+            .inventory
+            .hosts
+            .keys()
+            .map(|h| Value::from(h.as_str()))
+            .collect();
         Enumerator::Values(keys)
     }
 }

@@ -6,18 +6,46 @@ use crate::support::{EOV, repo};
 
 #[test]
 fn plays_and_roles_check_clean() {
-    let out = Command::new(EOV).args(["check", "plays", "roles"]).current_dir(repo()).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(EOV)
+        .args(["check", "plays", "roles"])
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
 fn each_shipped_file_checks_clean_on_its_own() {
     insta::glob!("../plays", "**/*.eov", |path| {
-        let out = Command::new(EOV).arg("check").arg(path).current_dir(repo()).output().unwrap();
-        assert!(out.status.success(), "{}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+        let out = Command::new(EOV)
+            .arg("check")
+            .arg(path)
+            .current_dir(repo())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
     });
     insta::glob!("../roles", "*/main.eov", |path| {
-        let out = Command::new(EOV).arg("check").arg(path).current_dir(repo()).output().unwrap();
-        assert!(out.status.success(), "{}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+        let out = Command::new(EOV)
+            .arg("check")
+            .arg(path)
+            .current_dir(repo())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
     });
 }

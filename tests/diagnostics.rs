@@ -12,12 +12,23 @@ fn bad_inputs() {
     insta::glob!("fixtures/bad/*.eov", |path| {
         count += 1;
         let name = path.file_name().unwrap().to_str().unwrap();
-        let out = Command::new(EOV).args(["check", name]).current_dir(&dir).output().unwrap();
+        let out = Command::new(EOV)
+            .args(["check", name])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(3), "{name}: exit code\n{stderr}");
         assert!(stderr.starts_with("error: "), "{name}:\n{stderr}");
-        assert!(stderr.contains(&format!("{name}:")), "{name}: no file:line:col\n{stderr}");
-        assert!(!stderr.contains("Rule::") && !stderr.contains("short_body"), "{name}: grammar internals leak\n{stderr}");
+        let located = regex::Regex::new(r"┌─ \S+\.(eov|j2):\d+:\d+").unwrap();
+        assert!(
+            located.is_match(&stderr),
+            "{name}: no file:line:col\n{stderr}"
+        );
+        assert!(
+            !stderr.contains("Rule::") && !stderr.contains("short_body"),
+            "{name}: grammar internals leak\n{stderr}"
+        );
         insta::assert_snapshot!(stderr);
     });
     assert!(count >= 30, "the corpus has {count} files");
@@ -26,7 +37,11 @@ fn bad_inputs() {
 #[test]
 fn run_reports_the_same_errors_and_runs_nothing() {
     let dir = repo().join("tests/fixtures/bad");
-    let out = Command::new(EOV).args(["run", "40_many_errors_at_once.eov"]).current_dir(&dir).output().unwrap();
+    let out = Command::new(EOV)
+        .args(["run", "40_many_errors_at_once.eov"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.ends_with("4 errors found\n"), "{stderr}");
@@ -35,7 +50,11 @@ fn run_reports_the_same_errors_and_runs_nothing() {
 
 #[test]
 fn a_role_file_is_not_a_play() {
-    let out = Command::new(EOV).args(["run", "role_file.eov"]).current_dir(repo().join("tests/fixtures")).output().unwrap();
+    let out = Command::new(EOV)
+        .args(["run", "role_file.eov"])
+        .current_dir(repo().join("tests/fixtures"))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("role_file.eov defines no play"), "{stderr}");
@@ -44,7 +63,10 @@ fn a_role_file_is_not_a_play() {
 
 #[test]
 fn unreadable_file_is_reported() {
-    let out = Command::new(EOV).args(["check", "/nonexistent/x.eov"]).output().unwrap();
+    let out = Command::new(EOV)
+        .args(["check", "/nonexistent/x.eov"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read `/nonexistent/x.eov`"));
 }

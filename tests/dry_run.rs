@@ -7,7 +7,14 @@ fn check_diff_of_the_demo_play_on_a_fresh_root() {
     let t = Test::new();
     let play = repo().join("plays/hello.eov");
     let root = format!("root={}/site", t.root());
-    let out = t.run(&["run", play.to_str().unwrap(), "--check", "--diff", "-e", &root]);
+    let out = t.run(&[
+        "run",
+        play.to_str().unwrap(),
+        "--check",
+        "--diff",
+        "-e",
+        &root,
+    ]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert!(!t.exists("site"), "check mode created files");
     insta::assert_snapshot!(out.stdout);
@@ -20,9 +27,22 @@ fn check_diff_against_an_edited_tree() {
     let root = format!("root={}/site", t.root());
     assert_eq!(t.run(&["run", play.to_str().unwrap(), "-e", &root]).code, 0);
     t.file("site/conf/hello.conf", "greeting = \"hi\"\nport = 1\n");
-    std::fs::set_permissions(t.path().join("site/conf/banner.txt"), std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    std::fs::set_permissions(
+        t.path().join("site/conf/banner.txt"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
     let before = t.tree_hash("site");
-    let out = t.run(&["run", play.to_str().unwrap(), "--check", "--diff", "-e", &root, "-e", "greeting=bonjour"]);
+    let out = t.run(&[
+        "run",
+        play.to_str().unwrap(),
+        "--check",
+        "--diff",
+        "-e",
+        &root,
+        "-e",
+        "greeting=bonjour",
+    ]);
     assert_eq!(out.code, 0, "{}", out.stdout);
     assert_eq!(t.tree_hash("site"), before);
     insta::assert_snapshot!(out.stdout);

@@ -29,7 +29,10 @@ fn variable_precedence_is_as_documented() {
     );
     let out = t.run(&["run", "p.eov", "-i", "inv", "-e", "v_extra=extra"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
-    assert_eq!(t.read("out"), "inventory role default play var role argument task var extra");
+    assert_eq!(
+        t.read("out"),
+        "inventory role default play var role argument task var extra"
+    );
 }
 
 #[test]
@@ -37,22 +40,50 @@ fn extra_vars_from_yaml_json_and_pairs() {
     let t = Test::new();
     t.file("vars.yml", "a: 1\nb: [x, y]\n");
     t.file("p.eov", r#"play "p" on "localhost" { task "t" { copy { dest = "{root}/out", content = "{{ a + 1 }} {{ b | join('-') }} {{ c.d }} {{ e }}" } } }"#);
-    let out = t.run(&["run", "p.eov", "-e", "@vars.yml", "-e", r#"{"c": {"d": true}}"#, "-e", "e=text"]);
+    let out = t.run(&[
+        "run",
+        "p.eov",
+        "-e",
+        "@vars.yml",
+        "-e",
+        r#"{"c": {"d": true}}"#,
+        "-e",
+        "e=text",
+    ]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
-    assert_eq!(t.read("out"), "2 x-y true text");
+    assert_eq!(
+        t.read("out"),
+        "2 x-y True text",
+        "booleans render as in Jinja2"
+    );
     let bad = t.run(&["run", "p.eov", "-e", "no equals sign"]);
     assert_eq!(bad.code, 2);
-    assert!(bad.stderr.contains("expected `name=value`"), "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("expected `name=value`"),
+        "{}",
+        bad.stderr
+    );
 }
 
 #[test]
 fn role_parameter_types_are_checked_at_run_time() {
     let t = Test::new();
-    t.file("roles/r/main.eov", r#"role r { param port: int task "t" { debug { msg = "{{ port }}" } } }"#);
-    t.file("p.eov", r#"play "p" on "localhost" { role r { port = "{{ p }}" } }"#);
+    t.file(
+        "roles/r/main.eov",
+        r#"role r { param port: int task "t" { debug { msg = "{{ port }}" } } }"#,
+    );
+    t.file(
+        "p.eov",
+        r#"play "p" on "localhost" { role r { port = "{{ p }}" } }"#,
+    );
     let out = t.run(&["run", "p.eov", "-e", "p=notanumber"]);
     assert_eq!(out.code, 4, "{}", out.stdout);
-    assert!(out.stdout.contains("parameter `port` of role `r` must be of type `int`"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("parameter `port` of role `r` must be of type `int`"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -66,7 +97,10 @@ fn same_role_twice_keeps_its_own_parameters_and_handlers() {
   handler "restart" { copy { dest = "{root}/{{ name }}.restarted", content = "x" } }
 }"#,
     );
-    t.file("p.eov", r#"play "p" on "localhost" { role net { name = "mgmt" } role net { name = "ext" } }"#);
+    t.file(
+        "p.eov",
+        r#"play "p" on "localhost" { role net { name = "mgmt" } role net { name = "ext" } }"#,
+    );
     let out = t.run(&["run", "p.eov"]);
     assert_eq!(out.code, 0, "{}", out.stdout);
     for n in ["mgmt", "ext"] {

@@ -23,7 +23,9 @@ pub struct Test {
 
 impl Test {
     pub fn new() -> Self {
-        Test { dir: tempfile::tempdir().expect("a temp dir") }
+        Test {
+            dir: tempfile::tempdir().expect("a temp dir"),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -44,7 +46,8 @@ impl Test {
     }
 
     pub fn read(&self, rel: &str) -> String {
-        std::fs::read_to_string(self.dir.path().join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
+        std::fs::read_to_string(self.dir.path().join(rel))
+            .unwrap_or_else(|e| panic!("read {rel}: {e}"))
     }
 
     pub fn exists(&self, rel: &str) -> bool {
@@ -62,7 +65,12 @@ impl Test {
             .output()
             .expect("run eov");
         let code = out.status.code().unwrap_or(-1);
-        assert_ne!(code, 101, "eov panicked:\n{}", String::from_utf8_lossy(&out.stderr));
+        assert_ne!(
+            code,
+            101,
+            "eov panicked:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         Output {
             code,
             stdout: self.redact(&String::from_utf8_lossy(&out.stdout)),
@@ -81,21 +89,37 @@ impl Test {
     /// A content hash of every file, mode and link under `rel`, to prove nothing changed.
     pub fn tree_hash(&self, rel: &str) -> String {
         fn walk(p: &Path, out: &mut Vec<String>) {
-            let Ok(meta) = std::fs::symlink_metadata(p) else { return };
+            let Ok(meta) = std::fs::symlink_metadata(p) else {
+                return;
+            };
             use std::os::unix::fs::PermissionsExt;
             let mode = meta.permissions().mode();
             if meta.is_dir() {
                 out.push(format!("d {} {mode:o}", p.display()));
-                let mut entries: Vec<_> = std::fs::read_dir(p).unwrap().filter_map(Result::ok).map(|e| e.path()).collect();
+                let mut entries: Vec<_> = std::fs::read_dir(p)
+                    .unwrap()
+                    .filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .collect();
                 entries.sort();
                 for e in entries {
                     walk(&e, out);
                 }
             } else if meta.file_type().is_symlink() {
-                out.push(format!("l {} {:?}", p.display(), std::fs::read_link(p).ok()));
+                out.push(format!(
+                    "l {} {:?}",
+                    p.display(),
+                    std::fs::read_link(p).ok()
+                ));
             } else {
                 let bytes = std::fs::read(p).unwrap_or_default();
-                out.push(format!("f {} {mode:o} {}", p.display(), bytes.iter().fold(0u64, |h, b| h.wrapping_mul(1_099_511_628_211).wrapping_add(u64::from(*b)))));
+                out.push(format!(
+                    "f {} {mode:o} {}",
+                    p.display(),
+                    bytes.iter().fold(0u64, |h, b| h
+                        .wrapping_mul(1_099_511_628_211)
+                        .wrapping_add(u64::from(*b)))
+                ));
             }
         }
         let mut lines = Vec::new();
@@ -119,5 +143,8 @@ pub fn recap(stdout: &str, host: &str) -> String {
         .skip_while(|l| *l != "RECAP")
         .find(|l| l.split_whitespace().next() == Some(host))
         .unwrap_or_else(|| panic!("no recap for {host} in:\n{stdout}"));
-    line.split_whitespace().skip(1).collect::<Vec<_>>().join(" ")
+    line.split_whitespace()
+        .skip(1)
+        .collect::<Vec<_>>()
+        .join(" ")
 }

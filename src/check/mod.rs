@@ -57,9 +57,14 @@ impl Checker {
     pub fn check_play_file(&mut self, path: &Path) -> Result<Program, Vec<Diagnostic>> {
         let program = match self.parse_file(path) {
             Some(file) if file.plays.is_empty() => {
-                self.diags.push(Diagnostic::unlocated(DiagnosticKind::NoPlay { file: path.display().to_string() }).help(
-                    (!file.roles.is_empty()).then(|| "this is a role file: apply it from a play with `role NAME`".to_string()),
-                ));
+                self.diags.push(
+                    Diagnostic::unlocated(DiagnosticKind::NoPlay {
+                        file: path.display().to_string(),
+                    })
+                    .help((!file.roles.is_empty()).then(|| {
+                        "this is a role file: apply it from a play with `role NAME`".to_string()
+                    })),
+                );
                 None
             }
             Some(file) => Some(self.plays(&file, path)),
@@ -110,7 +115,10 @@ impl Checker {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) => {
-                self.diags.push(Diagnostic::unlocated(DiagnosticKind::Io { path: path.display().to_string(), error: e.to_string() }));
+                self.diags.push(Diagnostic::unlocated(DiagnosticKind::Io {
+                    path: path.display().to_string(),
+                    error: e.to_string(),
+                }));
                 return None;
             }
         };
@@ -125,7 +133,7 @@ impl Checker {
     }
 
     fn plays(&mut self, file: &ast::File, path: &Path) -> Program {
-        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let dir = dir_of(path);
         let plays = file.plays.iter().map(|p| self.play(p, &dir)).collect();
         Program { plays }
     }
@@ -133,7 +141,13 @@ impl Checker {
     fn play(&mut self, p: &ast::Play, dir: &Path) -> Play {
         let mut diags = Vec::new();
         let mut unknown = Vec::new();
-        let s = settings::Settings::collect(&p.attrs, settings::PLAY, "play", |ty, v, what| self.check_type(ty, v, what, &mut diags), &mut unknown);
+        let s = settings::Settings::collect(
+            &p.attrs,
+            settings::PLAY,
+            "play",
+            |ty, v, what| self.check_type(ty, v, what, &mut diags),
+            &mut unknown,
+        );
         diags.append(&mut unknown);
         let sudo = s.sudo();
         let tags: Vec<String> = s.strings("tags").into_iter().map(|(t, _)| t).collect();
@@ -142,12 +156,29 @@ impl Checker {
         values::templates_in(&p.pattern, &self.templates, &self.sources, &mut diags);
         self.vars(&p.vars, &mut diags);
         self.diags.append(&mut diags);
-        let scope = Arc::new(Scope { role: None, search: vec![dir.to_path_buf()] });
+        let scope = Arc::new(Scope {
+            role: None,
+            search: vec![dir.to_path_buf()],
+        });
         let (body, handlers) = self.body(&p.body, &p.handlers, &scope, dir, &tags);
-        Play { name: p.name.clone(), pattern: p.pattern.clone(), vars: p.vars.clone(), sudo, body, handlers, span: p.span }
+        Play {
+            name: p.name.clone(),
+            pattern: p.pattern.clone(),
+            vars: p.vars.clone(),
+            sudo,
+            body,
+            handlers,
+            span: p.span,
+        }
     }
 
-    fn check_type(&self, ty: crate::modules::spec::ArgType, v: &ast::Value, what: &str, out: &mut Vec<Diagnostic>) {
+    fn check_type(
+        &self,
+        ty: crate::modules::spec::ArgType,
+        v: &ast::Value,
+        what: &str,
+        out: &mut Vec<Diagnostic>,
+    ) {
         values::check_type(ty, v, what, &self.templates, &self.sources, out);
         values::templates_in(v, &self.templates, &self.sources, out);
     }
@@ -161,12 +192,33 @@ impl Checker {
     }
 }
 
+/// The directory of a file, `.` for a bare file name.
+fn dir_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
 /// Reports names that appear twice, pointing at both.
-fn duplicates<'a>(names: impl IntoIterator<Item = &'a ast::Ident>, what: &'static str, out: &mut Vec<Diagnostic>) {
+fn duplicates<'a>(
+    names: impl IntoIterator<Item = &'a ast::Ident>,
+    what: &'static str,
+    out: &mut Vec<Diagnostic>,
+) {
     let mut seen: HashMap<&str, crate::source::Span> = HashMap::new();
     for ident in names {
         if let Some(first) = seen.get(ident.name.as_str()) {
-            out.push(Diagnostic::new(DiagnosticKind::Duplicate { what, name: ident.name.clone() }, ident.span).also(*first, "first defined here"));
+            out.push(
+                Diagnostic::new(
+                    DiagnosticKind::Duplicate {
+                        what,
+                        name: ident.name.clone(),
+                    },
+                    ident.span,
+                )
+                .also(*first, "first defined here"),
+            );
         } else {
             seen.insert(&ident.name, ident.span);
         }
@@ -178,7 +230,10 @@ fn collect_eov_files(path: &Path, out: &mut Vec<PathBuf>, diags: &mut Vec<Diagno
         let mut entries: Vec<PathBuf> = match std::fs::read_dir(path) {
             Ok(rd) => rd.filter_map(Result::ok).map(|e| e.path()).collect(),
             Err(e) => {
-                diags.push(Diagnostic::unlocated(DiagnosticKind::Io { path: path.display().to_string(), error: e.to_string() }));
+                diags.push(Diagnostic::unlocated(DiagnosticKind::Io {
+                    path: path.display().to_string(),
+                    error: e.to_string(),
+                }));
                 return;
             }
         };
@@ -191,6 +246,9 @@ fn collect_eov_files(path: &Path, out: &mut Vec<PathBuf>, diags: &mut Vec<Diagno
     } else if path.exists() {
         out.push(path.to_path_buf());
     } else {
-        diags.push(Diagnostic::unlocated(DiagnosticKind::Io { path: path.display().to_string(), error: "no such file or directory".into() }));
+        diags.push(Diagnostic::unlocated(DiagnosticKind::Io {
+            path: path.display().to_string(),
+            error: "no such file or directory".into(),
+        }));
     }
 }

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{Checker, LoadedRole, duplicates};
+use super::{Checker, LoadedRole, dir_of, duplicates};
 use crate::ast::{self, Entry, Ident, Value, ValueKind};
 use crate::diagnostic::{Diagnostic, DiagnosticKind, suggest};
 use crate::modules::spec::ArgType;
@@ -25,10 +25,7 @@ pub(super) const TYPES: &[(&str, ArgType)] = &[
 /// Where roles are looked for, in order: beside the play (`roles/`), the play's parent
 /// (`../roles`, so `plays/` and `roles/` can be siblings), `EOV_ROLES_PATH`, `--roles-path`.
 pub fn role_search_path(play_dir: &Path, extra: &[PathBuf]) -> Vec<PathBuf> {
-    let mut out = vec![play_dir.join("roles")];
-    if let Some(parent) = play_dir.parent() {
-        out.push(parent.join("roles"));
-    }
+    let mut out = vec![play_dir.join("roles"), play_dir.join("..").join("roles")];
     if let Ok(env) = std::env::var("EOV_ROLES_PATH") {
         out.extend(env.split(':').filter(|s| !s.is_empty()).map(PathBuf::from));
     }
@@ -40,17 +37,30 @@ impl Checker {
     /// Finds, parses and checks (once) the role `name`.
     pub(super) fn load_role(&mut self, name: &Ident, play_dir: &Path) -> Option<Arc<LoadedRole>> {
         let search = role_search_path(play_dir, &self.extra_roles_path);
-        let Some(file) = search.iter().map(|d| d.join(&name.name).join("main.eov")).find(|p| p.is_file()) else {
+        let Some(file) = search
+            .iter()
+            .map(|d| d.join(&name.name).join("main.eov"))
+            .find(|p| p.is_file())
+        else {
             let known: Vec<String> = search
                 .iter()
                 .filter_map(|d| std::fs::read_dir(d).ok())
-                .flat_map(|rd| rd.filter_map(Result::ok).filter(|e| e.path().join("main.eov").is_file()).map(|e| e.file_name().to_string_lossy().into_owned()))
+                .flat_map(|rd| {
+                    rd.filter_map(Result::ok)
+                        .filter(|e| e.path().join("main.eov").is_file())
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                })
                 .collect();
             let dirs: Vec<String> = search.iter().map(|d| d.display().to_string()).collect();
             self.diags.push(
-                Diagnostic::new(DiagnosticKind::UnknownRole { name: name.name.clone() }, name.span)
-                    .label(format!("no {}/main.eov in {}", name.name, dirs.join(", ")))
-                    .help(suggest(&name.name, known.iter().map(String::as_str))),
+                Diagnostic::new(
+                    DiagnosticKind::UnknownRole {
+                        name: name.name.clone(),
+                    },
+                    name.span,
+                )
+                .label(format!("no {}/main.eov in {}", name.name, dirs.join(", ")))
+                .help(suggest(&name.name, known.iter().map(String::as_str))),
             );
             return None;
         };
@@ -60,15 +70,22 @@ impl Checker {
         let loaded = self.parse_file(&file).and_then(|parsed| {
             let found = parsed.roles.into_iter().find(|r| r.name.name == name.name);
             if found.is_none() {
-                self.diags.push(
-                    Diagnostic::new(DiagnosticKind::RoleNotDefined { name: name.name.clone(), path: file.display().to_string() }, name.span),
-                );
+                self.diags.push(Diagnostic::new(
+                    DiagnosticKind::RoleNotDefined {
+                        name: name.name.clone(),
+                        path: file.display().to_string(),
+                    },
+                    name.span,
+                ));
             }
             found
         });
         let loaded = loaded.map(|def| {
             self.check_params(&def);
-            Arc::new(LoadedRole { def, dir: file.parent().map(Path::to_path_buf).unwrap_or_default() })
+            Arc::new(LoadedRole {
+                def,
+                dir: dir_of(&file),
+            })
         });
         self.roles.insert(file, loaded.clone());
         loaded
@@ -80,12 +97,25 @@ impl Checker {
         for p in &def.params {
             match TYPES.iter().find(|(n, _)| *n == p.ty.name) {
                 None => out.push(
-                    Diagnostic::new(DiagnosticKind::UnknownType { name: p.ty.name.clone() }, p.ty.span)
-                        .help(suggest(&p.ty.name, TYPES.iter().map(|(n, _)| *n)).or_else(|| Some(format!("types are {}", type_names())))),
+                    Diagnostic::new(
+                        DiagnosticKind::UnknownType {
+                            name: p.ty.name.clone(),
+                        },
+                        p.ty.span,
+                    )
+                    .help(
+                        suggest(&p.ty.name, TYPES.iter().map(|(n, _)| *n))
+                            .or_else(|| Some(format!("types are {}", type_names()))),
+                    ),
                 ),
                 Some((tname, ty)) => {
                     if let Some(d) = &p.default {
-                        self.check_type(*ty, d, &format!("default of parameter `{}`", p.name.name), &mut out);
+                        self.check_type(
+                            *ty,
+                            d,
+                            &format!("default of parameter `{}`", p.name.name),
+                            &mut out,
+                        );
                         check_cidr(tname, d, &p.name.name, &mut out);
                     }
                 }
@@ -96,20 +126,38 @@ impl Checker {
     }
 
     /// Checks a role use's arguments against the role's parameters; the instance for the plan.
-    pub(super) fn instantiate(&mut self, role: &LoadedRole, use_: &ast::RoleUse) -> Arc<RoleInstance> {
+    pub(super) fn instantiate(
+        &mut self,
+        role: &LoadedRole,
+        use_: &ast::RoleUse,
+    ) -> Arc<RoleInstance> {
         let mut out = Vec::new();
         let def = &role.def;
         duplicates(use_.args.iter().map(|e| &e.key), "argument", &mut out);
         for arg in &use_.args {
             match def.params.iter().find(|p| p.name.name == arg.key.name) {
                 None => out.push(
-                    Diagnostic::new(DiagnosticKind::UnknownParam { role: def.name.name.clone(), param: arg.key.name.clone() }, arg.key.span)
-                        .help(suggest(&arg.key.name, def.params.iter().map(|p| p.name.name.as_str())))
-                        .also(def.name.span, "role defined here"),
+                    Diagnostic::new(
+                        DiagnosticKind::UnknownParam {
+                            role: def.name.name.clone(),
+                            param: arg.key.name.clone(),
+                        },
+                        arg.key.span,
+                    )
+                    .help(suggest(
+                        &arg.key.name,
+                        def.params.iter().map(|p| p.name.name.as_str()),
+                    ))
+                    .also(def.name.span, "role defined here"),
                 ),
                 Some(p) => {
                     if let Some((tname, ty)) = TYPES.iter().find(|(n, _)| *n == p.ty.name) {
-                        self.check_type(*ty, &arg.value, &format!("parameter `{}` of role `{}`", p.name.name, def.name.name), &mut out);
+                        self.check_type(
+                            *ty,
+                            &arg.value,
+                            &format!("parameter `{}` of role `{}`", p.name.name, def.name.name),
+                            &mut out,
+                        );
                         check_cidr(tname, &arg.value, &p.name.name, &mut out);
                     }
                 }
@@ -118,8 +166,14 @@ impl Checker {
         for p in def.params.iter().filter(|p| p.default.is_none()) {
             if !use_.args.iter().any(|a| a.key.name == p.name.name) {
                 out.push(
-                    Diagnostic::new(DiagnosticKind::MissingParam { role: def.name.name.clone(), param: p.name.name.clone() }, use_.name.span)
-                        .also(p.name.span, "declared here without a default"),
+                    Diagnostic::new(
+                        DiagnosticKind::MissingParam {
+                            role: def.name.name.clone(),
+                            param: p.name.name.clone(),
+                        },
+                        use_.name.span,
+                    )
+                    .also(p.name.span, "declared here without a default"),
                 );
             }
         }
@@ -129,7 +183,16 @@ impl Checker {
 
     fn instance(&mut self, def: &ast::RoleDef, args: Vec<Entry>) -> RoleInstance {
         self.next_role += 1;
-        let defaults = def.params.iter().filter_map(|p| p.default.clone().map(|value| Entry { key: p.name.clone(), value })).collect();
+        let defaults = def
+            .params
+            .iter()
+            .filter_map(|p| {
+                p.default.clone().map(|value| Entry {
+                    key: p.name.clone(),
+                    value,
+                })
+            })
+            .collect();
         let mut all_args = args;
         all_args.extend(def.vars.iter().cloned());
         RoleInstance {
@@ -137,23 +200,39 @@ impl Checker {
             name: def.name.name.clone(),
             defaults,
             args: all_args,
-            secret_params: def.params.iter().filter(|p| p.secret).map(|p| p.name.name.clone()).collect(),
-            param_types: def.params.iter().map(|p| (p.name.name.clone(), p.ty.name.clone())).collect(),
+            secret_params: def
+                .params
+                .iter()
+                .filter(|p| p.secret)
+                .map(|p| p.name.name.clone())
+                .collect(),
+            param_types: def
+                .params
+                .iter()
+                .map(|p| (p.name.name.clone(), p.ty.name.clone()))
+                .collect(),
         }
     }
 
     /// `eov check` on a role file: its body as if applied with its defaults.
     pub(super) fn role_standalone(&mut self, def: &ast::RoleDef, path: &Path) {
         self.check_params(def);
-        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let dir = dir_of(path);
         let instance = Arc::new(self.instance(def, Vec::new()));
-        let scope = Arc::new(Scope { role: Some(instance), search: vec![dir.clone()] });
+        let scope = Arc::new(Scope {
+            role: Some(instance),
+            search: vec![dir.clone()],
+        });
         let _ = self.body(&def.body, &def.handlers, &scope, &dir, &[]);
     }
 }
 
 fn type_names() -> String {
-    TYPES.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+    TYPES
+        .iter()
+        .map(|(n, _)| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A literal CIDR must parse.
@@ -165,7 +244,14 @@ fn check_cidr(tname: &str, v: &Value, param: &str, out: &mut Vec<Diagnostic>) {
         if !crate::template::is_templated(s) {
             if let Err(e) = crate::template::parse_cidr(s) {
                 out.push(Diagnostic::new(
-                    DiagnosticKind::BadLiteral { what: "CIDR", text: s.clone(), reason: format!("{} (parameter `{param}`)", e.detail().unwrap_or("invalid")) },
+                    DiagnosticKind::BadLiteral {
+                        what: "CIDR",
+                        text: s.clone(),
+                        reason: format!(
+                            "{} (parameter `{param}`)",
+                            e.detail().unwrap_or("invalid")
+                        ),
+                    },
                     v.span,
                 ));
             }

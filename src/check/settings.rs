@@ -51,7 +51,11 @@ pub(super) const BLOCK: Allowed = &[
     ("when", ArgType::Cond),
 ];
 
-pub(super) const PLAY: Allowed = &[("become", ArgType::Bool), ("become_user", ArgType::Str), ("tags", ArgType::StrOrList)];
+pub(super) const PLAY: Allowed = &[
+    ("become", ArgType::Bool),
+    ("become_user", ArgType::Str),
+    ("tags", ArgType::StrOrList),
+];
 
 /// Valid settings by name; unknown, duplicate and mistyped ones are reported.
 pub(super) struct Settings<'a> {
@@ -72,13 +76,30 @@ impl<'a> Settings<'a> {
             let name = a.key.name.as_str();
             let Some((_, ty)) = allowed.iter().find(|(n, _)| *n == name) else {
                 out.push(
-                    Diagnostic::new(DiagnosticKind::UnknownAttribute { context, name: name.to_string() }, a.key.span)
-                        .help(suggest(name, allowed.iter().map(|(n, _)| *n)).or_else(|| module_hint(name))),
+                    Diagnostic::new(
+                        DiagnosticKind::UnknownAttribute {
+                            context,
+                            name: name.to_string(),
+                        },
+                        a.key.span,
+                    )
+                    .help(
+                        suggest(name, allowed.iter().map(|(n, _)| *n))
+                            .or_else(|| module_hint(name)),
+                    ),
                 );
                 continue;
             };
             if let Some(span) = first.get(name) {
-                out.push(Diagnostic::new(DiagnosticKind::DuplicateAttribute { name: name.to_string() }, a.key.span).also(*span, "first set here"));
+                out.push(
+                    Diagnostic::new(
+                        DiagnosticKind::DuplicateAttribute {
+                            name: name.to_string(),
+                        },
+                        a.key.span,
+                    )
+                    .also(*span, "first set here"),
+                );
                 continue;
             }
             first.insert(name, a.key.span);
@@ -117,8 +138,14 @@ impl<'a> Settings<'a> {
     /// A string or list of strings, with the span of each.
     pub(super) fn strings(&self, name: &str) -> Vec<(String, crate::source::Span)> {
         match self.values.get(name) {
-            Some(Value { kind: ValueKind::Str(s), span }) => vec![(s.clone(), *span)],
-            Some(Value { kind: ValueKind::List(items), .. }) => items
+            Some(Value {
+                kind: ValueKind::Str(s),
+                span,
+            }) => vec![(s.clone(), *span)],
+            Some(Value {
+                kind: ValueKind::List(items),
+                ..
+            }) => items
                 .iter()
                 .filter_map(|i| match &i.kind {
                     ValueKind::Str(s) => Some((s.clone(), i.span)),
@@ -130,11 +157,15 @@ impl<'a> Settings<'a> {
     }
 
     pub(super) fn sudo(&self) -> Become {
-        Become { enabled: self.bool("become"), user: self.value("become_user") }
+        Become {
+            enabled: self.bool("become"),
+            user: self.value("become_user"),
+        }
     }
 }
 
 /// A setting that is really a module name written as `name = ...`.
 fn module_hint(name: &str) -> Option<String> {
-    crate::modules::Module::from_name(name).map(|_| format!("`{name}` is a module: call it as `{name} {{ ... }}`"))
+    crate::modules::Module::from_name(name)
+        .map(|_| format!("`{name}` is a module: call it as `{name} {{ ... }}`"))
 }

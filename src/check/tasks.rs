@@ -30,7 +30,18 @@ impl Checker {
         let mut all_handlers: Vec<Arc<Task>> = Vec::new();
         let mut names: HandlerNames = Vec::new();
         let mut out = Vec::new();
-        duplicates(handlers.iter().map(|h| ast::Ident { name: h.name.clone(), span: h.name_span }).collect::<Vec<_>>().iter(), "handler", &mut out);
+        duplicates(
+            handlers
+                .iter()
+                .map(|h| ast::Ident {
+                    name: h.name.clone(),
+                    span: h.name_span,
+                })
+                .collect::<Vec<_>>()
+                .iter(),
+            "handler",
+            &mut out,
+        );
         self.diags.append(&mut out);
         for h in handlers {
             if let Some(task) = self.task(h, scope, &[], tags, settings::HANDLER, "handler") {
@@ -46,13 +57,31 @@ impl Checker {
                 continue;
             };
             let instance = self.instantiate(&loaded, use_);
-            let role_scope = Arc::new(Scope { role: Some(instance), search: vec![loaded.dir.clone(), dir.to_path_buf()] });
+            let role_scope = Arc::new(Scope {
+                role: Some(instance),
+                search: vec![loaded.dir.clone(), dir.to_path_buf()],
+            });
             let mut role_names: HandlerNames = Vec::new();
             let mut out = Vec::new();
-            duplicates(loaded.def.handlers.iter().map(|h| ast::Ident { name: h.name.clone(), span: h.name_span }).collect::<Vec<_>>().iter(), "handler", &mut out);
+            duplicates(
+                loaded
+                    .def
+                    .handlers
+                    .iter()
+                    .map(|h| ast::Ident {
+                        name: h.name.clone(),
+                        span: h.name_span,
+                    })
+                    .collect::<Vec<_>>()
+                    .iter(),
+                "handler",
+                &mut out,
+            );
             self.diags.append(&mut out);
             for h in &loaded.def.handlers {
-                if let Some(task) = self.task(h, &role_scope, &[], tags, settings::HANDLER, "handler") {
+                if let Some(task) =
+                    self.task(h, &role_scope, &[], tags, settings::HANDLER, "handler")
+                {
                     role_names.push((h.name.clone(), all_handlers.len()));
                     all_handlers.push(task);
                 }
@@ -64,10 +93,21 @@ impl Checker {
         for item in body {
             match item {
                 Item::Role(_) => {
-                    let Some(Some((loaded, role_scope, mut role_names))) = roles.next() else { continue };
+                    let Some(Some((loaded, role_scope, mut role_names))) = roles.next() else {
+                        continue;
+                    };
                     role_names.extend(names.iter().cloned());
-                    let role_tags: Vec<String> = tags.iter().cloned().chain(std::iter::once(loaded.def.name.name.clone())).collect();
-                    steps.extend(self.items(&loaded.def.body, &role_scope, &role_names, &role_tags));
+                    let role_tags: Vec<String> = tags
+                        .iter()
+                        .cloned()
+                        .chain(std::iter::once(loaded.def.name.name.clone()))
+                        .collect();
+                    steps.extend(self.items(
+                        &loaded.def.body,
+                        &role_scope,
+                        &role_names,
+                        &role_tags,
+                    ));
                 }
                 other => steps.extend(self.items(std::slice::from_ref(other), scope, &names, tags)),
             }
@@ -75,26 +115,47 @@ impl Checker {
         (steps, all_handlers)
     }
 
-    fn items(&mut self, items: &[Item], scope: &Arc<Scope>, handlers: &HandlerNames, tags: &[String]) -> Vec<Step> {
+    fn items(
+        &mut self,
+        items: &[Item],
+        scope: &Arc<Scope>,
+        handlers: &HandlerNames,
+        tags: &[String],
+    ) -> Vec<Step> {
         let mut steps = Vec::new();
         for item in items {
             match item {
                 Item::Task(t) => {
-                    if let Some(task) = self.task(t, scope, handlers, tags, settings::TASK, "task") {
+                    if let Some(task) = self.task(t, scope, handlers, tags, settings::TASK, "task")
+                    {
                         steps.push(Step::Task(task));
                     }
                 }
                 Item::Block(b) => steps.push(Step::Block(self.block(b, scope, handlers, tags))),
-                Item::Role(r) => unreachable!("grammar: role `{}` inside a block or role", r.name.name),
+                Item::Role(r) => {
+                    unreachable!("grammar: role `{}` inside a block or role", r.name.name)
+                }
             }
         }
         steps
     }
 
-    fn block(&mut self, b: &ast::Block, scope: &Arc<Scope>, handlers: &HandlerNames, tags: &[String]) -> Arc<Block> {
+    fn block(
+        &mut self,
+        b: &ast::Block,
+        scope: &Arc<Scope>,
+        handlers: &HandlerNames,
+        tags: &[String],
+    ) -> Arc<Block> {
         let mut out = Vec::new();
         let mut unknown = Vec::new();
-        let s = Settings::collect(&b.attrs, settings::BLOCK, "block", |ty, v, what| self.check_type(ty, v, what, &mut out), &mut unknown);
+        let s = Settings::collect(
+            &b.attrs,
+            settings::BLOCK,
+            "block",
+            |ty, v, what| self.check_type(ty, v, what, &mut out),
+            &mut unknown,
+        );
         out.append(&mut unknown);
         self.vars(&b.vars, &mut out);
         self.diags.append(&mut out);
@@ -124,14 +185,26 @@ impl Checker {
     ) -> Option<Arc<Task>> {
         let mut out = Vec::new();
         let mut unknown = Vec::new();
-        let s = Settings::collect(&t.attrs, allowed, context, |ty, v, what| self.check_type(ty, v, what, &mut out), &mut unknown);
+        let s = Settings::collect(
+            &t.attrs,
+            allowed,
+            context,
+            |ty, v, what| self.check_type(ty, v, what, &mut out),
+            &mut unknown,
+        );
         out.append(&mut unknown);
         self.vars(&t.vars, &mut out);
         if let Some(l) = &t.looping {
             values::templates_in(&l.source, &self.templates, &self.sources, &mut out);
             if let ValueKind::Str(expr) = &l.source.kind {
                 if !is_templated(expr) {
-                    values::expression(expr, l.source.span, &self.templates, &self.sources, &mut out);
+                    values::expression(
+                        expr,
+                        l.source.span,
+                        &self.templates,
+                        &self.sources,
+                        &mut out,
+                    );
                 }
             }
         }
@@ -146,17 +219,37 @@ impl Checker {
             }
         }
         let module = match t.modules.as_slice() {
+            [] if t
+                .attrs
+                .iter()
+                .any(|a| Module::from_name(&a.key.name).is_some()) =>
+            {
+                None
+            }
             [] => {
-                out.push(Diagnostic::new(DiagnosticKind::NoModule { task: t.name.clone() }, t.name_span).help(Some(
-                    "add one module call, e.g. `command { cmd = \"true\" }`".into(),
-                )));
+                out.push(
+                    Diagnostic::new(
+                        DiagnosticKind::NoModule {
+                            task: t.name.clone(),
+                        },
+                        t.name_span,
+                    )
+                    .help(Some(
+                        "add one module call, e.g. `command { cmd = \"true\" }`".into(),
+                    )),
+                );
                 None
             }
             [call] => self.module_call(call, scope, &mut out),
             [_, second, ..] => {
                 out.push(
-                    Diagnostic::new(DiagnosticKind::TooManyModules { task: t.name.clone() }, second.name.span)
-                        .help(Some("split it into one task per module".into())),
+                    Diagnostic::new(
+                        DiagnosticKind::TooManyModules {
+                            task: t.name.clone(),
+                        },
+                        second.name.span,
+                    )
+                    .help(Some("split it into one task per module".into())),
                 );
                 None
             }
@@ -204,12 +297,23 @@ impl Checker {
         }))
     }
 
-    fn module_call(&mut self, call: &ast::ModuleCall, scope: &Scope, out: &mut Vec<Diagnostic>) -> Option<Module> {
+    fn module_call(
+        &mut self,
+        call: &ast::ModuleCall,
+        scope: &Scope,
+        out: &mut Vec<Diagnostic>,
+    ) -> Option<Module> {
         let name = &call.name.name;
         let Some(module) = Module::from_name(name) else {
             out.push(
-                Diagnostic::new(DiagnosticKind::UnknownModule { name: name.clone() }, call.name.span)
-                    .help(suggest(name, Module::ALL.iter().map(|m| m.name())).or_else(|| Some(format!("modules are {}", module_list())))),
+                Diagnostic::new(
+                    DiagnosticKind::UnknownModule { name: name.clone() },
+                    call.name.span,
+                )
+                .help(
+                    suggest(name, Module::ALL.iter().map(|m| m.name()))
+                        .or_else(|| Some(format!("modules are {}", module_list()))),
+                ),
             );
             return None;
         };
@@ -217,30 +321,81 @@ impl Checker {
         duplicates(call.args.iter().map(|e| &e.key), "argument", out);
         for arg in &call.args {
             match spec.arg(&arg.key.name) {
-                Some(a) => self.check_type(a.ty, &arg.value, &format!("argument `{}` of `{name}`", a.name), out),
-                None if spec.free_form => values::templates_in(&arg.value, &self.templates, &self.sources, out),
+                Some(a) => self.check_type(
+                    a.ty,
+                    &arg.value,
+                    &format!("argument `{}` of `{name}`", a.name),
+                    out,
+                ),
+                None if spec.free_form => {
+                    values::templates_in(&arg.value, &self.templates, &self.sources, out)
+                }
                 None => out.push(
-                    Diagnostic::new(DiagnosticKind::UnknownArgument { module: name.clone(), arg: arg.key.name.clone() }, arg.key.span)
-                        .help(suggest(&arg.key.name, spec.args.iter().map(|a| a.name)).or_else(|| {
-                            Some(format!("`{name}` takes {}", spec.args.iter().map(|a| format!("`{}`", a.name)).collect::<Vec<_>>().join(", ")))
-                        })),
+                    Diagnostic::new(
+                        DiagnosticKind::UnknownArgument {
+                            module: name.clone(),
+                            arg: arg.key.name.clone(),
+                        },
+                        arg.key.span,
+                    )
+                    .help(
+                        suggest(&arg.key.name, spec.args.iter().map(|a| a.name)).or_else(|| {
+                            Some(format!(
+                                "`{name}` takes {}",
+                                spec.args
+                                    .iter()
+                                    .map(|a| format!("`{}`", a.name))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ))
+                        }),
+                    ),
                 ),
             }
         }
         let given = |n: &str| call.args.iter().any(|a| a.key.name == n);
-        for a in spec.args.iter().filter(|a| a.required && !given(a.name)) {
-            out.push(Diagnostic::new(DiagnosticKind::MissingArgument { module: name.clone(), arg: a.name.to_string() }, call.name.span));
+        // A misspelt argument already explains what is missing; saying it twice is noise.
+        let misspelt = !spec.free_form && call.args.iter().any(|a| spec.arg(&a.key.name).is_none());
+        for a in spec
+            .args
+            .iter()
+            .filter(|a| a.required && !given(a.name) && !misspelt)
+        {
+            out.push(Diagnostic::new(
+                DiagnosticKind::MissingArgument {
+                    module: name.clone(),
+                    arg: a.name.to_string(),
+                },
+                call.name.span,
+            ));
         }
         for group in spec.one_of {
-            if !group.iter().any(|n| given(n)) {
+            if !misspelt && !group.iter().any(|n| given(n)) {
                 let choices = crate::modules::spec::choices(group);
-                out.push(Diagnostic::new(DiagnosticKind::MissingOneOf { module: name.clone(), choices }, call.name.span));
+                out.push(Diagnostic::new(
+                    DiagnosticKind::MissingOneOf {
+                        module: name.clone(),
+                        choices,
+                    },
+                    call.name.span,
+                ));
             }
         }
         for (a, b) in spec.exclusive {
             if given(a) && given(b) {
-                let span = call.args.iter().find(|x| x.key.name == *b).map_or(call.name.span, |x| x.key.span);
-                out.push(Diagnostic::new(DiagnosticKind::ConflictingArguments { module: name.clone(), a: (*a).into(), b: (*b).into() }, span));
+                let span = call
+                    .args
+                    .iter()
+                    .find(|x| x.key.name == *b)
+                    .map_or(call.name.span, |x| x.key.span);
+                out.push(Diagnostic::new(
+                    DiagnosticKind::ConflictingArguments {
+                        module: name.clone(),
+                        a: (*a).into(),
+                        b: (*b).into(),
+                    },
+                    span,
+                ));
             }
         }
         if let Some((kind, arg)) = module.local_source() {
@@ -250,17 +405,46 @@ impl Checker {
     }
 
     /// A literal `src` must exist; a template must also parse.
-    fn local_source(&mut self, kind: &'static str, arg: &str, call: &ast::ModuleCall, scope: &Scope, out: &mut Vec<Diagnostic>) {
-        let Some(value) = call.args.iter().find(|a| a.key.name == arg).map(|a| &a.value) else { return };
-        let ValueKind::Str(name) = &value.kind else { return };
+    fn local_source(
+        &mut self,
+        kind: &'static str,
+        arg: &str,
+        call: &ast::ModuleCall,
+        scope: &Scope,
+        out: &mut Vec<Diagnostic>,
+    ) {
+        let Some(value) = call
+            .args
+            .iter()
+            .find(|a| a.key.name == arg)
+            .map(|a| &a.value)
+        else {
+            return;
+        };
+        let ValueKind::Str(name) = &value.kind else {
+            return;
+        };
         if is_templated(name) {
             return;
         }
-        let subdir = if kind == "template" { "templates" } else { "files" };
+        let subdir = if kind == "template" {
+            "templates"
+        } else {
+            "files"
+        };
         let Some(path) = find_source(&scope.search, name, subdir) else {
             out.push(
-                Diagnostic::new(DiagnosticKind::MissingFile { kind, name: name.clone() }, value.span)
-                    .label(format!("looked in {}", describe_search(&scope.search, subdir))),
+                Diagnostic::new(
+                    DiagnosticKind::MissingFile {
+                        kind,
+                        name: name.clone(),
+                    },
+                    value.span,
+                )
+                .label(format!(
+                    "looked in {}",
+                    describe_search(&scope.search, subdir)
+                )),
             );
             return;
         };
@@ -268,7 +452,13 @@ impl Checker {
             return;
         }
         match std::fs::read_to_string(&path) {
-            Err(e) => out.push(Diagnostic::new(DiagnosticKind::Io { path: path.display().to_string(), error: e.to_string() }, value.span)),
+            Err(e) => out.push(Diagnostic::new(
+                DiagnosticKind::Io {
+                    path: path.display().to_string(),
+                    error: e.to_string(),
+                },
+                value.span,
+            )),
             Ok(text) => {
                 if let Err(e) = self.templates.check_template(&text) {
                     let id = self.sources.add(&path, text);
@@ -276,12 +466,22 @@ impl Checker {
                     let span = match (&e.range, e.line) {
                         (Some(r), _) => crate::source::Span::new(id, r.clone()),
                         (None, Some(line)) => {
-                            let start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
+                            let start: usize = text
+                                .split_inclusive('\n')
+                                .take(line.saturating_sub(1))
+                                .map(str::len)
+                                .sum();
                             crate::source::Span::new(id, start..start)
                         }
                         _ => crate::source::Span::new(id, 0..0),
                     };
-                    out.push(Diagnostic::new(DiagnosticKind::TemplateSyntax { message: e.message }, span).also(value.span, "used here"));
+                    out.push(
+                        Diagnostic::new(
+                            DiagnosticKind::TemplateSyntax { message: e.message },
+                            span,
+                        )
+                        .also(value.span, "used here"),
+                    );
                 }
             }
         }
@@ -289,9 +489,15 @@ impl Checker {
 }
 
 fn role_uses(body: &[Item]) -> Vec<&ast::RoleUse> {
-    body.iter().filter_map(|i| if let Item::Role(r) = i { Some(r) } else { None }).collect()
+    body.iter()
+        .filter_map(|i| if let Item::Role(r) = i { Some(r) } else { None })
+        .collect()
 }
 
 fn module_list() -> String {
-    Module::ALL.iter().map(|m| format!("`{}`", m.name())).collect::<Vec<_>>().join(", ")
+    Module::ALL
+        .iter()
+        .map(|m| format!("`{}`", m.name()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

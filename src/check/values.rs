@@ -4,7 +4,7 @@ use crate::ast::{Value, ValueKind};
 use crate::diagnostic::{Diagnostic, DiagnosticKind};
 use crate::modules::spec::ArgType;
 use crate::source::{SourceMap, Span};
-use crate::template::{Templates, TemplateError, is_templated};
+use crate::template::{TemplateError, Templates, is_templated};
 
 /// True when a literal may only be known at run time (a templated string or a bare path).
 fn deferred(v: &Value) -> bool {
@@ -16,12 +16,26 @@ fn deferred(v: &Value) -> bool {
 }
 
 /// Checks `v` against `ty`; `what` names the place ("argument `mode` of `file`").
-pub(super) fn check_type(ty: ArgType, v: &Value, what: &str, t: &Templates, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
+pub(super) fn check_type(
+    ty: ArgType,
+    v: &Value,
+    what: &str,
+    t: &Templates,
+    sources: &SourceMap,
+    out: &mut Vec<Diagnostic>,
+) {
     let found = v.kind.describe().to_string();
     let wrong = |help: Option<&str>| {
-        Diagnostic::new(DiagnosticKind::WrongType { what: what.to_string(), expected: ty.describe(), found: found.clone() }, v.span)
-            .label(format!("expected {}", ty.describe()))
-            .help(help.map(str::to_string))
+        Diagnostic::new(
+            DiagnosticKind::WrongType {
+                what: what.to_string(),
+                expected: ty.describe(),
+                found: found.clone(),
+            },
+            v.span,
+        )
+        .label(format!("expected {}", ty.describe()))
+        .help(help.map(str::to_string))
     };
     let ok = match (ty, &v.kind) {
         (ArgType::Any, _) => true,
@@ -43,10 +57,19 @@ pub(super) fn check_type(ty: ArgType, v: &Value, what: &str, t: &Templates, sour
         (_, _) if deferred(v) => true,
         (ArgType::Str, ValueKind::Str(_) | ValueKind::Secret(_)) => true,
         (ArgType::Ident, ValueKind::Str(s)) => {
-            let valid = s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            let valid = s
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
                 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
             if !valid {
-                out.push(Diagnostic::new(DiagnosticKind::BadChoice { what: what.to_string(), choices: "a name made of letters, digits and `_`".into(), found: s.clone() }, v.span));
+                out.push(Diagnostic::new(
+                    DiagnosticKind::BadName {
+                        what: what.to_string(),
+                        found: s.clone(),
+                    },
+                    v.span,
+                ));
             }
             true
         }
@@ -71,8 +94,15 @@ pub(super) fn check_type(ty: ArgType, v: &Value, what: &str, t: &Templates, sour
         (ArgType::Choice(choices), ValueKind::Str(s)) => {
             if !choices.contains(&s.as_str()) {
                 out.push(
-                    Diagnostic::new(DiagnosticKind::BadChoice { what: what.to_string(), choices: crate::modules::spec::choices(choices), found: s.clone() }, v.span)
-                        .help(crate::diagnostic::suggest(s, choices.iter().copied())),
+                    Diagnostic::new(
+                        DiagnosticKind::BadChoice {
+                            what: what.to_string(),
+                            choices: crate::modules::spec::choices(choices),
+                            found: s.clone(),
+                        },
+                        v.span,
+                    )
+                    .help(crate::diagnostic::suggest(s, choices.iter().copied())),
                 );
             }
             true
@@ -85,28 +115,63 @@ pub(super) fn check_type(ty: ArgType, v: &Value, what: &str, t: &Templates, sour
 }
 
 /// Reports template syntax errors in every string of `v`.
-pub(super) fn templates_in(v: &Value, t: &Templates, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
+pub(super) fn templates_in(
+    v: &Value,
+    t: &Templates,
+    sources: &SourceMap,
+    out: &mut Vec<Diagnostic>,
+) {
     match &v.kind {
         ValueKind::Str(s) | ValueKind::Secret(s) if is_templated(s) => {
             if let Err(e) = t.check_template(s) {
-                out.push(located(DiagnosticKind::TemplateSyntax { message: e.message.clone() }, &e, s, v.span, sources));
+                out.push(located(
+                    DiagnosticKind::TemplateSyntax {
+                        message: e.message.clone(),
+                    },
+                    &e,
+                    s,
+                    v.span,
+                    sources,
+                ));
             }
         }
         ValueKind::Path(p) => expression(p, v.span, t, sources, out),
         ValueKind::List(items) => items.iter().for_each(|i| templates_in(i, t, sources, out)),
-        ValueKind::Map(entries) => entries.iter().for_each(|e| templates_in(&e.value, t, sources, out)),
+        ValueKind::Map(entries) => entries
+            .iter()
+            .for_each(|e| templates_in(&e.value, t, sources, out)),
         _ => {}
     }
 }
 
-pub(super) fn expression(s: &str, span: Span, t: &Templates, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
+pub(super) fn expression(
+    s: &str,
+    span: Span,
+    t: &Templates,
+    sources: &SourceMap,
+    out: &mut Vec<Diagnostic>,
+) {
     if let Err(e) = t.check_expression(s) {
-        out.push(located(DiagnosticKind::ExpressionSyntax { message: e.message.clone() }, &e, s, span, sources));
+        out.push(located(
+            DiagnosticKind::ExpressionSyntax {
+                message: e.message.clone(),
+            },
+            &e,
+            s,
+            span,
+            sources,
+        ));
     }
 }
 
 /// Points into the string literal where the error is, when the text can be found there.
-fn located(kind: DiagnosticKind, e: &TemplateError, content: &str, span: Span, sources: &SourceMap) -> Diagnostic {
+fn located(
+    kind: DiagnosticKind,
+    e: &TemplateError,
+    content: &str,
+    span: Span,
+    sources: &SourceMap,
+) -> Diagnostic {
     let literal = &sources.text(span.file)[span.range()];
     let precise = e.range.clone().and_then(|r| {
         let piece = content.get(r)?;

@@ -23,7 +23,10 @@ impl Local {
                 Some(String::from_utf8_lossy(&out.stdout).trim().to_string())
             })
             .unwrap_or_else(|| "root".into());
-        Local { host: host.to_string(), user }
+        Local {
+            host: host.to_string(),
+            user,
+        }
     }
 
     pub fn user(&self) -> &str {
@@ -49,7 +52,11 @@ impl Local {
             }
         };
         command
-            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
@@ -57,7 +64,18 @@ impl Local {
             host: self.host.clone(),
             reason: format!("cannot start `sh`: {e}"),
         };
-        let mut child = command.spawn().map_err(unreachable)?;
+        let mut child = command.spawn().map_err(|e| match sudo {
+            Some(b) if b.user != self.user => ConnectionError::Become {
+                host: self.host.clone(),
+                user: b.user.clone(),
+                reason: if e.kind() == std::io::ErrorKind::NotFound {
+                    "`sudo` is not installed".into()
+                } else {
+                    format!("cannot start `sudo`: {e}")
+                },
+            },
+            _ => unreachable(e),
+        })?;
         if let Some(input) = stdin {
             let mut pipe = child.stdin.take().expect("stdin was piped");
             let input = input.to_vec();
@@ -73,7 +91,12 @@ impl Local {
             use std::os::unix::process::ExitStatusExt;
             out.status.signal().map(signal_name)
         };
-        Ok(ExecOutput { status: out.status.code(), signal, stdout: out.stdout, stderr: out.stderr })
+        Ok(ExecOutput {
+            status: out.status.code(),
+            signal,
+            stdout: out.stdout,
+            stderr: out.stderr,
+        })
     }
 }
 
@@ -86,4 +109,3 @@ fn signal_name(sig: i32) -> String {
         n => n.to_string(),
     }
 }
-

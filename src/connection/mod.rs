@@ -18,6 +18,13 @@ pub struct Become {
 pub enum ConnectionError {
     #[error("cannot run commands on `{host}`: {reason}")]
     Unreachable { host: String, reason: String },
+    /// Privilege escalation could not even start; the host itself is fine.
+    #[error("cannot become `{user}` on `{host}`: {reason}")]
+    Become {
+        host: String,
+        user: String,
+        reason: String,
+    },
 }
 
 /// One open connection to one host, owned by the executor for the whole run.

@@ -26,7 +26,12 @@ impl ExecOutput {
     /// A one-line reason for a failure: stderr's last line, or the status.
     pub fn failure_reason(&self) -> String {
         let stderr = self.stderr_text();
-        let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+        let last = stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim();
         match (&self.signal, self.status) {
             (Some(sig), _) => format!("killed by signal {sig}"),
             (None, Some(code)) if last.is_empty() => format!("exit status {code}"),

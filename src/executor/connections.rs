@@ -18,7 +18,10 @@ pub struct Connections {
 
 impl Connections {
     pub fn new(inventory: Arc<Inventory>) -> Self {
-        Connections { inventory, open: Mutex::new(HashMap::new()) }
+        Connections {
+            inventory,
+            open: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The connection to `host`, opened if needed.
@@ -38,7 +41,13 @@ impl Connections {
             .get("eov_connection")
             .or_else(|| vars.get("ansible_connection"))
             .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_else(|| if CONTROLLER.contains(&host) { "local".into() } else { "ssh".into() });
+            .unwrap_or_else(|| {
+                if CONTROLLER.contains(&host) {
+                    "local".into()
+                } else {
+                    "ssh".into()
+                }
+            });
         match kind.as_str() {
             "local" => Ok(Connection::Local(Local::new(host))),
             other => Err(ConnectionError::Unreachable {

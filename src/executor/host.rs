@@ -47,10 +47,18 @@ pub(super) struct HostRun {
 }
 
 impl HostRun {
-    pub(super) fn new(s: Arc<Shared>, host: String, play: Arc<Play>, play_hosts: Vec<String>) -> Self {
+    pub(super) fn new(
+        s: Arc<Shared>,
+        host: String,
+        play: Arc<Play>,
+        play_hosts: Vec<String>,
+    ) -> Self {
         let base = s.inventory.host_vars(&host);
         HostRun {
-            recap: Recap { host: host.clone(), ..Recap::default() },
+            recap: Recap {
+                host: host.clone(),
+                ..Recap::default()
+            },
             s,
             host,
             play,
@@ -81,14 +89,21 @@ impl HostRun {
         let left = match flow {
             Flow::Go | Flow::Stop => false,
             Flow::Failed(reason) | Flow::Unreachable(reason) => {
-                self.s.events.send(Event::HostLeft { play: self.play.name.clone(), host: self.host.clone(), reason });
+                self.s.events.send(Event::HostLeft {
+                    play: self.play.name.clone(),
+                    host: self.host.clone(),
+                    reason,
+                });
                 true
             }
         };
         (self.host, self.recap, left)
     }
 
-    fn steps<'a>(&'a mut self, steps: &'a [Step]) -> Pin<Box<dyn Future<Output = Flow> + Send + 'a>> {
+    fn steps<'a>(
+        &'a mut self,
+        steps: &'a [Step],
+    ) -> Pin<Box<dyn Future<Output = Flow> + Send + 'a>> {
         Box::pin(async move {
             for step in steps {
                 if self.s.cancelled.load(Ordering::SeqCst) {
@@ -121,7 +136,11 @@ impl HostRun {
         let mut vars = VarMap::new();
         let mut scope = ctx;
         for e in &b.vars {
-            match self.s.templates.render_value(&e.value, &to_value(&scope), &self.s.secrets) {
+            match self
+                .s
+                .templates
+                .render_value(&e.value, &to_value(&scope), &self.s.secrets)
+            {
                 Ok(v) => {
                     scope.insert(e.key.name.clone(), v.clone());
                     vars.insert(e.key.name.clone(), v);
@@ -129,7 +148,11 @@ impl HostRun {
                 Err(err) => return self.block_error(b, &err),
             }
         }
-        self.frames.push(Frame { vars, sudo: b.sudo.clone(), ignore_errors: b.ignore_errors });
+        self.frames.push(Frame {
+            vars,
+            sudo: b.sudo.clone(),
+            ignore_errors: b.ignore_errors,
+        });
         let failed_before = self.recap.failed;
         let mut flow = self.steps(&b.body).await;
         if matches!(flow, Flow::Failed(_)) && !b.rescue.is_empty() {
@@ -152,7 +175,11 @@ impl HostRun {
 
     fn block_error(&mut self, b: &Block, e: &TemplateError) -> Flow {
         self.recap.failed += 1;
-        Flow::Failed(format!("block `{}`: {}", b.name.as_deref().unwrap_or("(unnamed)"), e.message))
+        Flow::Failed(format!(
+            "block `{}`: {}",
+            b.name.as_deref().unwrap_or("(unnamed)"),
+            e.message
+        ))
     }
 
     async fn handlers(&mut self) -> Flow {
@@ -171,18 +198,39 @@ impl HostRun {
         let mut m = VarMap::new();
         m.insert("inventory_hostname".into(), Value::from(self.host.as_str()));
         m.insert("groups".into(), self.s.groups.clone());
-        m.insert("group_names".into(), self.s.inventory.groups_of(&self.host).into_iter().map(Value::from).collect());
+        m.insert(
+            "group_names".into(),
+            self.s
+                .inventory
+                .groups_of(&self.host)
+                .into_iter()
+                .map(Value::from)
+                .collect(),
+        );
         m.insert("hostvars".into(), self.s.hostvars.clone());
-        m.insert("play_hosts".into(), self.play_hosts.iter().map(|h| Value::from(h.as_str())).collect());
+        m.insert(
+            "play_hosts".into(),
+            self.play_hosts
+                .iter()
+                .map(|h| Value::from(h.as_str()))
+                .collect(),
+        );
         m.insert("eov_check_mode".into(), Value::from(self.s.options.check));
         m
     }
 
     /// Renders `entries` in order on top of `scope` (each sees the ones before it).
-    fn render_entries(&self, entries: &[Entry], scope: &mut VarMap) -> Result<VarMap, TemplateError> {
+    fn render_entries(
+        &self,
+        entries: &[Entry],
+        scope: &mut VarMap,
+    ) -> Result<VarMap, TemplateError> {
         let mut out = VarMap::new();
         for e in entries {
-            let v = self.s.templates.render_value(&e.value, &to_value(scope), &self.s.secrets)?;
+            let v = self
+                .s
+                .templates
+                .render_value(&e.value, &to_value(scope), &self.s.secrets)?;
             scope.insert(e.key.name.clone(), v.clone());
             out.insert(e.key.name.clone(), v);
         }
@@ -218,7 +266,13 @@ impl HostRun {
         scope.extend(self.top());
         let args = self.render_entries(&role.args, &mut scope)?;
         for (name, ty) in &role.param_types {
-            let value = args.get(name).or_else(|| if self.play_vars.contains_key(name) { None } else { defaults.get(name) });
+            let value = args.get(name).or_else(|| {
+                if self.play_vars.contains_key(name) {
+                    None
+                } else {
+                    defaults.get(name)
+                }
+            });
             if let Some(v) = value {
                 check_param(&role.name, name, ty, v)?;
                 if role.secret_params.contains(name) {
@@ -231,7 +285,11 @@ impl HostRun {
     }
 
     /// The variables a task (or, with `None`, a block) sees, plus `locals` (loop variables).
-    pub(super) fn context(&mut self, task: Option<&Task>, locals: &[(String, Value)]) -> Result<VarMap, TemplateError> {
+    pub(super) fn context(
+        &mut self,
+        task: Option<&Task>,
+        locals: &[(String, Value)],
+    ) -> Result<VarMap, TemplateError> {
         let mut m = self.base.clone();
         match task.and_then(|t| t.scope.role.clone()) {
             Some(role) => {
@@ -271,7 +329,11 @@ impl HostRun {
     }
 
     /// The effective `become` for a task: task over blocks (innermost first) over play.
-    pub(super) fn become_for(&self, task: &Task, ctx: &VarMap) -> Result<Option<Sudo>, TemplateError> {
+    pub(super) fn become_for(
+        &self,
+        task: &Task,
+        ctx: &VarMap,
+    ) -> Result<Option<Sudo>, TemplateError> {
         let mut b = task.sudo.clone();
         for f in self.frames.iter().rev() {
             b = b.over(&f.sudo);
@@ -281,7 +343,11 @@ impl HostRun {
             return Ok(None);
         }
         let user = match &b.user {
-            Some(v) => self.s.templates.render_value(v, &to_value(ctx), &self.s.secrets)?.to_string(),
+            Some(v) => self
+                .s
+                .templates
+                .render_value(v, &to_value(ctx), &self.s.secrets)?
+                .to_string(),
             None => "root".into(),
         };
         Ok(Some(Sudo { user }))
@@ -302,11 +368,18 @@ fn check_param(role: &str, name: &str, ty: &str, v: &Value) -> Result<(), Templa
         _ => false,
     };
     if !ok {
-        return Err(TemplateError::plain(format!("parameter `{name}` of role `{role}` must be of type `{ty}`, got {} `{v}`", v.kind())));
+        return Err(TemplateError::plain(format!(
+            "parameter `{name}` of role `{role}` must be of type `{ty}`, got {} `{v}`",
+            v.kind()
+        )));
     }
     if ty == "cidr" {
-        crate::template::parse_cidr(v.as_str().unwrap_or_default())
-            .map_err(|e| TemplateError::plain(format!("parameter `{name}` of role `{role}`: {}", e.detail().unwrap_or("invalid CIDR"))))?;
+        crate::template::parse_cidr(v.as_str().unwrap_or_default()).map_err(|e| {
+            TemplateError::plain(format!(
+                "parameter `{name}` of role `{role}`: {}",
+                e.detail().unwrap_or("invalid CIDR")
+            ))
+        })?;
     }
     Ok(())
 }

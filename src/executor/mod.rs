@@ -70,9 +70,17 @@ pub struct Executor {
 }
 
 impl Executor {
-    pub fn new(inventory: Arc<Inventory>, options: RunOptions, secrets: Secrets, events: EventSink) -> Self {
+    pub fn new(
+        inventory: Arc<Inventory>,
+        options: RunOptions,
+        secrets: Secrets,
+        events: EventSink,
+    ) -> Self {
         let facts = Arc::new(FactStore::default());
-        let hostvars = Value::from_object(HostVars { inventory: inventory.clone(), facts: facts.clone() });
+        let hostvars = Value::from_object(HostVars {
+            inventory: inventory.clone(),
+            facts: facts.clone(),
+        });
         let shared = Shared {
             groups: inventory.groups_value(),
             connections: connections::Connections::new(inventory.clone()),
@@ -86,7 +94,9 @@ impl Executor {
             run_once: std::sync::Mutex::new(HashMap::new()),
             cancelled: AtomicBool::new(false),
         };
-        Executor { shared: Arc::new(shared) }
+        Executor {
+            shared: Arc::new(shared),
+        }
     }
 
     /// Asks running hosts to stop after their current task.
@@ -99,12 +109,23 @@ impl Executor {
     pub async fn run(self, plan: Plan) -> i32 {
         let start = Instant::now();
         let s = &self.shared;
-        s.events.send(Event::RunStarted { check: s.options.check, diff: s.options.diff });
+        s.events.send(Event::RunStarted {
+            check: s.options.check,
+            diff: s.options.diff,
+        });
         let mut recaps: IndexMap<String, Recap> = IndexMap::new();
         let mut gone: IndexMap<String, ()> = IndexMap::new();
         for planned in plan.plays {
-            let hosts: Vec<String> = planned.hosts.iter().filter(|h| !gone.contains_key(*h)).cloned().collect();
-            s.events.send(Event::PlayStarted { play: planned.play.name.clone(), hosts: hosts.clone() });
+            let hosts: Vec<String> = planned
+                .hosts
+                .iter()
+                .filter(|h| !gone.contains_key(*h))
+                .cloned()
+                .collect();
+            s.events.send(Event::PlayStarted {
+                play: planned.play.name.clone(),
+                hosts: hosts.clone(),
+            });
             let forks = Arc::new(Semaphore::new(s.options.forks.max(1)));
             let mut set = tokio::task::JoinSet::new();
             for host in hosts.clone() {
@@ -114,8 +135,13 @@ impl Executor {
                 let forks = forks.clone();
                 let play_hosts = hosts.clone();
                 set.spawn(async move {
-                    let _permit = forks.acquire_owned().await.expect("the semaphore is never closed");
-                    host::HostRun::new(shared, host, play, play_hosts).run(&steps).await
+                    let _permit = forks
+                        .acquire_owned()
+                        .await
+                        .expect("the semaphore is never closed");
+                    host::HostRun::new(shared, host, play, play_hosts)
+                        .run(&steps)
+                        .await
                 });
             }
             while let Some(joined) = set.join_next().await {
@@ -123,10 +149,15 @@ impl Executor {
                 if left {
                     gone.insert(host.clone(), ());
                 }
-                let total = recaps.entry(host.clone()).or_insert_with(|| Recap { host, ..Recap::default() });
+                let total = recaps.entry(host.clone()).or_insert_with(|| Recap {
+                    host,
+                    ..Recap::default()
+                });
                 add(total, &recap);
             }
-            s.events.send(Event::PlayFinished { play: planned.play.name.clone() });
+            s.events.send(Event::PlayFinished {
+                play: planned.play.name.clone(),
+            });
             if s.cancelled.load(Ordering::SeqCst) {
                 break;
             }
@@ -141,7 +172,11 @@ impl Executor {
             exit::OK
         };
         let elapsed_ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
-        s.events.send(Event::RunFinished { recap: recaps.into_values().collect(), elapsed_ms, exit_code: code });
+        s.events.send(Event::RunFinished {
+            recap: recaps.into_values().collect(),
+            elapsed_ms,
+            exit_code: code,
+        });
         code
     }
 }

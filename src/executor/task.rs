@@ -35,22 +35,44 @@ struct Attempt {
 
 impl Attempt {
     fn failed(msg: impl Into<String>) -> Self {
-        Attempt { status: Status::Failed, outcome: Outcome::ok().msg(msg), attempts: 1, delegated_to: None }
+        Attempt {
+            status: Status::Failed,
+            outcome: Outcome::ok().msg(msg),
+            attempts: 1,
+            delegated_to: None,
+        }
     }
 
     fn skipped(msg: Option<String>) -> Self {
         let mut outcome = Outcome::ok();
         outcome.skipped = true;
         outcome.msg = msg;
-        Attempt { status: Status::Skipped, outcome, attempts: 0, delegated_to: None }
+        Attempt {
+            status: Status::Skipped,
+            outcome,
+            attempts: 0,
+            delegated_to: None,
+        }
     }
 
     /// The registered value: the module's data plus changed / failed / skipped / msg.
     fn register(&self) -> Value {
         let mut m = self.outcome.data.clone();
-        m.insert("changed".into(), Value::from(self.status == Status::Changed));
-        m.insert("failed".into(), Value::from(matches!(self.status, Status::Failed | Status::Ignored | Status::Unreachable)));
-        m.insert("skipped".into(), Value::from(self.status == Status::Skipped));
+        m.insert(
+            "changed".into(),
+            Value::from(self.status == Status::Changed),
+        );
+        m.insert(
+            "failed".into(),
+            Value::from(matches!(
+                self.status,
+                Status::Failed | Status::Ignored | Status::Unreachable
+            )),
+        );
+        m.insert(
+            "skipped".into(),
+            Value::from(self.status == Status::Skipped),
+        );
         if let Some(msg) = &self.outcome.msg {
             m.insert("msg".into(), Value::from(msg.as_str()));
         }
@@ -71,16 +93,28 @@ fn with(ctx: &VarMap, extra: &[(&str, &Value)]) -> Value {
 
 fn summarize(statuses: impl Iterator<Item = Status>) -> Status {
     let all: Vec<Status> = statuses.collect();
-    for s in [Status::Unreachable, Status::Failed, Status::Ignored, Status::Changed] {
+    for s in [
+        Status::Unreachable,
+        Status::Failed,
+        Status::Ignored,
+        Status::Changed,
+    ] {
         if all.contains(&s) {
             return s;
         }
     }
-    if !all.is_empty() && all.iter().all(|s| *s == Status::Skipped) { Status::Skipped } else { Status::Ok }
+    if !all.is_empty() && all.iter().all(|s| *s == Status::Skipped) {
+        Status::Skipped
+    } else {
+        Status::Ok
+    }
 }
 
 fn item_label(v: &Value) -> String {
-    v.as_str().map_or_else(|| serde_json::to_string(v).unwrap_or_else(|_| v.to_string()), str::to_string)
+    v.as_str().map_or_else(
+        || serde_json::to_string(v).unwrap_or_else(|_| v.to_string()),
+        str::to_string,
+    )
 }
 
 impl HostRun {
@@ -91,7 +125,14 @@ impl HostRun {
         if !t.run_once {
             return self.run_task(t, handler).await.0;
         }
-        let cell = self.s.run_once.lock().expect("run_once lock is never poisoned").entry(t.id).or_default().clone();
+        let cell = self
+            .s
+            .run_once
+            .lock()
+            .expect("run_once lock is never poisoned")
+            .entry(t.id)
+            .or_default()
+            .clone();
         let mut flow = None;
         let shared = cell
             .get_or_init(|| async {
@@ -125,18 +166,55 @@ impl HostRun {
         let start = Instant::now();
         let ctx = match self.context(Some(t), &[]) {
             Ok(c) => c,
-            Err(e) => return self.finish(t, handler, vec![(None, self.template_failure(t, &e))], start),
+            Err(e) => {
+                return self.finish(
+                    t,
+                    handler,
+                    vec![(None, self.template_failure(t, &e))],
+                    start,
+                );
+            }
         };
         let Some(looping) = &t.looping else {
             let attempt = self.attempt(t, &ctx).await;
             return self.finish(t, handler, vec![(None, attempt)], start);
         };
-        let items = match self.s.templates.render_value(&looping.source, &to_value(&ctx), &self.s.secrets) {
+        let rendered = match &looping.source.kind {
+            // A quoted loop source is an expression, like `when`.
+            crate::ast::ValueKind::Str(expr) if !crate::template::is_templated(expr) => {
+                self.s.templates.eval(expr, &to_value(&ctx))
+            }
+            _ => self
+                .s
+                .templates
+                .render_value(&looping.source, &to_value(&ctx), &self.s.secrets),
+        };
+        let items = match rendered {
             Ok(v) => match v.try_iter() {
                 Ok(iter) if v.as_str().is_none() => iter.collect::<Vec<Value>>(),
-                _ => return self.finish(t, handler, vec![(None, Attempt::failed(format!("the loop source is {} `{v}`, not a list", v.kind())))], start),
+                _ => {
+                    return self.finish(
+                        t,
+                        handler,
+                        vec![(
+                            None,
+                            Attempt::failed(format!(
+                                "the loop source is {} `{v}`, not a list",
+                                v.kind()
+                            )),
+                        )],
+                        start,
+                    );
+                }
             },
-            Err(e) => return self.finish(t, handler, vec![(None, self.template_failure(t, &e))], start),
+            Err(e) => {
+                return self.finish(
+                    t,
+                    handler,
+                    vec![(None, self.template_failure(t, &e))],
+                    start,
+                );
+            }
         };
         let mut results = Vec::with_capacity(items.len());
         for item in items {
@@ -157,7 +235,10 @@ impl HostRun {
 
     fn template_failure(&self, _t: &Task, e: &TemplateError) -> Attempt {
         if e.undefined && self.unknown && self.s.options.check {
-            return Attempt::skipped(Some(format!("{}; it depends on a result only a real run can know", e.message)));
+            return Attempt::skipped(Some(format!(
+                "{}; it depends on a result only a real run can know",
+                e.message
+            )));
         }
         Attempt::failed(e.message.clone())
     }
@@ -177,7 +258,11 @@ impl HostRun {
         };
         let delegate = match &t.delegate_to {
             None => None,
-            Some(v) => match self.s.templates.render_value(v, &to_value(ctx), &self.s.secrets) {
+            Some(v) => match self
+                .s
+                .templates
+                .render_value(v, &to_value(ctx), &self.s.secrets)
+            {
                 Ok(v) => Some(v.as_str().map_or_else(|| v.to_string(), str::to_string)),
                 Err(e) => return self.template_failure(t, &e),
             },
@@ -187,23 +272,42 @@ impl HostRun {
             (Some(d), false) => d.clone(),
             (None, false) => self.host.clone(),
         };
-        if let Some(d) = delegate.as_ref().filter(|d| !CONTROLLER.contains(&d.as_str()) && !self.s.inventory.hosts.contains_key(*d)) {
+        if let Some(d) = delegate.as_ref().filter(|d| {
+            !CONTROLLER.contains(&d.as_str()) && !self.s.inventory.hosts.contains_key(*d)
+        }) {
             return Attempt::failed(format!("`delegate_to`: no host `{d}` in the inventory"));
         }
         let conn = match self.s.connections.get(&target).await {
             Ok(c) => c,
             Err(e) => {
-                return Attempt { status: Status::Unreachable, outcome: Outcome::ok().msg(e.to_string()), attempts: 1, delegated_to: delegate };
+                return Attempt {
+                    status: Status::Unreachable,
+                    outcome: Outcome::ok().msg(e.to_string()),
+                    attempts: 1,
+                    delegated_to: delegate,
+                };
             }
         };
         let vars = to_value(ctx);
         let mut args = IndexMap::new();
         for e in &t.args {
-            match self.s.templates.render_value(&e.value, &vars, &self.s.secrets) {
+            match self
+                .s
+                .templates
+                .render_value(&e.value, &vars, &self.s.secrets)
+            {
                 Ok(v) => {
                     args.insert(e.key.name.clone(), v);
                 }
-                Err(err) => return self.template_failure(t, &TemplateError { message: format!("argument `{}`: {}", e.key.name, err.message), ..err }),
+                Err(err) => {
+                    return self.template_failure(
+                        t,
+                        &TemplateError {
+                            message: format!("argument `{}`: {}", e.key.name, err.message),
+                            ..err
+                        },
+                    );
+                }
             }
         }
         let args = Args::new(args);
@@ -220,7 +324,11 @@ impl HostRun {
             search: &t.scope.search,
             fetch_root: &fetch_root,
         };
-        let max = if self.s.options.check { 1 } else { t.retries + 1 };
+        let max = if self.s.options.check {
+            1
+        } else {
+            t.retries + 1
+        };
         let mut attempts = 0;
         loop {
             attempts += 1;
@@ -235,7 +343,10 @@ impl HostRun {
             let name = t.register.as_deref().unwrap_or("result");
             let done = match until {
                 crate::program::Cond::Const(b) => Ok(*b),
-                crate::program::Cond::Expr(e) => self.s.templates.truth(e, &with(ctx, &[(name, &reg), ("result", &reg)])),
+                crate::program::Cond::Expr(e) => self
+                    .s
+                    .templates
+                    .truth(e, &with(ctx, &[(name, &reg), ("result", &reg)])),
             };
             match done {
                 Ok(true) => return a,
@@ -243,7 +354,9 @@ impl HostRun {
                 Ok(false) if attempts >= max => {
                     let mut failed = a;
                     failed.status = Status::Failed;
-                    failed.outcome.msg = Some(format!("`until` was still false after {attempts} attempt(s)"));
+                    failed.outcome.msg = Some(format!(
+                        "`until` was still false after {attempts} attempt(s)"
+                    ));
                     return failed;
                 }
                 Ok(false) => tokio::time::sleep(t.delay).await,
@@ -255,16 +368,45 @@ impl HostRun {
     fn judge(&self, t: &Task, ctx: &VarMap, result: Result<Outcome, ModuleError>) -> Attempt {
         let mut outcome = match result {
             Ok(o) => o,
-            Err(ModuleError::Connection(e)) => {
-                return Attempt { status: Status::Unreachable, outcome: Outcome::ok().msg(e.to_string()), attempts: 1, delegated_to: None };
+            Err(ModuleError::Connection(
+                e @ crate::connection::ConnectionError::Unreachable { .. },
+            )) => {
+                return Attempt {
+                    status: Status::Unreachable,
+                    outcome: Outcome::ok().msg(e.to_string()),
+                    attempts: 1,
+                    delegated_to: None,
+                };
             }
-            Err(ModuleError::Failed(m)) => Outcome { failed: true, msg: Some(m), ..Outcome::ok() },
-            Err(ModuleError::Template(e)) => Outcome { failed: true, msg: Some(e.message), ..Outcome::ok() },
+            Err(ModuleError::Connection(e)) => Outcome {
+                failed: true,
+                msg: Some(e.to_string()),
+                ..Outcome::ok()
+            },
+            Err(ModuleError::Failed(m)) => Outcome {
+                failed: true,
+                msg: Some(m),
+                ..Outcome::ok()
+            },
+            Err(ModuleError::Template(e)) => Outcome {
+                failed: true,
+                msg: Some(e.message),
+                ..Outcome::ok()
+            },
         };
-        let mut a = Attempt { status: Status::Ok, outcome: Outcome::ok(), attempts: 1, delegated_to: None };
+        let mut a = Attempt {
+            status: Status::Ok,
+            outcome: Outcome::ok(),
+            attempts: 1,
+            delegated_to: None,
+        };
         if t.changed_when.is_some() || t.failed_when.is_some() {
             a.outcome = outcome.clone();
-            a.status = if outcome.changed { Status::Changed } else { Status::Ok };
+            a.status = if outcome.changed {
+                Status::Changed
+            } else {
+                Status::Ok
+            };
             let reg = a.register();
             let name = t.register.as_deref().unwrap_or("result");
             let scope = with(ctx, &[(name, &reg), ("result", &reg)]);
@@ -282,13 +424,31 @@ impl HostRun {
                 match eval(c) {
                     Ok(v) => {
                         outcome.failed = v;
-                        if !v && outcome.msg.as_deref().is_some_and(|m| m.starts_with("command failed")) {
+                        if !v
+                            && outcome
+                                .msg
+                                .as_deref()
+                                .is_some_and(|m| m.starts_with("command failed"))
+                        {
                             outcome.msg = None;
                         }
                     }
                     Err(e) => return Attempt::failed(format!("`failed_when`: {}", e.message)),
                 }
             }
+        }
+        if outcome.failed
+            && self.s.options.check
+            && self.unknown
+            && t.module == crate::modules::Module::Assert
+        {
+            // The assertion may look at state that a command skipped in check mode would change.
+            outcome.failed = false;
+            outcome.skipped = true;
+            outcome.msg = Some(format!(
+                "{}; it may depend on a result only a real run can know",
+                outcome.msg.unwrap_or_default()
+            ));
         }
         a.status = match (outcome.failed, outcome.skipped, outcome.changed) {
             (true, _, _) if self.ignoring_errors(t) => Status::Ignored,
@@ -302,7 +462,13 @@ impl HostRun {
     }
 
     /// Registers, sets facts, notifies, counts and reports the task; the host's next flow.
-    fn finish(&mut self, t: &Task, handler: bool, results: Vec<(Option<Value>, Attempt)>, start: Instant) -> (Flow, Shared) {
+    fn finish(
+        &mut self,
+        t: &Task,
+        handler: bool,
+        results: Vec<(Option<Value>, Attempt)>,
+        start: Instant,
+    ) -> (Flow, Shared) {
         let looped = t.looping.is_some();
         let status = summarize(results.iter().map(|(_, a)| a.status));
         let register = if looped {
@@ -310,7 +476,13 @@ impl HostRun {
                 .iter()
                 .map(|(item, a)| {
                     let mut m: IndexMap<Value, Value> = IndexMap::new();
-                    for (k, v) in a.register().try_iter().into_iter().flatten().filter_map(|k| a.register().get_item(&k).ok().map(|v| (k, v))) {
+                    for (k, v) in a
+                        .register()
+                        .try_iter()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|k| a.register().get_item(&k).ok().map(|v| (k, v)))
+                    {
                         m.insert(k, v);
                     }
                     m.insert(Value::from("item"), item.clone().unwrap_or_default());
@@ -320,11 +492,17 @@ impl HostRun {
             let mut m = VarMap::new();
             m.insert("results".into(), Value::from(list));
             m.insert("changed".into(), Value::from(status == Status::Changed));
-            m.insert("failed".into(), Value::from(matches!(status, Status::Failed | Status::Unreachable)));
+            m.insert(
+                "failed".into(),
+                Value::from(matches!(status, Status::Failed | Status::Unreachable)),
+            );
             m.insert("skipped".into(), Value::from(status == Status::Skipped));
             to_value(&m)
         } else {
-            results.first().map(|(_, a)| a.register()).unwrap_or_default()
+            results
+                .first()
+                .map(|(_, a)| a.register())
+                .unwrap_or_default()
         };
         let mut facts = IndexMap::new();
         for (_, a) in &results {
@@ -346,7 +524,12 @@ impl HostRun {
         }
         let elapsed = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
         if looped {
-            let summary = Attempt { status, outcome: Outcome::ok(), attempts: 1, delegated_to: None };
+            let summary = Attempt {
+                status,
+                outcome: Outcome::ok(),
+                attempts: 1,
+                delegated_to: None,
+            };
             self.emit(t, handler, None, true, &summary, elapsed);
         } else if let Some((_, a)) = results.first() {
             self.emit(t, handler, None, false, a, elapsed);
@@ -360,7 +543,11 @@ impl HostRun {
             Status::Unreachable => self.recap.unreachable += 1,
         }
         let reason = || {
-            let msg = results.iter().rev().find_map(|(_, a)| a.outcome.msg.clone()).unwrap_or_default();
+            let msg = results
+                .iter()
+                .rev()
+                .find_map(|(_, a)| a.outcome.msg.clone())
+                .unwrap_or_default();
             format!("task `{}`: {msg}", t.name)
         };
         let flow = match status {
@@ -368,11 +555,33 @@ impl HostRun {
             Status::Unreachable => Flow::Unreachable(reason()),
             _ => Flow::Go,
         };
-        (flow, Shared { host: self.host.clone(), status, register, facts })
+        (
+            flow,
+            Shared {
+                host: self.host.clone(),
+                status,
+                register,
+                facts,
+            },
+        )
     }
 
-    fn emit(&self, t: &Task, handler: bool, item: Option<String>, loop_summary: bool, a: &Attempt, elapsed_ms: u64) {
-        let text = |key: &str| a.outcome.data.get(key).and_then(|v| v.as_str().map(str::to_string)).filter(|s| !s.is_empty());
+    fn emit(
+        &self,
+        t: &Task,
+        handler: bool,
+        item: Option<String>,
+        loop_summary: bool,
+        a: &Attempt,
+        elapsed_ms: u64,
+    ) {
+        let text = |key: &str| {
+            a.outcome
+                .data
+                .get(key)
+                .and_then(|v| v.as_str().map(str::to_string))
+                .filter(|s| !s.is_empty())
+        };
         let hidden = t.no_log.then(|| "output hidden (no_log)".to_string());
         let result = TaskResult {
             play: self.play.name.clone(),
@@ -383,7 +592,11 @@ impl HostRun {
             loop_summary,
             status: a.status,
             msg: hidden.clone().or_else(|| a.outcome.msg.clone()),
-            diffs: if t.no_log || !self.s.options.diff { Vec::new() } else { a.outcome.diffs.clone() },
+            diffs: if t.no_log || !self.s.options.diff {
+                Vec::new()
+            } else {
+                a.outcome.diffs.clone()
+            },
             stdout: if t.no_log { None } else { text("stdout") },
             stderr: if t.no_log { None } else { text("stderr") },
             delegated_to: a.delegated_to.clone(),
@@ -393,4 +606,3 @@ impl HostRun {
         self.s.events.send(Event::Task(result));
     }
 }
-

@@ -45,7 +45,11 @@ impl Inventory {
     /// Parses an inventory file: grouped INI if it has a `[section]`, else positional.
     pub fn parse(path: &str, text: &str) -> Result<Inventory, InventoryError> {
         let grouped = text.lines().any(|l| l.trim_start().starts_with('['));
-        let mut inv = if grouped { ini::parse(path, text)? } else { positional::parse(path, text)? };
+        let mut inv = if grouped {
+            ini::parse(path, text)?
+        } else {
+            positional::parse(path, text)?
+        };
         inv.finish();
         Ok(inv)
     }
@@ -59,7 +63,10 @@ impl Inventory {
     }
 
     pub(crate) fn add_host(&mut self, name: &str) -> &mut Host {
-        self.hosts.entry(name.to_string()).or_insert_with(|| Host { name: name.to_string(), vars: IndexMap::new() })
+        self.hosts.entry(name.to_string()).or_insert_with(|| Host {
+            name: name.to_string(),
+            vars: IndexMap::new(),
+        })
     }
 
     pub(crate) fn group_mut(&mut self, name: &str) -> &mut Group {
@@ -68,9 +75,18 @@ impl Inventory {
 
     /// Adds `all` (every host) and `ungrouped` (hosts in no other group).
     fn finish(&mut self) {
-        let in_a_group: IndexSet<String> =
-            self.groups.iter().filter(|(n, _)| *n != "all").flat_map(|(_, g)| g.hosts.iter().cloned()).collect();
-        let ungrouped: IndexSet<String> = self.hosts.keys().filter(|h| !in_a_group.contains(*h)).cloned().collect();
+        let in_a_group: IndexSet<String> = self
+            .groups
+            .iter()
+            .filter(|(n, _)| *n != "all")
+            .flat_map(|(_, g)| g.hosts.iter().cloned())
+            .collect();
+        let ungrouped: IndexSet<String> = self
+            .hosts
+            .keys()
+            .filter(|h| !in_a_group.contains(*h))
+            .cloned()
+            .collect();
         if !ungrouped.is_empty() {
             self.group_mut("ungrouped").hosts.extend(ungrouped);
         }
@@ -83,7 +99,11 @@ impl Inventory {
         let mut seen = IndexSet::new();
         let mut out = IndexSet::new();
         self.collect(name, &mut seen, &mut out);
-        self.hosts.keys().filter(|h| out.contains(*h)).cloned().collect()
+        self.hosts
+            .keys()
+            .filter(|h| out.contains(*h))
+            .cloned()
+            .collect()
     }
 
     fn collect(&self, name: &str, seen: &mut IndexSet<String>, out: &mut IndexSet<String>) {
@@ -100,7 +120,11 @@ impl Inventory {
 
     /// The groups a host belongs to (directly or through children), `all` excluded.
     pub fn groups_of(&self, host: &str) -> Vec<String> {
-        self.groups.keys().filter(|g| *g != "all" && self.group_hosts(g).iter().any(|h| h == host)).cloned().collect()
+        self.groups
+            .keys()
+            .filter(|g| *g != "all" && self.group_hosts(g).iter().any(|h| h == host))
+            .cloned()
+            .collect()
     }
 
     /// A host's variables: `all` < groups (parents before children, in file order) < host.
@@ -137,7 +161,12 @@ impl Inventory {
         let map: IndexMap<Value, Value> = self
             .groups
             .keys()
-            .map(|g| (Value::from(g.as_str()), self.group_hosts(g).into_iter().map(Value::from).collect()))
+            .map(|g| {
+                (
+                    Value::from(g.as_str()),
+                    self.group_hosts(g).into_iter().map(Value::from).collect(),
+                )
+            })
             .collect();
         Value::from_object(map)
     }
@@ -161,7 +190,8 @@ pub(crate) fn typed_value(raw: &str) -> Value {
         "false" | "False" => return Value::from(false),
         _ => {}
     }
-    raw.parse::<i64>().map_or_else(|_| Value::from(raw), Value::from)
+    raw.parse::<i64>()
+        .map_or_else(|_| Value::from(raw), Value::from)
 }
 
 /// Splits `name k=v k2='a b'` into the name and its variables.
@@ -171,7 +201,9 @@ pub(crate) fn host_line(line: &str) -> Result<(String, IndexMap<String, Value>),
     let name = words.next().ok_or_else(|| "empty line".to_string())?;
     let mut vars = IndexMap::new();
     for w in words {
-        let (k, v) = w.split_once('=').ok_or_else(|| format!("`{w}` is not `name=value`"))?;
+        let (k, v) = w
+            .split_once('=')
+            .ok_or_else(|| format!("`{w}` is not `name=value`"))?;
         vars.insert(k.to_string(), typed_value(v));
     }
     Ok((name, vars))

@@ -13,7 +13,10 @@ pub struct PatternError {
 }
 
 fn glob_match(glob: &str, text: &str) -> bool {
-    let re = format!("^{}$", regex::escape(glob).replace(r"\*", ".*").replace(r"\?", "."));
+    let re = format!(
+        "^{}$",
+        regex::escape(glob).replace(r"\*", ".*").replace(r"\?", ".")
+    );
     regex::Regex::new(&re).is_ok_and(|r| r.is_match(text))
 }
 
@@ -28,7 +31,12 @@ fn resolve(inv: &Inventory, part: &str) -> Option<IndexSet<String>> {
         return Some(std::iter::once(part.to_string()).collect());
     }
     if part.contains(['*', '?']) {
-        let mut out: IndexSet<String> = inv.hosts.keys().filter(|h| glob_match(part, h)).cloned().collect();
+        let mut out: IndexSet<String> = inv
+            .hosts
+            .keys()
+            .filter(|h| glob_match(part, h))
+            .cloned()
+            .collect();
         for g in inv.groups.keys().filter(|g| glob_match(part, g)) {
             out.extend(inv.group_hosts(g));
         }
@@ -39,20 +47,32 @@ fn resolve(inv: &Inventory, part: &str) -> Option<IndexSet<String>> {
 
 pub(super) fn select(inv: &Inventory, pattern: &str) -> Result<Vec<String>, PatternError> {
     let mut selected: IndexSet<String> = IndexSet::new();
-    for raw in pattern.split([':', ',']).map(str::trim).filter(|p| !p.is_empty()) {
+    for raw in pattern
+        .split([':', ','])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         let (op, name) = match raw.as_bytes()[0] {
             b'&' => ('&', &raw[1..]),
             b'!' => ('!', &raw[1..]),
             _ => ('+', raw),
         };
-        let hosts = resolve(inv, name).ok_or_else(|| PatternError { pattern: pattern.into(), part: name.into() })?;
+        let hosts = resolve(inv, name).ok_or_else(|| PatternError {
+            pattern: pattern.into(),
+            part: name.into(),
+        })?;
         match op {
             '&' => selected.retain(|h| hosts.contains(h)),
             '!' => selected.retain(|h| !hosts.contains(h)),
             _ => selected.extend(hosts),
         }
     }
-    Ok(inv.hosts.keys().filter(|h| selected.contains(*h)).cloned().collect())
+    Ok(inv
+        .hosts
+        .keys()
+        .filter(|h| selected.contains(*h))
+        .cloned()
+        .collect())
 }
 
 #[cfg(test)]

@@ -23,10 +23,19 @@ pub(crate) trait Action: Sized {
     async fn probe(&self, cx: &ModuleCx<'_>) -> Result<Self::State, ModuleError>;
 
     /// Compares the state with what is wanted.
-    fn decide(&self, state: Self::State, cx: &ModuleCx<'_>) -> Result<Decision<Self::Change>, ModuleError>;
+    fn decide(
+        &self,
+        state: Self::State,
+        cx: &ModuleCx<'_>,
+    ) -> Result<Decision<Self::Change>, ModuleError>;
 
     /// Makes the change; `planned` is the outcome `decide` reported.
-    async fn apply(&self, change: Self::Change, planned: Outcome, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError>;
+    async fn apply(
+        &self,
+        change: Self::Change,
+        planned: Outcome,
+        cx: &ModuleCx<'_>,
+    ) -> Result<Outcome, ModuleError>;
 }
 
 /// Runs an action through its three steps, honouring check mode.

@@ -32,8 +32,13 @@ pub struct Apt {
 impl Apt {
     pub fn new(args: &Args) -> Result<Self, ModuleError> {
         let names = args.str_list("name")?;
-        if let Some(bad) = names.iter().find(|n| n.is_empty() || n.starts_with('-') || n.contains(char::is_whitespace)) {
-            return Err(ModuleError::Failed(format!("`{bad}` is not a package name")));
+        if let Some(bad) = names
+            .iter()
+            .find(|n| n.is_empty() || n.starts_with('-') || n.contains(char::is_whitespace))
+        {
+            return Err(ModuleError::Failed(format!(
+                "`{bad}` is not a package name"
+            )));
         }
         Ok(Apt {
             names,
@@ -62,7 +67,9 @@ impl Action for Apt {
     type Change = Plan;
 
     async fn probe(&self, cx: &ModuleCx<'_>) -> Result<Installed, ModuleError> {
-        let mut script = String::from("command -v dpkg-query >/dev/null || { echo 'dpkg-query not found: not a Debian system' >&2; exit 3; }\n");
+        let mut script = String::from(
+            "command -v dpkg-query >/dev/null || { echo 'dpkg-query not found: not a Debian system' >&2; exit 3; }\n",
+        );
         script.push_str(&format!(
             "s=$(stat -c %Y /var/lib/apt/periodic/update-success-stamp /var/lib/apt/lists/partial 2>/dev/null | sort -n | tail -1); echo \"age $(( $(date +%s) - ${{s:-0}} ))\"\n"
         ));
@@ -76,17 +83,27 @@ impl Action for Apt {
             }
         }
         let out = cx.sh_ok(&script, "cannot query packages").await?;
-        let mut st = Installed { packages: Vec::new(), cache_stale: false };
+        let mut st = Installed {
+            packages: Vec::new(),
+            cache_stale: false,
+        };
         for line in out.lines() {
             let mut parts = line.splitn(3, ' ');
             match (parts.next(), parts.next(), parts.next()) {
-                (Some("age"), Some(age), _) => st.cache_stale = age.parse::<f64>().map_or(true, |a| a > self.valid_secs),
+                (Some("age"), Some(age), _) => {
+                    st.cache_stale = age.parse::<f64>().map_or(true, |a| a > self.valid_secs)
+                }
                 (Some("pkg"), Some(name), rest) => {
-                    let installed = rest.and_then(|r| r.strip_prefix("installed=")).map(str::to_string);
+                    let installed = rest
+                        .and_then(|r| r.strip_prefix("installed="))
+                        .map(str::to_string);
                     st.packages.push((name.to_string(), installed, None));
                 }
                 (Some("cand"), Some(name), rest) => {
-                    let cand = rest.map(str::trim).filter(|c| !c.is_empty() && *c != "(none)").map(str::to_string);
+                    let cand = rest
+                        .map(str::trim)
+                        .filter(|c| !c.is_empty() && *c != "(none)")
+                        .map(str::to_string);
                     if let Some(p) = st.packages.iter_mut().find(|p| p.0 == name) {
                         p.2 = cand;
                     }
@@ -98,12 +115,20 @@ impl Action for Apt {
     }
 
     fn decide(&self, st: Installed, _cx: &ModuleCx<'_>) -> Result<Decision<Plan>, ModuleError> {
-        let mut plan = Plan { install: Vec::new(), remove: Vec::new(), refresh: self.update_cache && st.cache_stale };
+        let mut plan = Plan {
+            install: Vec::new(),
+            remove: Vec::new(),
+            refresh: self.update_cache && st.cache_stale,
+        };
         let mut diff = FileDiff::new("packages");
         for (name, installed, candidate) in &st.packages {
             match (self.state.as_str(), installed) {
                 ("present", None) | ("latest", None) => {
-                    diff = diff.attr(name, "absent", candidate.clone().unwrap_or_else(|| "present".into()));
+                    diff = diff.attr(
+                        name,
+                        "absent",
+                        candidate.clone().unwrap_or_else(|| "present".into()),
+                    );
                     plan.install.push(name.clone());
                 }
                 ("latest", Some(v)) if candidate.as_ref().is_some_and(|c| c != v) => {
@@ -128,7 +153,12 @@ impl Action for Apt {
         Ok(Decision::Change(plan, Outcome::ok().with_diff(diff)))
     }
 
-    async fn apply(&self, plan: Plan, planned: Outcome, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError> {
+    async fn apply(
+        &self,
+        plan: Plan,
+        planned: Outcome,
+        cx: &ModuleCx<'_>,
+    ) -> Result<Outcome, ModuleError> {
         let env = "export DEBIAN_FRONTEND=noninteractive\n";
         let opts = "-y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold";
         let mut script = format!("set -e\n{env}");

@@ -13,7 +13,10 @@ pub struct Args {
 }
 
 fn bad(name: &str, expected: &str, v: &Value) -> ModuleError {
-    ModuleError::Failed(format!("argument `{name}` must be {expected}, got {} `{v}`", v.kind()))
+    ModuleError::Failed(format!(
+        "argument `{name}` must be {expected}, got {} `{v}`",
+        v.kind()
+    ))
 }
 
 impl Args {
@@ -26,7 +29,9 @@ impl Args {
     }
 
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.values.get(name).filter(|v| !v.is_none() && !v.is_undefined())
+        self.values
+            .get(name)
+            .filter(|v| !v.is_none() && !v.is_undefined())
     }
 
     pub fn opt_str(&self, name: &str) -> Result<Option<String>, ModuleError> {
@@ -41,7 +46,8 @@ impl Args {
     }
 
     pub fn str(&self, name: &str) -> Result<String, ModuleError> {
-        self.opt_str(name)?.ok_or_else(|| ModuleError::Failed(format!("argument `{name}` is required")))
+        self.opt_str(name)?
+            .ok_or_else(|| ModuleError::Failed(format!("argument `{name}` is required")))
     }
 
     pub fn str_or(&self, name: &str, default: &str) -> Result<String, ModuleError> {
@@ -83,7 +89,10 @@ impl Args {
                     }
                     None => v.as_i64().and_then(|i| u32::try_from(i).ok()),
                 };
-                parsed.filter(|m| *m <= 0o7777).map(Some).ok_or_else(|| bad(name, "a file mode like 0o644", v))
+                parsed
+                    .filter(|m| *m <= 0o7777)
+                    .map(Some)
+                    .ok_or_else(|| bad(name, "a file mode like 0o644", v))
             }
         }
     }
@@ -98,7 +107,9 @@ impl Args {
                         return Ok(Some(d.as_secs_f64()));
                     }
                 }
-                f64::try_from(v.clone()).map(Some).map_err(|_| bad(name, "a duration like 30s", v))
+                f64::try_from(v.clone())
+                    .map(Some)
+                    .map_err(|_| bad(name, "a duration like 30s", v))
             }
         }
     }
@@ -107,7 +118,9 @@ impl Args {
     pub fn str_list(&self, name: &str) -> Result<Vec<String>, ModuleError> {
         match self.get(name) {
             None => Ok(Vec::new()),
-            Some(v) if v.kind() == ValueKind::String => Ok(vec![v.as_str().unwrap_or_default().to_string()]),
+            Some(v) if v.kind() == ValueKind::String => {
+                Ok(vec![v.as_str().unwrap_or_default().to_string()])
+            }
             Some(v) if v.kind() == ValueKind::Seq => v
                 .try_iter()
                 .map_err(|_| bad(name, "a list of strings", v))?
@@ -121,7 +134,12 @@ impl Args {
         }
     }
 
-    pub fn choice(&self, name: &str, allowed: &[&str], default: &str) -> Result<String, ModuleError> {
+    pub fn choice(
+        &self,
+        name: &str,
+        allowed: &[&str],
+        default: &str,
+    ) -> Result<String, ModuleError> {
         let value = self.str_or(name, default)?;
         if allowed.contains(&value.as_str()) {
             Ok(value)

@@ -14,12 +14,24 @@ pub const SPEC: ModuleSpec = ModuleSpec::new(&[
 pub fn run(args: &Args, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError> {
     let that = match args.get("that") {
         Some(v) if v.as_str().is_some() => vec![v.as_str().unwrap_or_default().to_string()],
-        Some(v) => v.try_iter().map_err(|_| ModuleError::Failed("argument `that` must be a list of expressions".into()))?.map(|e: Value| e.as_str().map(str::to_string).unwrap_or_else(|| e.to_string())).collect(),
+        Some(v) => v
+            .try_iter()
+            .map_err(|_| {
+                ModuleError::Failed("argument `that` must be a list of expressions".into())
+            })?
+            .map(|e: Value| {
+                e.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| e.to_string())
+            })
+            .collect(),
         None => Vec::new(),
     };
     for expr in &that {
         if !cx.templates.truth(expr, cx.vars)? {
-            let msg = args.opt_str("fail_msg")?.unwrap_or_else(|| format!("assertion failed: `{expr}`"));
+            let msg = args
+                .opt_str("fail_msg")?
+                .unwrap_or_else(|| format!("assertion failed: `{expr}`"));
             return Err(ModuleError::Failed(msg));
         }
     }

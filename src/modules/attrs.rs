@@ -1,8 +1,8 @@
 //! Mode, owner and group of a path: what differs, and the commands that fix it.
 
+use super::ModuleError;
 use super::args::Args;
 use super::path_state::PathState;
-use super::ModuleError;
 use crate::diff::FileDiff;
 use crate::shell::{owner_spec, quote};
 
@@ -15,7 +15,11 @@ pub struct Attrs {
 
 impl Attrs {
     pub fn from_args(args: &Args) -> Result<Self, ModuleError> {
-        Ok(Attrs { mode: args.opt_mode("mode")?, owner: args.opt_str("owner")?, group: args.opt_str("group")? })
+        Ok(Attrs {
+            mode: args.opt_mode("mode")?,
+            owner: args.opt_str("owner")?,
+            group: args.opt_str("group")?,
+        })
     }
 
     fn owner_differs(wanted: Option<&String>, name: &str, id: u32) -> bool {
@@ -26,13 +30,25 @@ impl Attrs {
     pub fn diff_into(&self, state: &PathState, diff: &mut FileDiff) -> bool {
         let before = diff.attrs.len();
         if let Some(m) = self.mode.filter(|m| *m != state.mode) {
-            diff.attrs.push(crate::diff::AttrChange { name: "mode".into(), before: format!("{:04o}", state.mode), after: format!("{m:04o}") });
+            diff.attrs.push(crate::diff::AttrChange {
+                name: "mode".into(),
+                before: format!("{:04o}", state.mode),
+                after: format!("{m:04o}"),
+            });
         }
         if Self::owner_differs(self.owner.as_ref(), &state.owner, state.uid) {
-            diff.attrs.push(crate::diff::AttrChange { name: "owner".into(), before: state.owner.clone(), after: self.owner.clone().unwrap_or_default() });
+            diff.attrs.push(crate::diff::AttrChange {
+                name: "owner".into(),
+                before: state.owner.clone(),
+                after: self.owner.clone().unwrap_or_default(),
+            });
         }
         if Self::owner_differs(self.group.as_ref(), &state.group, state.gid) {
-            diff.attrs.push(crate::diff::AttrChange { name: "group".into(), before: state.group.clone(), after: self.group.clone().unwrap_or_default() });
+            diff.attrs.push(crate::diff::AttrChange {
+                name: "group".into(),
+                before: state.group.clone(),
+                after: self.group.clone().unwrap_or_default(),
+            });
         }
         diff.attrs.len() > before
     }

@@ -24,15 +24,25 @@ pub struct AuthorizedKey {
 /// The part of a key line that identifies it: type and base64 blob, without options or comment.
 fn identity(line: &str) -> Option<(String, String)> {
     let words: Vec<&str> = line.split_whitespace().collect();
-    let i = words.iter().position(|w| w.starts_with("ssh-") || w.starts_with("ecdsa-") || w.starts_with("sk-"))?;
+    let i = words
+        .iter()
+        .position(|w| w.starts_with("ssh-") || w.starts_with("ecdsa-") || w.starts_with("sk-"))?;
     Some((words[i].to_string(), (*words.get(i + 1)?).to_string()))
 }
 
 impl AuthorizedKey {
     pub fn new(args: &Args) -> Result<Self, ModuleError> {
-        let keys: Vec<String> = args.str("key")?.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_string).collect();
+        let keys: Vec<String> = args
+            .str("key")?
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_string)
+            .collect();
         if let Some(bad) = keys.iter().find(|k| identity(k).is_none()) {
-            return Err(ModuleError::Failed(format!("`{bad}` is not an SSH public key")));
+            return Err(ModuleError::Failed(format!(
+                "`{bad}` is not an SSH public key"
+            )));
         }
         Ok(AuthorizedKey {
             user: args.str("user")?,
@@ -56,10 +66,18 @@ impl Action for AuthorizedKey {
         let path = match &self.path {
             Some(p) => p.clone(),
             None => {
-                let home = cx.sh_ok(&format!("getent passwd {} | cut -d: -f6", quote(&self.user)), "cannot look up user").await?;
+                let home = cx
+                    .sh_ok(
+                        &format!("getent passwd {} | cut -d: -f6", quote(&self.user)),
+                        "cannot look up user",
+                    )
+                    .await?;
                 let home = home.trim();
                 if home.is_empty() {
-                    return Err(ModuleError::Failed(format!("user `{}` does not exist", self.user)));
+                    return Err(ModuleError::Failed(format!(
+                        "user `{}` does not exist",
+                        self.user
+                    )));
                 }
                 format!("{home}/.ssh/authorized_keys")
             }
@@ -68,7 +86,11 @@ impl Action for AuthorizedKey {
         Ok(Current { path, text })
     }
 
-    fn decide(&self, cur: Current, _cx: &ModuleCx<'_>) -> Result<Decision<Self::Change>, ModuleError> {
+    fn decide(
+        &self,
+        cur: Current,
+        _cx: &ModuleCx<'_>,
+    ) -> Result<Decision<Self::Change>, ModuleError> {
         let old = cur.text.clone().unwrap_or_default();
         let wanted: Vec<(String, String)> = self.keys.iter().filter_map(|k| identity(k)).collect();
         let mut lines: Vec<String> = old.lines().map(str::to_string).collect();
@@ -88,17 +110,42 @@ impl Action for AuthorizedKey {
         let mut diff = FileDiff::new(&cur.path);
         diff.before = cur.text.clone();
         diff.after = Some(new.clone());
-        Ok(Decision::Change((cur.path, new), Outcome::ok().with_diff(diff)))
+        Ok(Decision::Change(
+            (cur.path, new),
+            Outcome::ok().with_diff(diff),
+        ))
     }
 
-    async fn apply(&self, (path, text): Self::Change, planned: Outcome, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError> {
+    async fn apply(
+        &self,
+        (path, text): Self::Change,
+        planned: Outcome,
+        cx: &ModuleCx<'_>,
+    ) -> Result<Outcome, ModuleError> {
         let dir = crate::shell::parent(&path).to_string();
-        let mut script = format!("set -e\nif [ ! -d {d} ]; then mkdir -p {d}; chmod 700 {d}; chown {u}: {d}; fi\n", d = quote(&dir), u = quote(&self.user));
-        let group = cx.sh_ok(&format!("id -gn {}", quote(&self.user)), "cannot look up user").await?;
-        script.push_str(&atomic_write(&path, Some(0o600), Some(&self.user), Some(group.trim())));
+        let mut script = format!(
+            "set -e\nif [ ! -d {d} ]; then mkdir -p {d}; chmod 700 {d}; chown {u}: {d}; fi\n",
+            d = quote(&dir),
+            u = quote(&self.user)
+        );
+        let group = cx
+            .sh_ok(
+                &format!("id -gn {}", quote(&self.user)),
+                "cannot look up user",
+            )
+            .await?;
+        script.push_str(&atomic_write(
+            &path,
+            Some(0o600),
+            Some(&self.user),
+            Some(group.trim()),
+        ));
         let out = cx.sh_in(&script, text.as_bytes()).await?;
         if !out.success() {
-            return Err(ModuleError::Failed(format!("cannot write `{path}`: {}", out.failure_reason())));
+            return Err(ModuleError::Failed(format!(
+                "cannot write `{path}`: {}",
+                out.failure_reason()
+            )));
         }
         Ok(planned)
     }

@@ -28,12 +28,15 @@ impl Blockinfile {
         let block = args.str_or("block", "")?;
         let marker = args.str_or("marker", "# {mark} EOV MANAGED BLOCK")?;
         if !marker.contains("{mark}") {
-            return Err(ModuleError::Failed("argument `marker` must contain `{mark}`".into()));
+            return Err(ModuleError::Failed(
+                "argument `marker` must contain `{mark}`".into(),
+            ));
         }
         let begin = marker.replace("{mark}", "BEGIN");
         let end = marker.replace("{mark}", "END");
         let create = args.bool_or("create", false)?;
-        let anchor = Anchor::from_args(args.opt_str("insertafter")?, args.opt_str("insertbefore")?)?;
+        let anchor =
+            Anchor::from_args(args.opt_str("insertafter")?, args.opt_str("insertbefore")?)?;
         let shown = path.clone();
         let edit = move |old: Option<&str>| -> Result<Option<String>, ModuleError> {
             let mut wanted: Vec<String> = Vec::new();
@@ -46,7 +49,9 @@ impl Blockinfile {
                 return match (present, create) {
                     (false, _) => Ok(None),
                     (true, true) => Ok(Some(join_lines(&wanted))),
-                    (true, false) => Err(ModuleError::Failed(format!("`{shown}` does not exist (set `create = true` to create it)"))),
+                    (true, false) => Err(ModuleError::Failed(format!(
+                        "`{shown}` does not exist (set `create = true` to create it)"
+                    ))),
                 };
             };
             let lines = split_lines(old);
@@ -64,8 +69,18 @@ impl Blockinfile {
                 }
             }
             let new = join_lines(&out);
-            Ok(Some(if new.trim_end_matches('\n') == old.trim_end_matches('\n') { old.to_string() } else { new }))
+            Ok(Some(
+                if new.trim_end_matches('\n') == old.trim_end_matches('\n') {
+                    old.to_string()
+                } else {
+                    new
+                },
+            ))
         };
-        Ok(TextEdit { path, edit: Box::new(edit), attrs: Attrs::from_args(args)? })
+        Ok(TextEdit {
+            path,
+            edit: Box::new(edit),
+            attrs: Attrs::from_args(args)?,
+        })
     }
 }

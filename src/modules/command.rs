@@ -17,14 +17,29 @@ const COMMON: [super::spec::ArgSpec; 5] = [
 ];
 
 pub const COMMAND_SPEC: ModuleSpec = ModuleSpec {
-    args: &[opt("cmd", ArgType::Str), opt("argv", ArgType::List), COMMON[0], COMMON[1], COMMON[2], COMMON[3], COMMON[4]],
+    args: &[
+        opt("cmd", ArgType::Str),
+        opt("argv", ArgType::List),
+        COMMON[0],
+        COMMON[1],
+        COMMON[2],
+        COMMON[3],
+        COMMON[4],
+    ],
     free_form: false,
     one_of: &[&["cmd", "argv"]],
     exclusive: &[("cmd", "argv")],
 };
 
 pub const SHELL_SPEC: ModuleSpec = ModuleSpec {
-    args: &[opt("cmd", ArgType::Str), COMMON[0], COMMON[1], COMMON[2], COMMON[3], COMMON[4]],
+    args: &[
+        opt("cmd", ArgType::Str),
+        COMMON[0],
+        COMMON[1],
+        COMMON[2],
+        COMMON[3],
+        COMMON[4],
+    ],
     free_form: false,
     one_of: &[&["cmd"]],
     exclusive: &[],
@@ -46,20 +61,32 @@ impl Command {
             args.str_list("argv")?
         } else {
             let cmd = args.str("cmd")?;
-            shlex::split(&cmd).ok_or_else(|| ModuleError::Failed(format!("cannot split `{cmd}` into words (unbalanced quotes?)")))?
+            shlex::split(&cmd).ok_or_else(|| {
+                ModuleError::Failed(format!(
+                    "cannot split `{cmd}` into words (unbalanced quotes?)"
+                ))
+            })?
         };
-        let body = if shell { args.str("cmd")? } else { words.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ") };
+        let body = if shell {
+            args.str("cmd")?
+        } else {
+            words.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ")
+        };
         if body.trim().is_empty() {
             return Err(ModuleError::Failed("the command is empty".into()));
         }
         let mut script = String::new();
         if let Some(env) = args.get("env") {
-            let iter = env.try_iter().map_err(|_| ModuleError::Failed("argument `env` must be a map".into()))?;
+            let iter = env
+                .try_iter()
+                .map_err(|_| ModuleError::Failed("argument `env` must be a map".into()))?;
             for key in iter {
                 let value = env.get_item(&key).unwrap_or_default();
                 let name = key.to_string();
                 if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                    return Err(ModuleError::Failed(format!("`{name}` is not a valid environment variable name")));
+                    return Err(ModuleError::Failed(format!(
+                        "`{name}` is not a valid environment variable name"
+                    )));
                 }
                 script.push_str(&format!("export {name}={}\n", quote(&value.to_string())));
             }
@@ -92,22 +119,43 @@ impl Action for Command {
             script.push_str(&format!("if [ -e {} ]; then echo creates; fi\n", quote(c)));
         }
         if let Some(r) = &self.removes {
-            script.push_str(&format!("if [ ! -e {} ]; then echo removes; fi\n", quote(r)));
+            script.push_str(&format!(
+                "if [ ! -e {} ]; then echo removes; fi\n",
+                quote(r)
+            ));
         }
-        let out = cx.sh_ok(&script, "cannot check `creates`/`removes`").await?;
+        let out = cx
+            .sh_ok(&script, "cannot check `creates`/`removes`")
+            .await?;
         Ok(match out.trim().lines().next() {
-            Some("creates") => Some(format!("`{}` exists", self.creates.as_deref().unwrap_or_default())),
-            Some("removes") => Some(format!("`{}` does not exist", self.removes.as_deref().unwrap_or_default())),
+            Some("creates") => Some(format!(
+                "`{}` exists",
+                self.creates.as_deref().unwrap_or_default()
+            )),
+            Some("removes") => Some(format!(
+                "`{}` does not exist",
+                self.removes.as_deref().unwrap_or_default()
+            )),
             _ => None,
         })
     }
 
-    fn decide(&self, reason: Option<String>, cx: &ModuleCx<'_>) -> Result<Decision<()>, ModuleError> {
+    fn decide(
+        &self,
+        reason: Option<String>,
+        cx: &ModuleCx<'_>,
+    ) -> Result<Decision<()>, ModuleError> {
         if let Some(reason) = reason {
-            return Ok(Decision::Keep(Outcome::ok().msg(format!("not run: {reason}")).data("cmd", self.display.as_str())));
+            return Ok(Decision::Keep(
+                Outcome::ok()
+                    .msg(format!("not run: {reason}"))
+                    .data("cmd", self.display.as_str()),
+            ));
         }
         if cx.check {
-            let mut o = Outcome::ok().msg("not run in check mode").data("cmd", self.display.as_str());
+            let mut o = Outcome::ok()
+                .msg("not run in check mode")
+                .data("cmd", self.display.as_str());
             o.skipped = true;
             o.data.insert("unknown".into(), Value::from(true));
             return Ok(Decision::Keep(o));
@@ -115,7 +163,12 @@ impl Action for Command {
         Ok(Decision::Change((), Outcome::ok()))
     }
 
-    async fn apply(&self, _: (), _planned: Outcome, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError> {
+    async fn apply(
+        &self,
+        _: (),
+        _planned: Outcome,
+        cx: &ModuleCx<'_>,
+    ) -> Result<Outcome, ModuleError> {
         let out = match &self.stdin {
             Some(input) => cx.sh_in(&self.script, input.as_bytes()).await?,
             None => cx.sh(&self.script).await?,

@@ -26,11 +26,16 @@ impl Action for EnsureContent {
 
     fn decide(&self, state: PathState, cx: &ModuleCx<'_>) -> Result<Decision<Write>, ModuleError> {
         if !matches!(state.kind, PathKind::Absent | PathKind::File) {
-            return Err(ModuleError::Failed(format!("`{}` is a {}, not a file", self.dest, state.kind.name())));
+            return Err(ModuleError::Failed(format!(
+                "`{}` is a {}, not a file",
+                self.dest,
+                state.kind.name()
+            )));
         }
         let mut diff = FileDiff::new(&self.dest);
         let wanted_hash = path_state::sha256_hex(&self.content);
-        let write = state.kind == PathKind::Absent || state.sha256.as_deref() != Some(wanted_hash.as_str());
+        let write =
+            state.kind == PathKind::Absent || state.sha256.as_deref() != Some(wanted_hash.as_str());
         if state.kind == PathKind::Absent {
             diff = diff.attr("state", "absent", "file");
         } else {
@@ -48,25 +53,44 @@ impl Action for EnsureContent {
             };
             let readable = |b: &Option<String>, exists: bool| b.is_some() || !exists;
             if !readable(&diff.before, state.kind == PathKind::File) || diff.after.is_none() {
-                diff.note = Some("content differs (binary or larger than 256 KiB, not shown)".into());
+                diff.note =
+                    Some("content differs (binary or larger than 256 KiB, not shown)".into());
                 diff.before = None;
                 diff.after = None;
             }
         } else if write {
             diff.note = Some("content differs".into());
         }
-        Ok(Decision::Change(Write(write), Outcome::ok().with_diff(diff)))
+        Ok(Decision::Change(
+            Write(write),
+            Outcome::ok().with_diff(diff),
+        ))
     }
 
-    async fn apply(&self, change: Write, planned: Outcome, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError> {
+    async fn apply(
+        &self,
+        change: Write,
+        planned: Outcome,
+        cx: &ModuleCx<'_>,
+    ) -> Result<Outcome, ModuleError> {
         let out = if change.0 {
-            let script = atomic_write(&self.dest, self.attrs.mode, self.attrs.owner.as_deref(), self.attrs.group.as_deref());
+            let script = atomic_write(
+                &self.dest,
+                self.attrs.mode,
+                self.attrs.owner.as_deref(),
+                self.attrs.group.as_deref(),
+            );
             cx.sh_in(&script, &self.content).await?
         } else {
-            cx.sh(&format!("set -e\n{}", self.attrs.script(&self.dest))).await?
+            cx.sh(&format!("set -e\n{}", self.attrs.script(&self.dest)))
+                .await?
         };
         if !out.success() {
-            return Err(ModuleError::Failed(format!("cannot write `{}`: {}", self.dest, out.failure_reason())));
+            return Err(ModuleError::Failed(format!(
+                "cannot write `{}`: {}",
+                self.dest,
+                out.failure_reason()
+            )));
         }
         Ok(planned)
     }

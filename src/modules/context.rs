@@ -38,14 +38,21 @@ impl ModuleCx<'_> {
         if out.success() {
             Ok(out.stdout_text())
         } else {
-            Err(ModuleError::Failed(format!("{what}: {}", out.failure_reason())))
+            Err(ModuleError::Failed(format!(
+                "{what}: {}",
+                out.failure_reason()
+            )))
         }
     }
 
     /// Finds a local source file (`src`) under `subdir` of each search directory, then in it.
     pub fn find_source(&self, name: &str, subdir: &str) -> Result<PathBuf, ModuleError> {
-        find_source(self.search, name, subdir)
-            .ok_or_else(|| ModuleError::Failed(format!("`{name}` not found in {}", describe_search(self.search, subdir))))
+        find_source(self.search, name, subdir).ok_or_else(|| {
+            ModuleError::Failed(format!(
+                "`{name}` not found in {}",
+                describe_search(self.search, subdir)
+            ))
+        })
     }
 }
 
@@ -61,6 +68,9 @@ pub fn find_source(search: &[PathBuf], name: &str, subdir: &str) -> Option<PathB
 }
 
 pub fn describe_search(search: &[PathBuf], subdir: &str) -> String {
-    let dirs: Vec<String> = search.iter().map(|d| format!("{}/{subdir}", d.display())).collect();
+    let dirs: Vec<String> = search
+        .iter()
+        .map(|d| format!("{}/{subdir}", d.display()))
+        .collect();
     dirs.join(", ")
 }

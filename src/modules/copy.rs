@@ -6,7 +6,14 @@ use super::spec::{ArgType, GROUP, MODE, ModuleSpec, OWNER, opt, req};
 use super::{Args, ModuleCx, ModuleError};
 
 pub const SPEC: ModuleSpec = ModuleSpec {
-    args: &[opt("content", ArgType::Str), opt("src", ArgType::Str), req("dest", ArgType::Str), MODE, OWNER, GROUP],
+    args: &[
+        opt("content", ArgType::Str),
+        opt("src", ArgType::Str),
+        req("dest", ArgType::Str),
+        MODE,
+        OWNER,
+        GROUP,
+    ],
     free_form: false,
     one_of: &[&["content", "src"]],
     exclusive: &[("content", "src")],
@@ -21,11 +28,19 @@ pub async fn new(args: &Args, cx: &ModuleCx<'_>) -> Result<EnsureContent, Module
             if dest.ends_with('/') {
                 dest.push_str(path.file_name().and_then(|n| n.to_str()).unwrap_or("file"));
             }
-            tokio::fs::read(&path)
-                .await
-                .map_err(|e| ModuleError::Failed(format!("cannot read `{}`: {e}", path.display())))?
+            tokio::fs::read(&path).await.map_err(|e| {
+                ModuleError::Failed(format!("cannot read `{}`: {e}", path.display()))
+            })?
         }
-        _ => return Err(ModuleError::Failed("give exactly one of `content` and `src`".into())),
+        _ => {
+            return Err(ModuleError::Failed(
+                "give exactly one of `content` and `src`".into(),
+            ));
+        }
     };
-    Ok(EnsureContent { dest, content, attrs: Attrs::from_args(args)? })
+    Ok(EnsureContent {
+        dest,
+        content,
+        attrs: Attrs::from_args(args)?,
+    })
 }

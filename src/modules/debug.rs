@@ -11,7 +11,11 @@ pub const SPEC: ModuleSpec = ModuleSpec {
 };
 
 pub fn run(args: &Args) -> Result<Outcome, ModuleError> {
-    let value = args.get("msg").or_else(|| args.get("var")).cloned().unwrap_or_default();
+    let value = args
+        .get("msg")
+        .or_else(|| args.get("var"))
+        .cloned()
+        .unwrap_or_default();
     let text = match value.as_str() {
         Some(s) => s.to_string(),
         None => serde_json::to_string(&value).unwrap_or_else(|_| value.to_string()),

@@ -6,7 +6,9 @@ use super::{Args, ModuleError, Outcome};
 pub const SPEC: ModuleSpec = ModuleSpec::new(&[opt("msg", ArgType::Str)]);
 
 pub fn run(args: &Args) -> Result<Outcome, ModuleError> {
-    Err(ModuleError::Failed(args.str_or("msg", "failed as requested")?))
+    Err(ModuleError::Failed(
+        args.str_or("msg", "failed as requested")?,
+    ))
 }
 
 #[cfg(test)]

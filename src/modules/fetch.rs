@@ -28,11 +28,19 @@ impl Fetch {
         let dest = args.str("dest")?;
         let base = cx.fetch_root.join(&dest);
         let dest = if args.bool_or("flat", false)? {
-            if dest.ends_with('/') { base.join(std::path::Path::new(&src).file_name().unwrap_or_default()) } else { base }
+            if dest.ends_with('/') {
+                base.join(std::path::Path::new(&src).file_name().unwrap_or_default())
+            } else {
+                base
+            }
         } else {
             base.join(cx.host).join(src.trim_start_matches('/'))
         };
-        Ok(Fetch { src, dest, fail_on_missing: args.bool_or("fail_on_missing", true)? })
+        Ok(Fetch {
+            src,
+            dest,
+            fail_on_missing: args.bool_or("fail_on_missing", true)?,
+        })
     }
 }
 
@@ -49,33 +57,76 @@ impl Action for Fetch {
         let st = path_state::probe(cx, &self.src, true, false).await?;
         match st.kind {
             PathKind::File => {}
-            PathKind::Absent if !self.fail_on_missing => return Ok(Remote { sha256: None, local: None }),
-            kind => return Err(ModuleError::Failed(format!("cannot fetch `{}`: it is {}", self.src, if kind == PathKind::Absent { "absent".into() } else { format!("a {}", kind.name()) }))),
+            PathKind::Absent if !self.fail_on_missing || cx.check => {
+                return Ok(Remote {
+                    sha256: None,
+                    local: None,
+                });
+            }
+            kind => {
+                return Err(ModuleError::Failed(format!(
+                    "cannot fetch `{}`: it is {}",
+                    self.src,
+                    if kind == PathKind::Absent {
+                        "absent".into()
+                    } else {
+                        format!("a {}", kind.name())
+                    }
+                )));
+            }
         }
         let local = tokio::fs::read(&self.dest).await.ok();
-        Ok(Remote { sha256: st.sha256, local })
+        Ok(Remote {
+            sha256: st.sha256,
+            local,
+        })
     }
 
-    fn decide(&self, r: Remote, _cx: &ModuleCx<'_>) -> Result<Decision<()>, ModuleError> {
+    fn decide(&self, r: Remote, cx: &ModuleCx<'_>) -> Result<Decision<()>, ModuleError> {
         let Some(remote) = r.sha256 else {
-            return Ok(Decision::Keep(Outcome::ok().msg(format!("`{}` is absent; nothing fetched", self.src))));
+            if cx.check && self.fail_on_missing {
+                return Ok(Decision::Keep(Outcome::absent_in_check(&format!(
+                    "`{}` does not exist",
+                    self.src
+                ))));
+            }
+            return Ok(Decision::Keep(
+                Outcome::ok().msg(format!("`{}` is absent; nothing fetched", self.src)),
+            ));
         };
         let shown = self.dest.display().to_string();
         if r.local.as_deref().map(sha256_hex).as_deref() == Some(remote.as_str()) {
             return Ok(Decision::Keep(Outcome::ok().data("dest", shown)));
         }
         let mut diff = FileDiff::new(&shown);
-        diff = if r.local.is_some() { diff.attr("content", "old", "fetched") } else { diff.attr("state", "absent", "file") };
-        Ok(Decision::Change((), Outcome::ok().with_diff(diff).data("dest", shown)))
+        diff = if r.local.is_some() {
+            diff.attr("content", "old", "fetched")
+        } else {
+            diff.attr("state", "absent", "file")
+        };
+        Ok(Decision::Change(
+            (),
+            Outcome::ok().with_diff(diff).data("dest", shown),
+        ))
     }
 
-    async fn apply(&self, _: (), planned: Outcome, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError> {
+    async fn apply(
+        &self,
+        _: (),
+        planned: Outcome,
+        cx: &ModuleCx<'_>,
+    ) -> Result<Outcome, ModuleError> {
         let out = cx.sh(&format!("cat -- {}", quote(&self.src))).await?;
         if !out.success() {
-            return Err(ModuleError::Failed(format!("cannot read `{}`: {}", self.src, out.failure_reason())));
+            return Err(ModuleError::Failed(format!(
+                "cannot read `{}`: {}",
+                self.src,
+                out.failure_reason()
+            )));
         }
-        crate::fsutil::write_atomic(&self.dest, &out.stdout)
-            .map_err(|e| ModuleError::Failed(format!("cannot write `{}`: {e}", self.dest.display())))?;
+        crate::fsutil::write_atomic(&self.dest, &out.stdout).map_err(|e| {
+            ModuleError::Failed(format!("cannot write `{}`: {e}", self.dest.display()))
+        })?;
         Ok(planned)
     }
 }

@@ -31,9 +31,16 @@ impl File {
         let state = args.choice("state", STATES, "file")?;
         let src = args.opt_str("src")?;
         if state == "link" && src.is_none() {
-            return Err(ModuleError::Failed("`state = \"link\"` needs `src` (the link target)".into()));
+            return Err(ModuleError::Failed(
+                "`state = \"link\"` needs `src` (the link target)".into(),
+            ));
         }
-        Ok(File { path: args.str("path")?, state, src, attrs: Attrs::from_args(args)? })
+        Ok(File {
+            path: args.str("path")?,
+            state,
+            src,
+            attrs: Attrs::from_args(args)?,
+        })
     }
 }
 
@@ -79,16 +86,27 @@ impl Action for File {
             ("link", kind) => {
                 let target = self.src.as_deref().unwrap_or_default();
                 if kind == PathKind::Directory {
-                    return Err(ModuleError::Failed(format!("`{}` is a directory; will not replace it with a link", self.path)));
+                    return Err(ModuleError::Failed(format!(
+                        "`{}` is a directory; will not replace it with a link",
+                        self.path
+                    )));
                 }
                 if kind != PathKind::Link || st.link_target.as_deref() != Some(target) {
-                    let before = st.link_target.clone().map_or_else(|| kind.name().to_string(), |t| format!("link to {t}"));
+                    let before = st
+                        .link_target
+                        .clone()
+                        .map_or_else(|| kind.name().to_string(), |t| format!("link to {t}"));
                     diff = diff.attr("state", before, format!("link to {target}"));
                     script.push_str(&format!("ln -sfn -- {} {p}\n", quote(target)));
                 }
             }
             (_, kind) if kind != wanted && !(self.state == "touch" && kind == PathKind::File) => {
-                return Err(ModuleError::Failed(format!("`{}` is a {}, not a {}", self.path, kind.name(), wanted.name())));
+                return Err(ModuleError::Failed(format!(
+                    "`{}` is a {}, not a {}",
+                    self.path,
+                    kind.name(),
+                    wanted.name()
+                )));
             }
             _ => {}
         }
@@ -114,10 +132,19 @@ impl Action for File {
         Ok(Decision::Change(script, Outcome::ok().with_diff(diff)))
     }
 
-    async fn apply(&self, script: String, planned: Outcome, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError> {
+    async fn apply(
+        &self,
+        script: String,
+        planned: Outcome,
+        cx: &ModuleCx<'_>,
+    ) -> Result<Outcome, ModuleError> {
         let out = cx.sh(&script).await?;
         if !out.success() {
-            return Err(ModuleError::Failed(format!("cannot set `{}`: {}", self.path, out.failure_reason())));
+            return Err(ModuleError::Failed(format!(
+                "cannot set `{}`: {}",
+                self.path,
+                out.failure_reason()
+            )));
         }
         Ok(planned)
     }

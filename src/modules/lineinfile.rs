@@ -26,15 +26,23 @@ impl Lineinfile {
         let path = args.str("path")?;
         let state = args.choice("state", &["present", "absent"], "present")?;
         let line = args.opt_str("line")?;
-        let regexp = args.opt_str("regexp")?.map(|r| compile(&r, "regexp")).transpose()?;
+        let regexp = args
+            .opt_str("regexp")?
+            .map(|r| compile(&r, "regexp"))
+            .transpose()?;
         let create = args.bool_or("create", false)?;
-        let anchor = Anchor::from_args(args.opt_str("insertafter")?, args.opt_str("insertbefore")?)?;
+        let anchor =
+            Anchor::from_args(args.opt_str("insertafter")?, args.opt_str("insertbefore")?)?;
         let present = state == "present";
         if present && line.is_none() {
-            return Err(ModuleError::Failed("`state = \"present\"` needs `line`".into()));
+            return Err(ModuleError::Failed(
+                "`state = \"present\"` needs `line`".into(),
+            ));
         }
         if !present && line.is_none() && regexp.is_none() {
-            return Err(ModuleError::Failed("`state = \"absent\"` needs `line` or `regexp`".into()));
+            return Err(ModuleError::Failed(
+                "`state = \"absent\"` needs `line` or `regexp`".into(),
+            ));
         }
         let shown = path.clone();
         let edit = move |old: Option<&str>| -> Result<Option<String>, ModuleError> {
@@ -42,7 +50,9 @@ impl Lineinfile {
                 return match (present, create) {
                     (false, _) => Ok(None),
                     (true, true) => Ok(Some(join_lines(&[line.clone().unwrap_or_default()]))),
-                    (true, false) => Err(ModuleError::Failed(format!("`{shown}` does not exist (set `create = true` to create it)"))),
+                    (true, false) => Err(ModuleError::Failed(format!(
+                        "`{shown}` does not exist (set `create = true` to create it)"
+                    ))),
                 };
             };
             let lines = split_lines(old);
@@ -64,8 +74,18 @@ impl Lineinfile {
             }
             let new = join_lines(&out);
             // A file that only lacked its final newline is not rewritten for that alone.
-            Ok(Some(if new.trim_end_matches('\n') == old.trim_end_matches('\n') { old.to_string() } else { new }))
+            Ok(Some(
+                if new.trim_end_matches('\n') == old.trim_end_matches('\n') {
+                    old.to_string()
+                } else {
+                    new
+                },
+            ))
         };
-        Ok(TextEdit { path, edit: Box::new(edit), attrs: Attrs::from_args(args)? })
+        Ok(TextEdit {
+            path,
+            edit: Box::new(edit),
+            attrs: Attrs::from_args(args)?,
+        })
     }
 }

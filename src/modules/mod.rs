@@ -8,8 +8,8 @@ mod content;
 pub mod context;
 mod outcome;
 pub mod path_state;
-mod text_edit;
 pub mod spec;
+mod text_edit;
 
 mod apt;
 mod assert;
@@ -150,7 +150,10 @@ impl Module {
 
     /// Modules that run on the controller only and never touch the host.
     pub fn is_local_only(self) -> bool {
-        matches!(self, Module::Assert | Module::Debug | Module::Fail | Module::Pause | Module::SetFact)
+        matches!(
+            self,
+            Module::Assert | Module::Debug | Module::Fail | Module::Pause | Module::SetFact
+        )
     }
 
     pub async fn run(self, args: &Args, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError> {

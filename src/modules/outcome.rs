@@ -38,6 +38,15 @@ impl Outcome {
         Outcome::default()
     }
 
+    /// Check mode met a missing file that an earlier task may create: not an error yet.
+    pub fn absent_in_check(reason: &dyn std::fmt::Display) -> Self {
+        let mut o = Outcome::ok().msg(format!(
+            "{reason}; an earlier task may create it, so a real run decides"
+        ));
+        o.skipped = true;
+        o
+    }
+
     pub fn msg(mut self, msg: impl Into<String>) -> Self {
         self.msg = Some(msg.into());
         self

@@ -43,7 +43,12 @@ pub struct PathState {
 }
 
 /// Probes `path`; with `hash`, regular files get a sha256; with `content`, small ones their bytes.
-pub async fn probe(cx: &ModuleCx<'_>, path: &str, hash: bool, content: bool) -> Result<PathState, ModuleError> {
+pub async fn probe(
+    cx: &ModuleCx<'_>,
+    path: &str,
+    hash: bool,
+    content: bool,
+) -> Result<PathState, ModuleError> {
     let p = quote(path);
     let stat = "stat -c '%a %U %G %u %g %s' -- \"$p\"";
     let mut file_extra = String::new();
@@ -64,9 +69,13 @@ pub async fn probe(cx: &ModuleCx<'_>, path: &str, hash: bool, content: bool) -> 
     );
     let out = cx.sh(&script).await?;
     if !out.success() {
-        return Err(ModuleError::Failed(format!("cannot inspect `{path}`: {}", out.failure_reason())));
+        return Err(ModuleError::Failed(format!(
+            "cannot inspect `{path}`: {}",
+            out.failure_reason()
+        )));
     }
-    parse(&out.stdout, hash).map_err(|e| ModuleError::Failed(format!("cannot inspect `{path}`: {e}")))
+    parse(&out.stdout, hash)
+        .map_err(|e| ModuleError::Failed(format!("cannot inspect `{path}`: {e}")))
 }
 
 fn parse(out: &[u8], hash: bool) -> Result<PathState, String> {

@@ -11,7 +11,11 @@ use crate::shell::quote;
 const STATES: &[&str] = &["started", "stopped", "restarted", "reloaded"];
 
 pub const SPEC: ModuleSpec = ModuleSpec {
-    args: &[req("name", ArgType::Str), opt("state", ArgType::Choice(STATES)), opt("enabled", ArgType::Bool)],
+    args: &[
+        req("name", ArgType::Str),
+        opt("state", ArgType::Choice(STATES)),
+        opt("enabled", ArgType::Bool),
+    ],
     free_form: false,
     one_of: &[&["state", "enabled"]],
     exclusive: &[],
@@ -33,7 +37,11 @@ impl Service {
             Some(_) => Some(args.bool_or("enabled", true)?),
             None => None,
         };
-        Ok(Service { name: args.str("name")?, state, enabled })
+        Ok(Service {
+            name: args.str("name")?,
+            state,
+            enabled,
+        })
     }
 }
 
@@ -70,21 +78,37 @@ impl Action for Service {
         );
         let out = cx.sh(&script).await?;
         if out.status == Some(4) {
-            return Err(ModuleError::Failed(format!("service `{}` not found ({})", self.name, out.stderr_text().trim())));
+            return Err(ModuleError::Failed(format!(
+                "service `{}` not found ({})",
+                self.name,
+                out.stderr_text().trim()
+            )));
         }
         if !out.success() {
-            return Err(ModuleError::Failed(format!("cannot query service `{}`: {}", self.name, out.failure_reason())));
+            return Err(ModuleError::Failed(format!(
+                "cannot query service `{}`: {}",
+                self.name,
+                out.failure_reason()
+            )));
         }
         let text = out.stdout_text();
         let words: Vec<&str> = text.lines().collect();
         Ok(Status {
-            manager: if words.first() == Some(&"systemd") { Manager::Systemd } else { Manager::Sysv },
+            manager: if words.first() == Some(&"systemd") {
+                Manager::Systemd
+            } else {
+                Manager::Sysv
+            },
             active: words.get(1) == Some(&"active"),
             enabled: words.get(2) == Some(&"enabled"),
         })
     }
 
-    fn decide(&self, st: Status, _cx: &ModuleCx<'_>) -> Result<Decision<Vec<&'static str>>, ModuleError> {
+    fn decide(
+        &self,
+        st: Status,
+        _cx: &ModuleCx<'_>,
+    ) -> Result<Decision<Vec<&'static str>>, ModuleError> {
         let mut actions = Vec::new();
         let mut diff = FileDiff::new(&format!("service {}", self.name));
         let running = |b: bool| if b { "running" } else { "stopped" };
@@ -96,7 +120,13 @@ impl Action for Service {
             _ => {}
         }
         if let Some(&first) = actions.first() {
-            let after = if first == "stop" { "stopped" } else if first == "start" { "running" } else { first };
+            let after = if first == "stop" {
+                "stopped"
+            } else if first == "start" {
+                "running"
+            } else {
+                first
+            };
             diff = diff.attr("state", running(st.active), after);
         }
         match self.enabled {
@@ -107,8 +137,14 @@ impl Action for Service {
         if let Some(e) = self.enabled.filter(|e| *e != st.enabled) {
             diff = diff.attr("enabled", (!e).to_string(), e.to_string());
         }
-        let manager = if st.manager == Manager::Systemd { "systemd" } else { "sysv" };
-        let outcome = Outcome::ok().data("manager", manager).data("running", st.active);
+        let manager = if st.manager == Manager::Systemd {
+            "systemd"
+        } else {
+            "sysv"
+        };
+        let outcome = Outcome::ok()
+            .data("manager", manager)
+            .data("running", st.active);
         if actions.is_empty() {
             return Ok(Decision::Keep(outcome));
         }
@@ -120,7 +156,12 @@ impl Action for Service {
         Ok(Decision::Change(actions, o))
     }
 
-    async fn apply(&self, actions: Vec<&'static str>, planned: Outcome, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError> {
+    async fn apply(
+        &self,
+        actions: Vec<&'static str>,
+        planned: Outcome,
+        cx: &ModuleCx<'_>,
+    ) -> Result<Outcome, ModuleError> {
         let n = quote(&self.name);
         let sysv = actions.first() == Some(&"sysv");
         let mut script = String::from("set -e\n");
@@ -133,7 +174,8 @@ impl Action for Service {
             };
             script.push_str(&line);
         }
-        cx.sh_ok(&script, &format!("cannot change service `{}`", self.name)).await?;
+        cx.sh_ok(&script, &format!("cannot change service `{}`", self.name))
+            .await?;
         Ok(planned)
     }
 }

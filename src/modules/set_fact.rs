@@ -3,7 +3,12 @@
 use super::spec::ModuleSpec;
 use super::{Args, Outcome};
 
-pub const SPEC: ModuleSpec = ModuleSpec { args: &[], free_form: true, one_of: &[], exclusive: &[] };
+pub const SPEC: ModuleSpec = ModuleSpec {
+    args: &[],
+    free_form: true,
+    one_of: &[],
+    exclusive: &[],
+};
 
 pub fn run(args: &Args) -> Outcome {
     let mut o = Outcome::ok();

@@ -12,8 +12,14 @@ pub async fn run(args: &Args, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError>
     let src = args.str("src")?;
     let out = cx.sh(&format!("cat -- {}", quote(&src))).await?;
     if !out.success() {
-        return Err(ModuleError::Failed(format!("cannot read `{src}`: {}", out.failure_reason())));
+        return Err(ModuleError::Failed(format!(
+            "cannot read `{src}`: {}",
+            out.failure_reason()
+        )));
     }
     let encoded = base64::engine::general_purpose::STANDARD.encode(&out.stdout);
-    Ok(Outcome::ok().data("content", encoded).data("encoding", "base64").data("source", src.as_str()))
+    Ok(Outcome::ok()
+        .data("content", encoded)
+        .data("encoding", "base64")
+        .data("source", src.as_str()))
 }

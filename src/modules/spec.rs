@@ -66,11 +66,19 @@ pub struct ArgSpec {
 }
 
 pub const fn req(name: &'static str, ty: ArgType) -> ArgSpec {
-    ArgSpec { name, ty, required: true }
+    ArgSpec {
+        name,
+        ty,
+        required: true,
+    }
 }
 
 pub const fn opt(name: &'static str, ty: ArgType) -> ArgSpec {
-    ArgSpec { name, ty, required: false }
+    ArgSpec {
+        name,
+        ty,
+        required: false,
+    }
 }
 
 /// A module's whole interface.
@@ -87,7 +95,12 @@ pub struct ModuleSpec {
 
 impl ModuleSpec {
     pub const fn new(args: &'static [ArgSpec]) -> Self {
-        ModuleSpec { args, free_form: false, one_of: &[], exclusive: &[] }
+        ModuleSpec {
+            args,
+            free_form: false,
+            one_of: &[],
+            exclusive: &[],
+        }
     }
 
     pub fn arg(&self, name: &str) -> Option<&ArgSpec> {

@@ -7,7 +7,8 @@ use super::path_state::{self, PathKind};
 use super::spec::{ArgType, ModuleSpec, opt, req};
 use super::{Args, ModuleCx, ModuleError, Outcome};
 
-pub const SPEC: ModuleSpec = ModuleSpec::new(&[req("path", ArgType::Str), opt("checksum", ArgType::Bool)]);
+pub const SPEC: ModuleSpec =
+    ModuleSpec::new(&[req("path", ArgType::Str), opt("checksum", ArgType::Bool)]);
 
 pub async fn run(args: &Args, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError> {
     let path = args.str("path")?;

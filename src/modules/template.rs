@@ -6,17 +6,33 @@ use super::spec::{ArgType, GROUP, MODE, ModuleSpec, OWNER, req};
 use super::{Args, ModuleCx, ModuleError};
 use crate::template::TemplateError;
 
-pub const SPEC: ModuleSpec = ModuleSpec::new(&[req("src", ArgType::Str), req("dest", ArgType::Str), MODE, OWNER, GROUP]);
+pub const SPEC: ModuleSpec = ModuleSpec::new(&[
+    req("src", ArgType::Str),
+    req("dest", ArgType::Str),
+    MODE,
+    OWNER,
+    GROUP,
+]);
 
 pub async fn new(args: &Args, cx: &ModuleCx<'_>) -> Result<EnsureContent, ModuleError> {
     let src = args.str("src")?;
     let path = cx.find_source(&src, "templates")?;
-    let source = tokio::fs::read_to_string(&path)
-        .await
-        .map_err(|e| ModuleError::Failed(format!("cannot read template `{}`: {e}", path.display())))?;
-    let rendered = cx.templates.render_template(&src, &source, cx.vars).map_err(|e| {
-        let line = e.line.map(|l| format!(":{l}")).unwrap_or_default();
-        TemplateError { message: format!("template `{}{line}`: {}", path.display(), e.message), ..e }
+    let source = tokio::fs::read_to_string(&path).await.map_err(|e| {
+        ModuleError::Failed(format!("cannot read template `{}`: {e}", path.display()))
     })?;
-    Ok(EnsureContent { dest: args.str("dest")?, content: rendered.into_bytes(), attrs: Attrs::from_args(args)? })
+    let rendered = cx
+        .templates
+        .render_template(&src, &source, cx.vars)
+        .map_err(|e| {
+            let line = e.line.map(|l| format!(":{l}")).unwrap_or_default();
+            TemplateError {
+                message: format!("template `{}{line}`: {}", path.display(), e.message),
+                ..e
+            }
+        })?;
+    Ok(EnsureContent {
+        dest: args.str("dest")?,
+        content: rendered.into_bytes(),
+        attrs: Attrs::from_args(args)?,
+    })
 }

@@ -24,17 +24,26 @@ pub struct Probed {
 }
 
 /// Reads a whole text file (probe with content; a second read only for large files).
-pub async fn read_text(cx: &ModuleCx<'_>, path: &str) -> Result<(PathState, Option<String>), ModuleError> {
+pub async fn read_text(
+    cx: &ModuleCx<'_>,
+    path: &str,
+) -> Result<(PathState, Option<String>), ModuleError> {
     let mut state = path_state::probe(cx, path, false, true).await?;
     if state.kind == PathKind::File && state.content.is_none() {
         let out = cx.sh(&format!("cat -- {}", quote(path))).await?;
         if !out.success() {
-            return Err(ModuleError::Failed(format!("cannot read `{path}`: {}", out.failure_reason())));
+            return Err(ModuleError::Failed(format!(
+                "cannot read `{path}`: {}",
+                out.failure_reason()
+            )));
         }
         state.content = Some(out.stdout);
     }
     let text = match state.content.take() {
-        Some(bytes) => Some(String::from_utf8(bytes).map_err(|_| ModuleError::Failed(format!("`{path}` is not a text file")))?),
+        Some(bytes) => Some(
+            String::from_utf8(bytes)
+                .map_err(|_| ModuleError::Failed(format!("`{path}` is not a text file")))?,
+        ),
         None => None,
     };
     Ok((state, text))
@@ -47,13 +56,23 @@ impl Action for TextEdit {
     async fn probe(&self, cx: &ModuleCx<'_>) -> Result<Probed, ModuleError> {
         let (state, text) = read_text(cx, &self.path).await?;
         if !matches!(state.kind, PathKind::Absent | PathKind::File) {
-            return Err(ModuleError::Failed(format!("`{}` is a {}, not a file", self.path, state.kind.name())));
+            return Err(ModuleError::Failed(format!(
+                "`{}` is a {}, not a file",
+                self.path,
+                state.kind.name()
+            )));
         }
         Ok(Probed { state, text })
     }
 
-    fn decide(&self, p: Probed, _cx: &ModuleCx<'_>) -> Result<Decision<String>, ModuleError> {
-        let new = (self.edit)(p.text.as_deref())?;
+    fn decide(&self, p: Probed, cx: &ModuleCx<'_>) -> Result<Decision<String>, ModuleError> {
+        let new = match (self.edit)(p.text.as_deref()) {
+            Ok(new) => new,
+            Err(e) if cx.check && p.state.kind == PathKind::Absent => {
+                return Ok(Decision::Keep(Outcome::absent_in_check(&e)));
+            }
+            Err(e) => return Err(e),
+        };
         let mut diff = FileDiff::new(&self.path);
         let content_changes = new.is_some() && new != p.text;
         if p.state.kind == PathKind::Absent {
@@ -71,19 +90,41 @@ impl Action for TextEdit {
         if !content_changes && diff.attrs.is_empty() {
             return Ok(Decision::Keep(Outcome::ok()));
         }
-        Ok(Decision::Change(if content_changes { new.unwrap_or_default() } else { String::new() }, Outcome::ok().with_diff(diff)))
+        Ok(Decision::Change(
+            if content_changes {
+                new.unwrap_or_default()
+            } else {
+                String::new()
+            },
+            Outcome::ok().with_diff(diff),
+        ))
     }
 
-    async fn apply(&self, text: String, planned: Outcome, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError> {
+    async fn apply(
+        &self,
+        text: String,
+        planned: Outcome,
+        cx: &ModuleCx<'_>,
+    ) -> Result<Outcome, ModuleError> {
         let content_changes = planned.diffs.iter().any(|d| d.before != d.after);
         let out = if content_changes {
-            let script = atomic_write(&self.path, self.attrs.mode, self.attrs.owner.as_deref(), self.attrs.group.as_deref());
+            let script = atomic_write(
+                &self.path,
+                self.attrs.mode,
+                self.attrs.owner.as_deref(),
+                self.attrs.group.as_deref(),
+            );
             cx.sh_in(&script, text.as_bytes()).await?
         } else {
-            cx.sh(&format!("set -e\n{}", self.attrs.script(&self.path))).await?
+            cx.sh(&format!("set -e\n{}", self.attrs.script(&self.path)))
+                .await?
         };
         if !out.success() {
-            return Err(ModuleError::Failed(format!("cannot write `{}`: {}", self.path, out.failure_reason())));
+            return Err(ModuleError::Failed(format!(
+                "cannot write `{}`: {}",
+                self.path,
+                out.failure_reason()
+            )));
         }
         Ok(planned)
     }
@@ -101,7 +142,11 @@ pub enum Anchor {
 impl Anchor {
     pub fn from_args(after: Option<String>, before: Option<String>) -> Result<Anchor, ModuleError> {
         Ok(match (after.as_deref(), before.as_deref()) {
-            (Some(_), Some(_)) => return Err(ModuleError::Failed("give at most one of `insertafter` and `insertbefore`".into())),
+            (Some(_), Some(_)) => {
+                return Err(ModuleError::Failed(
+                    "give at most one of `insertafter` and `insertbefore`".into(),
+                ));
+            }
             (Some("EOF") | None, None) => Anchor::Eof,
             (None, Some("BOF")) => Anchor::Bof,
             (Some(re), None) => Anchor::After(compile(re, "insertafter")?),
@@ -114,14 +159,21 @@ impl Anchor {
         match self {
             Anchor::Eof => lines.len(),
             Anchor::Bof => 0,
-            Anchor::After(re) => lines.iter().rposition(|l| re.is_match(l)).map_or(lines.len(), |i| i + 1),
-            Anchor::Before(re) => lines.iter().rposition(|l| re.is_match(l)).unwrap_or(lines.len()),
+            Anchor::After(re) => lines
+                .iter()
+                .rposition(|l| re.is_match(l))
+                .map_or(lines.len(), |i| i + 1),
+            Anchor::Before(re) => lines
+                .iter()
+                .rposition(|l| re.is_match(l))
+                .unwrap_or(lines.len()),
         }
     }
 }
 
 pub fn compile(re: &str, arg: &str) -> Result<regex::Regex, ModuleError> {
-    regex::Regex::new(re).map_err(|e| ModuleError::Failed(format!("argument `{arg}` is not a valid regex: {e}")))
+    regex::Regex::new(re)
+        .map_err(|e| ModuleError::Failed(format!("argument `{arg}` is not a valid regex: {e}")))
 }
 
 /// Splits text into lines, remembering whether it ended with a newline.

@@ -46,7 +46,11 @@ pub async fn run(args: &Args, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError>
             (port_script(&host, port), format!("port {host}:{port}"))
         }
         (None, Some(path)) => (format!("[ -e {} ]", quote(&path)), format!("path `{path}`")),
-        _ => return Err(ModuleError::Failed("give exactly one of `port` and `path`".into())),
+        _ => {
+            return Err(ModuleError::Failed(
+                "give exactly one of `port` and `path`".into(),
+            ));
+        }
     };
     if let Some(delay) = args.opt_secs("delay")?.filter(|d| *d > 0.0 && !cx.check) {
         tokio::time::sleep(Duration::from_secs_f64(delay)).await;
@@ -56,19 +60,27 @@ pub async fn run(args: &Args, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError>
     loop {
         let out = cx.sh(&script).await?;
         if out.status == Some(3) {
-            return Err(ModuleError::Failed("cannot test ports on this host: it has none of nc, bash or python3".into()));
+            return Err(ModuleError::Failed(
+                "cannot test ports on this host: it has none of nc, bash or python3".into(),
+            ));
         }
         if out.success() == want_present {
             let secs = start.elapsed().as_secs_f64();
-            return Ok(Outcome::ok().msg(format!("{what} is {goal}")).data("elapsed", secs));
+            return Ok(Outcome::ok()
+                .msg(format!("{what} is {goal}"))
+                .data("elapsed", secs));
         }
         if cx.check {
-            let mut o = Outcome::ok().msg(format!("{what} is not {goal} yet; a real run would wait"));
+            let mut o =
+                Outcome::ok().msg(format!("{what} is not {goal} yet; a real run would wait"));
             o.skipped = true;
             return Ok(o);
         }
         if start.elapsed() >= timeout {
-            return Err(ModuleError::Failed(format!("timed out after {}s waiting for {what} to be {goal}", timeout.as_secs())));
+            return Err(ModuleError::Failed(format!(
+                "timed out after {}s waiting for {what} to be {goal}",
+                timeout.as_secs()
+            )));
         }
         tokio::time::sleep(sleep).await;
     }

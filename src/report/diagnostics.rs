@@ -13,8 +13,15 @@ pub fn render(diags: &[Diagnostic], sources: &SourceMap) -> String {
     for d in diags {
         let mut report = Report::error().with_message(d.kind.to_string());
         if let Some(span) = d.span {
-            let mut labels = vec![Label::primary(span.file, span.range()).with_message(d.label.clone().unwrap_or_default())];
-            labels.extend(d.secondary.iter().map(|(s, m)| Label::secondary(s.file, s.range()).with_message(m.clone())));
+            let mut labels = vec![
+                Label::primary(span.file, span.range())
+                    .with_message(d.label.clone().unwrap_or_default()),
+            ];
+            labels.extend(
+                d.secondary
+                    .iter()
+                    .map(|(s, m)| Label::secondary(s.file, s.range()).with_message(m.clone())),
+            );
             report = report.with_labels(labels);
         }
         if let Some(help) = &d.help {
@@ -26,6 +33,9 @@ pub fn render(diags: &[Diagnostic], sources: &SourceMap) -> String {
         }
     }
     let n = diags.len();
-    out.push_str(&format!("{n} error{} found\n", if n == 1 { "" } else { "s" }));
+    out.push_str(&format!(
+        "{n} error{} found\n",
+        if n == 1 { "" } else { "s" }
+    ));
     out
 }

@@ -33,14 +33,23 @@ impl Human {
                 let _ = writeln!(s, "{:<12}{host} | leaves the run: {reason}", "LEFT");
             }
             Event::PlayFinished { .. } => {}
-            Event::RunFinished { recap, elapsed_ms, .. } => {
+            Event::RunFinished {
+                recap, elapsed_ms, ..
+            } => {
                 let width = recap.iter().map(|r| r.host.len()).max().unwrap_or(0);
                 s.push_str("\nRECAP\n");
                 for r in recap {
                     let _ = writeln!(
                         s,
                         "{:<width$}  ok={:<3} changed={:<3} failed={:<3} skipped={:<3} unreachable={:<3} ignored={:<3} rescued={}",
-                        r.host, r.ok, r.changed, r.failed, r.skipped, r.unreachable, r.ignored, r.rescued
+                        r.host,
+                        r.ok,
+                        r.changed,
+                        r.failed,
+                        r.skipped,
+                        r.unreachable,
+                        r.ignored,
+                        r.rescued
                     );
                 }
                 #[expect(clippy::cast_precision_loss, reason = "a duration for humans")]
@@ -55,7 +64,11 @@ impl Human {
         if t.loop_summary {
             return;
         }
-        let word = if t.handler { format!("{}*", t.status.word()) } else { t.status.word().to_string() };
+        let word = if t.handler {
+            format!("{}*", t.status.word())
+        } else {
+            t.status.word().to_string()
+        };
         let _ = write!(s, "{word:<12}{} | {}", t.host, t.task);
         if let Some(item) = &t.item {
             let _ = write!(s, " (item={item})");
@@ -84,7 +97,14 @@ impl Human {
         if self.diff {
             for d in &t.diffs {
                 for a in &d.attrs {
-                    let _ = writeln!(s, "  {} {}: {} -> {}", d.path, a.name, if a.before.is_empty() { "-" } else { &a.before }, a.after);
+                    let _ = writeln!(
+                        s,
+                        "  {} {}: {} -> {}",
+                        d.path,
+                        a.name,
+                        if a.before.is_empty() { "-" } else { &a.before },
+                        a.after
+                    );
                 }
                 if let Some(note) = &d.note {
                     let _ = writeln!(s, "  {}: {note}", d.path);

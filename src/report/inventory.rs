@@ -29,14 +29,22 @@ pub fn render(inv: &Inventory, json: bool) -> String {
     for h in inv.hosts.keys() {
         let _ = writeln!(s, "  {h}  [{}]", inv.groups_of(h).join(", "));
         for (k, v) in inv.host_vars(h) {
-            let _ = writeln!(s, "      {k} = {}", serde_json::to_string(&v).unwrap_or_default());
+            let _ = writeln!(
+                s,
+                "      {k} = {}",
+                serde_json::to_string(&v).unwrap_or_default()
+            );
         }
     }
     s.push_str("GROUPS\n");
     for (name, g) in &inv.groups {
         let _ = write!(s, "  {name}: {}", inv.group_hosts(name).join(", "));
         if !g.children.is_empty() {
-            let _ = write!(s, "  (children: {})", g.children.iter().cloned().collect::<Vec<_>>().join(", "));
+            let _ = write!(
+                s,
+                "  (children: {})",
+                g.children.iter().cloned().collect::<Vec<_>>().join(", ")
+            );
         }
         s.push('\n');
     }

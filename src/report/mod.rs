@@ -26,15 +26,21 @@ pub struct Reporter {
 
 impl Reporter {
     pub fn new(format: Format, verbose: u8, diff: bool, out: Box<dyn Write + Send>) -> Self {
-        Reporter { format, human: human::Human::new(verbose, diff), out }
+        Reporter {
+            format,
+            human: human::Human::new(verbose, diff),
+            out,
+        }
     }
 
     pub fn event(&mut self, event: &Event) {
         let text = match self.format {
-            Format::Json => serde_json::to_string(event).map(|mut s| {
-                s.push('\n');
-                s
-            }).unwrap_or_default(),
+            Format::Json => serde_json::to_string(event)
+                .map(|mut s| {
+                    s.push('\n');
+                    s
+                })
+                .unwrap_or_default(),
             Format::Human => self.human.render(event),
         };
         // Output that cannot be written (closed pipe) is dropped; the exit code still tells.

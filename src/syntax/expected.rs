@@ -50,10 +50,25 @@ pub(super) fn describe(rule: Rule) -> &'static str {
 /// Sorts and dedups the expected words, and says "a value" instead of listing every literal.
 pub(super) fn collapse(words: &mut Vec<String>) {
     const VALUE_WORDS: &[&str] = &[
-        "a string", "an integer", "a number", "a duration", "a file mode", "`true` or `false`", "`true`", "`false`",
-        "`null`", "`secret`", "`[`", "`{`", "`-`", "`0o`", "a value",
+        "a string",
+        "an integer",
+        "a number",
+        "a duration",
+        "a file mode",
+        "`true` or `false`",
+        "`true`",
+        "`false`",
+        "`null`",
+        "`secret`",
+        "`[`",
+        "`{`",
+        "`-`",
+        "`0o`",
+        "a value",
     ];
-    if words.iter().any(|w| w == "a value") || (words.iter().any(|w| w == "a string") && words.iter().any(|w| w == "an integer")) {
+    if words.iter().any(|w| w == "a value")
+        || (words.iter().any(|w| w == "a string") && words.iter().any(|w| w == "an integer"))
+    {
         words.retain(|w| !VALUE_WORDS.contains(&w.as_str()));
         words.push("a value".into());
     }

@@ -49,7 +49,10 @@ fn convert_error(file: FileId, text: &str, error: &pest::error::Error<Rule>) -> 
         InputLocation::Pos(p) | InputLocation::Span((p, _)) => p,
     };
     let mut words: Vec<String> = match &error.variant {
-        ErrorVariant::ParsingError { positives, .. } => positives.iter().map(|r| expected::describe(*r).to_string()).collect(),
+        ErrorVariant::ParsingError { positives, .. } => positives
+            .iter()
+            .map(|r| expected::describe(*r).to_string())
+            .collect(),
         ErrorVariant::CustomError { message } => vec![message.clone()],
     };
     let mut pos = rule_pos;
@@ -58,7 +61,10 @@ fn convert_error(file: FileId, text: &str, error: &pest::error::Error<Rule>) -> 
             .expected_tokens()
             .iter()
             .map(ToString::to_string)
-            .filter(|t| !matches!(t.as_str(), "#" | " " | "\t" | "\r" | "\n" | "\"" | "\"\"\"") && !t.contains(".."))
+            .filter(|t| {
+                !matches!(t.as_str(), "#" | " " | "\t" | "\r" | "\n" | "\"" | "\"\"\"")
+                    && !t.contains("..")
+            })
             .map(|t| format!("`{t}`"))
             .collect();
         if attempts.max_position > rule_pos && !tokens.is_empty() {
@@ -71,8 +77,15 @@ fn convert_error(file: FileId, text: &str, error: &pest::error::Error<Rule>) -> 
     expected::collapse(&mut words);
     let found = found_token(&text[pos..]);
     let message = format!("expected {}, found {found}", join_or(&words));
-    let len = if found == "end of file" { 0 } else { text[pos..].chars().next().map_or(0, char::len_utf8) };
-    Diagnostic::new(DiagnosticKind::Syntax { message }, Span::new(file, pos..pos + len))
+    let len = if found == "end of file" {
+        0
+    } else {
+        text[pos..].chars().next().map_or(0, char::len_utf8)
+    };
+    Diagnostic::new(
+        DiagnosticKind::Syntax { message },
+        Span::new(file, pos..pos + len),
+    )
 }
 
 fn found_token(rest: &str) -> String {
@@ -80,7 +93,10 @@ fn found_token(rest: &str) -> String {
         return "end of file".into();
     };
     if first.is_alphanumeric() || first == '_' {
-        let word: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        let word: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
         return format!("`{word}`");
     }
     if first == '\n' {
@@ -108,7 +124,10 @@ impl Cx {
     }
 
     fn ident(&self, pair: Pair<'_, Rule>) -> Ident {
-        Ident { name: pair.as_str().to_string(), span: self.span(&pair) }
+        Ident {
+            name: pair.as_str().to_string(),
+            span: self.span(&pair),
+        }
     }
 
     fn play(&self, pair: Pair<'_, Rule>) -> Result<Play, Diagnostic> {
@@ -163,8 +182,14 @@ impl Cx {
         let span = self.span(&pair);
         let mut inner = pair.into_inner();
         let name = self.ident(inner.next().expect("role name"));
-        let mut role =
-            RoleDef { name, params: Vec::new(), vars: Vec::new(), body: Vec::new(), handlers: Vec::new(), span };
+        let mut role = RoleDef {
+            name,
+            params: Vec::new(),
+            vars: Vec::new(),
+            body: Vec::new(),
+            handlers: Vec::new(),
+            span,
+        };
         for item in inner {
             match item.as_rule() {
                 Rule::param => role.params.push(self.param(item)?),
@@ -185,7 +210,12 @@ impl Cx {
         let name = self.ident(inner.next().expect("param name"));
         let ty = self.ident(inner.next().expect("param type"));
         let default = inner.next().map(|v| self.value(v)).transpose()?;
-        Ok(Param { name, ty, default, secret })
+        Ok(Param {
+            name,
+            ty,
+            default,
+            secret,
+        })
     }
 
     fn vars(&self, pair: Pair<'_, Rule>) -> Result<Vec<Entry>, Diagnostic> {
@@ -267,7 +297,10 @@ impl Cx {
         let key_pair = inner.next().expect("entry key");
         let key = if key_pair.as_rule() == Rule::string {
             let span = self.span(&key_pair);
-            Ident { name: self.string_text(key_pair)?, span }
+            Ident {
+                name: self.string_text(key_pair)?,
+                span,
+            }
         } else {
             self.ident(key_pair)
         };
@@ -283,12 +316,18 @@ impl Cx {
                 let body = inner.into_inner().next().map_or("", |b| b.as_str());
                 string::unescape(body).map_err(|reason| {
                     Diagnostic::new(
-                        DiagnosticKind::BadLiteral { what: "string", text: body.to_string(), reason },
+                        DiagnosticKind::BadLiteral {
+                            what: "string",
+                            text: body.to_string(),
+                            reason,
+                        },
                         span,
                     )
                 })
             }
-            Rule::long_string => Ok(string::dedent(inner.into_inner().next().map_or("", |b| b.as_str()))),
+            Rule::long_string => Ok(string::dedent(
+                inner.into_inner().next().map_or("", |b| b.as_str()),
+            )),
             other => unreachable!("grammar: {other:?} in a string"),
         }
     }
@@ -297,24 +336,42 @@ impl Cx {
         let span = self.span(&pair);
         let text = pair.as_str();
         let bad = |what: &'static str, reason: String| {
-            Diagnostic::new(DiagnosticKind::BadLiteral { what, text: text.to_string(), reason }, span)
+            Diagnostic::new(
+                DiagnosticKind::BadLiteral {
+                    what,
+                    text: text.to_string(),
+                    reason,
+                },
+                span,
+            )
         };
         let kind = match pair.as_rule() {
             Rule::string => ValueKind::Str(self.string_text(pair)?),
-            Rule::secret => ValueKind::Secret(self.string_text(pair.into_inner().next().expect("secret string"))?),
+            Rule::secret => ValueKind::Secret(
+                self.string_text(pair.into_inner().next().expect("secret string"))?,
+            ),
             Rule::int => ValueKind::Int(text.parse().map_err(|e| bad("integer", format!("{e}")))?),
-            Rule::float => ValueKind::Float(text.parse().map_err(|e| bad("number", format!("{e}")))?),
+            Rule::float => {
+                ValueKind::Float(text.parse().map_err(|e| bad("number", format!("{e}")))?)
+            }
             Rule::boolean => ValueKind::Bool(text == "true"),
             Rule::null => ValueKind::Null,
             Rule::mode => {
-                let mode = u32::from_str_radix(&text[2..], 8).map_err(|e| bad("file mode", format!("{e}")))?;
+                let mode = u32::from_str_radix(&text[2..], 8)
+                    .map_err(|e| bad("file mode", format!("{e}")))?;
                 if mode > 0o7777 {
                     return Err(bad("file mode", "a mode is at most 0o7777".into()));
                 }
                 ValueKind::Mode(mode)
             }
-            Rule::duration => ValueKind::Duration(parse_duration(text).ok_or_else(|| bad("duration", "too large".into()))?),
-            Rule::list => ValueKind::List(pair.into_inner().map(|v| self.value(v)).collect::<Result<_, _>>()?),
+            Rule::duration => ValueKind::Duration(
+                parse_duration(text).ok_or_else(|| bad("duration", "too large".into()))?,
+            ),
+            Rule::list => ValueKind::List(
+                pair.into_inner()
+                    .map(|v| self.value(v))
+                    .collect::<Result<_, _>>()?,
+            ),
             Rule::map => ValueKind::Map(self.entries(pair)?),
             Rule::path_expr => ValueKind::Path(text.to_string()),
             other => unreachable!("grammar: {other:?} is not a value"),

@@ -19,9 +19,17 @@ pub(super) fn unescape(body: &str) -> Result<String, String> {
             Some('u') => {
                 let hex: String = chars.by_ref().skip(1).take_while(|c| *c != '}').collect();
                 let code = u32::from_str_radix(&hex, 16).map_err(|e| e.to_string())?;
-                out.push(char::from_u32(code).ok_or_else(|| format!("`\\u{{{hex}}}` is not a character"))?);
+                out.push(
+                    char::from_u32(code)
+                        .ok_or_else(|| format!("`\\u{{{hex}}}` is not a character"))?,
+                );
             }
-            other => return Err(format!("unknown escape `\\{}`", other.map(String::from).unwrap_or_default())),
+            other => {
+                return Err(format!(
+                    "unknown escape `\\{}`",
+                    other.map(String::from).unwrap_or_default()
+                ));
+            }
         }
     }
     Ok(out)
@@ -31,7 +39,10 @@ pub(super) fn unescape(body: &str) -> Result<String, String> {
 /// lines, and drop the indentation before the closing quotes. The text keeps a final newline
 /// when the closing quotes stand on their own line.
 pub(super) fn dedent(body: &str) -> String {
-    let body = body.strip_prefix("\r\n").or_else(|| body.strip_prefix('\n')).unwrap_or(body);
+    let body = body
+        .strip_prefix("\r\n")
+        .or_else(|| body.strip_prefix('\n'))
+        .unwrap_or(body);
     let (body, closing_on_own_line) = match body.rfind('\n') {
         Some(i) if body[i + 1..].trim().is_empty() => (&body[..=i], true),
         _ => (body, false),

@@ -12,9 +12,17 @@ fn invalid(msg: impl Into<String>) -> Error {
 
 /// Parses `a.b.c.d/len` into (network address as u32, prefix length).
 pub fn parse_cidr(cidr: &str) -> Result<(u32, u32), Error> {
-    let (addr, len) = cidr.split_once('/').ok_or_else(|| invalid(format!("`{cidr}` is not a CIDR (a.b.c.d/len)")))?;
-    let addr: Ipv4Addr = addr.parse().map_err(|_| invalid(format!("`{addr}` is not an IPv4 address")))?;
-    let len: u32 = len.parse().ok().filter(|l| *l <= 32).ok_or_else(|| invalid(format!("`{len}` is not a prefix length (0-32)")))?;
+    let (addr, len) = cidr
+        .split_once('/')
+        .ok_or_else(|| invalid(format!("`{cidr}` is not a CIDR (a.b.c.d/len)")))?;
+    let addr: Ipv4Addr = addr
+        .parse()
+        .map_err(|_| invalid(format!("`{addr}` is not an IPv4 address")))?;
+    let len: u32 = len
+        .parse()
+        .ok()
+        .filter(|l| *l <= 32)
+        .ok_or_else(|| invalid(format!("`{len}` is not a prefix length (0-32)")))?;
     let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
     Ok((u32::from(addr) & mask, len))
 }
@@ -45,7 +53,7 @@ fn cidr_prefix(cidr: &str) -> Result<u32, Error> {
 }
 
 fn to_yaml(v: Value) -> Result<String, Error> {
-    serde_saphyr::to_string(&v).map_err(|e| invalid(format!("cannot write YAML: {e}")))
+    crate::yaml::to_string(&v).map_err(|e| invalid(format!("cannot write YAML: {e}")))
 }
 
 fn to_json(v: Value) -> Result<String, Error> {
@@ -57,7 +65,7 @@ fn from_json(s: &str) -> Result<Value, Error> {
 }
 
 fn from_yaml(s: &str) -> Result<Value, Error> {
-    serde_saphyr::from_str::<Value>(s).map_err(|e| invalid(format!("invalid YAML: {e}")))
+    crate::yaml::from_str::<Value>(s).map_err(|e| invalid(format!("invalid YAML: {e}")))
 }
 
 fn b64encode(s: &str) -> String {
@@ -65,7 +73,9 @@ fn b64encode(s: &str) -> String {
 }
 
 fn b64decode(s: &str) -> Result<String, Error> {
-    let bytes = base64::engine::general_purpose::STANDARD.decode(s.trim()).map_err(|e| invalid(format!("invalid base64: {e}")))?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(s.trim())
+        .map_err(|e| invalid(format!("invalid base64: {e}")))?;
     String::from_utf8(bytes).map_err(|_| invalid("base64 content is not UTF-8 text"))
 }
 
@@ -76,11 +86,17 @@ fn regex_replace(s: &str, pattern: &str, replacement: &str) -> Result<String, Er
 
 fn regex_search(s: &str, pattern: &str) -> Result<Value, Error> {
     let re = regex::Regex::new(pattern).map_err(|e| invalid(format!("invalid regex: {e}")))?;
-    Ok(re.find(s).map_or(Value::from(()), |m| Value::from(m.as_str())))
+    Ok(re
+        .find(s)
+        .map_or(Value::from(()), |m| Value::from(m.as_str())))
 }
 
 fn basename(s: &str) -> String {
-    s.trim_end_matches('/').rsplit('/').next().unwrap_or("").to_string()
+    s.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .to_string()
 }
 
 fn dirname(s: &str) -> String {
