@@ -131,7 +131,7 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     let mut best: Option<(usize, &str)> = None;
     for candidate in candidates {
         let distance = strsim::osa_distance(name, candidate);
-        let limit = (name.len().max(candidate.len()) / 3).max(1).min(3);
+        let limit = (name.len().max(candidate.len()) / 3).clamp(1, 3);
         if distance <= limit && best.is_none_or(|(d, _)| distance < d) {
             best = Some((distance, candidate));
         }

@@ -151,10 +151,10 @@ impl Templates {
         if !is_templated(s) {
             return Ok(Value::from(s));
         }
-        if let Some(expr) = single_expression(s) {
-            if self.env.compile_expression(expr).is_ok() {
-                return self.eval(expr, ctx);
-            }
+        if let Some(expr) = single_expression(s)
+            && self.env.compile_expression(expr).is_ok()
+        {
+            return self.eval(expr, ctx);
         }
         self.render_str(s, ctx).map(Value::from)
     }

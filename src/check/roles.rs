@@ -240,21 +240,17 @@ fn check_cidr(tname: &str, v: &Value, param: &str, out: &mut Vec<Diagnostic>) {
     if tname != "cidr" {
         return;
     }
-    if let ValueKind::Str(s) = &v.kind {
-        if !crate::template::is_templated(s) {
-            if let Err(e) = crate::template::parse_cidr(s) {
-                out.push(Diagnostic::new(
-                    DiagnosticKind::BadLiteral {
-                        what: "CIDR",
-                        text: s.clone(),
-                        reason: format!(
-                            "{} (parameter `{param}`)",
-                            e.detail().unwrap_or("invalid")
-                        ),
-                    },
-                    v.span,
-                ));
-            }
-        }
+    if let ValueKind::Str(s) = &v.kind
+        && !crate::template::is_templated(s)
+        && let Err(e) = crate::template::parse_cidr(s)
+    {
+        out.push(Diagnostic::new(
+            DiagnosticKind::BadLiteral {
+                what: "CIDR",
+                text: s.clone(),
+                reason: format!("{} (parameter `{param}`)", e.detail().unwrap_or("invalid")),
+            },
+            v.span,
+        ));
     }
 }

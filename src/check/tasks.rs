@@ -196,16 +196,16 @@ impl Checker {
         self.vars(&t.vars, &mut out);
         if let Some(l) = &t.looping {
             values::templates_in(&l.source, &self.templates, &self.sources, &mut out);
-            if let ValueKind::Str(expr) = &l.source.kind {
-                if !is_templated(expr) {
-                    values::expression(
-                        expr,
-                        l.source.span,
-                        &self.templates,
-                        &self.sources,
-                        &mut out,
-                    );
-                }
+            if let ValueKind::Str(expr) = &l.source.kind
+                && !is_templated(expr)
+            {
+                values::expression(
+                    expr,
+                    l.source.span,
+                    &self.templates,
+                    &self.sources,
+                    &mut out,
+                );
             }
         }
         let mut notify = Vec::new();

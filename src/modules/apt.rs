@@ -70,9 +70,7 @@ impl Action for Apt {
         let mut script = String::from(
             "command -v dpkg-query >/dev/null || { echo 'dpkg-query not found: not a Debian system' >&2; exit 3; }\n",
         );
-        script.push_str(&format!(
-            "s=$(stat -c %Y /var/lib/apt/periodic/update-success-stamp /var/lib/apt/lists/partial 2>/dev/null | sort -n | tail -1); echo \"age $(( $(date +%s) - ${{s:-0}} ))\"\n"
-        ));
+        script.push_str("s=$(stat -c %Y /var/lib/apt/periodic/update-success-stamp /var/lib/apt/lists/partial 2>/dev/null | sort -n | tail -1); echo \"age $(( $(date +%s) - ${s:-0} ))\"\n");
         for name in &self.names {
             let q = quote(name);
             script.push_str(&format!(

@@ -102,10 +102,10 @@ impl Args {
         match self.get(name) {
             None => Ok(None),
             Some(v) => {
-                if let Some(s) = v.as_str() {
-                    if let Some(d) = crate::syntax::parse_duration(s.trim()) {
-                        return Ok(Some(d.as_secs_f64()));
-                    }
+                if let Some(s) = v.as_str()
+                    && let Some(d) = crate::syntax::parse_duration(s.trim())
+                {
+                    return Ok(Some(d.as_secs_f64()));
                 }
                 f64::try_from(v.clone())
                     .map(Some)
