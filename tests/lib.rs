@@ -8,5 +8,6 @@ mod dry_run;
 mod fuzz;
 mod inventory;
 mod language;
+mod modules;
 mod run_local;
 mod templates;
