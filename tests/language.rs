@@ -108,3 +108,23 @@ fn same_role_twice_keeps_its_own_parameters_and_handlers() {
         assert!(t.exists(&format!("{n}.restarted")));
     }
 }
+
+#[test]
+fn hostvars_and_groups_cross_hosts() {
+    let t = Test::new();
+    t.file("inv", "[vpn]\nv1 eov_connection=local addr=11.8.0.1\n[compute]\nc1 eov_connection=local\nc2 eov_connection=local\n");
+    t.file(
+        "p.eov",
+        r#"play "facts" on "all" {
+  task "id" { set_fact { my_id = "id-{{ inventory_hostname }}" } }
+}
+play "read" on "compute" {
+  task "peers" {
+    copy { dest = "{root}/{{ inventory_hostname }}", content = "{{ hostvars[groups.vpn[0]].addr }} {{ hostvars['v1'].my_id }} {{ groups.compute | join(',') }} {{ group_names | join(',') }}" }
+  }
+}"#,
+    );
+    let out = t.run(&["run", "p.eov", "-i", "inv"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert_eq!(t.read("c2"), "11.8.0.1 id-v1 c1,c2 compute");
+}
