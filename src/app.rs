@@ -11,7 +11,7 @@ use minijinja::Value;
 use crate::check::Checker;
 use crate::cli::{CheckArgs, Cli, Command, InventoryArgs, InventorySource, RunArgs};
 use crate::event::EventSink;
-use crate::executor::{Executor, RunOptions, exit};
+use crate::executor::{Executor, RunOptions, SshOptions, exit};
 use crate::inventory::Inventory;
 use crate::plan::{Planner, Selection};
 use crate::redact::Secrets;
@@ -155,7 +155,32 @@ fn run(args: RunArgs) -> i32 {
             return exit::INVALID;
         }
     };
+    let become_password: Option<Arc<str>> = if args.ssh.ask_become_pass {
+        match report::prompt_secret("become password: ") {
+            Ok(pw) => Some(pw.into()),
+            Err(e) => {
+                report::error(&format!("cannot read the become password: {e}"));
+                return exit::USAGE;
+            }
+        }
+    } else {
+        std::env::var("EOV_BECOME_PASSWORD")
+            .ok()
+            .filter(|p| !p.is_empty())
+            .map(Into::into)
+    };
+    let ssh = SshOptions {
+        user: args.ssh.user.clone(),
+        private_key: args.ssh.private_key.clone(),
+        known_hosts: args.ssh.known_hosts.clone(),
+        accept_new: args.ssh.accept_new_host_keys,
+        timeout: std::time::Duration::from_secs(args.ssh.timeout.max(1)),
+        retries: 2,
+        handshakes: args.ssh.max_handshakes,
+    };
     let options = RunOptions {
+        ssh,
+        become_password,
         check: args.check,
         diff: args.diff,
         forks: args.forks,

@@ -71,6 +71,35 @@ pub struct RunArgs {
     /// More directories to look for roles in.
     #[arg(long, env = "EOV_EXTRA_ROLES_PATH", value_delimiter = ':')]
     pub roles_path: Vec<PathBuf>,
+    #[command(flatten)]
+    pub ssh: SshArgs,
+}
+
+/// How to reach hosts over SSH; inventory variables (`eov_user`, `eov_port`,
+/// `eov_private_key_file`, `eov_known_hosts`) override these per host.
+#[derive(Debug, Args)]
+pub struct SshArgs {
+    /// Remote user (default: `~/.ssh/config`, then the local user name).
+    #[arg(short, long, env = "EOV_USER")]
+    pub user: Option<String>,
+    /// Private key file to try first (after ssh-agent's keys).
+    #[arg(long, env = "EOV_PRIVATE_KEY")]
+    pub private_key: Option<PathBuf>,
+    /// known_hosts file (default: ~/.ssh/known_hosts).
+    #[arg(long, env = "EOV_KNOWN_HOSTS")]
+    pub known_hosts: Option<PathBuf>,
+    /// Accept and record the key of a host not yet in known_hosts. A changed key is always refused.
+    #[arg(long)]
+    pub accept_new_host_keys: bool,
+    /// Seconds to wait for a host to answer before it counts as unreachable.
+    #[arg(long, default_value_t = 10)]
+    pub timeout: u64,
+    /// SSH handshakes in flight at once.
+    #[arg(long, default_value_t = 32)]
+    pub max_handshakes: usize,
+    /// Ask for the sudo password used by `become` (else `EOV_BECOME_PASSWORD`, else none).
+    #[arg(short = 'K', long)]
+    pub ask_become_pass: bool,
 }
 
 #[derive(Debug, Args)]

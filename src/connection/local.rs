@@ -1,20 +1,21 @@
-//! The `local` connection: commands run on the controller through `sh -c`.
+//! The `local` connection: commands run on the controller.
 
 use std::process::Stdio;
 
 use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
 
-use super::{Become, ConnectionError, ExecOutput};
+use super::{Cancel, ConnectionError, ExecOutput};
 
 #[derive(Debug)]
 pub struct Local {
     host: String,
     user: String,
+    cancel: Cancel,
 }
 
 impl Local {
-    pub fn new(host: &str) -> Self {
+    pub fn new(host: &str, cancel: Cancel) -> Self {
         let user = std::env::var("USER")
             .ok()
             .filter(|u| !u.is_empty())
@@ -26,6 +27,7 @@ impl Local {
         Local {
             host: host.to_string(),
             user,
+            cancel,
         }
     }
 
@@ -33,25 +35,22 @@ impl Local {
         &self.user
     }
 
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// Runs a command line with `sh -c`.
     pub async fn exec(
         &self,
-        script: &str,
+        line: &str,
         stdin: Option<&[u8]>,
-        sudo: Option<&Become>,
     ) -> Result<ExecOutput, ConnectionError> {
-        let mut command = match sudo {
-            Some(b) if b.user != self.user => {
-                let mut c = Command::new("sudo");
-                c.args(["-n", "-H", "-u", &b.user, "--", "sh", "-c", script]);
-                c
-            }
-            _ => {
-                let mut c = Command::new("sh");
-                c.args(["-c", script]);
-                c
-            }
-        };
+        if self.cancel.is_cancelled() {
+            return Err(ConnectionError::Interrupted);
+        }
+        let mut command = Command::new("sh");
         command
+            .args(["-c", line])
             .stdin(if stdin.is_some() {
                 Stdio::piped()
             } else {
@@ -60,52 +59,34 @@ impl Local {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        let unreachable = |e: std::io::Error| ConnectionError::Unreachable {
+        let mut child = command.spawn().map_err(|e| ConnectionError::Unreachable {
             host: self.host.clone(),
             reason: format!("cannot start `sh`: {e}"),
-        };
-        let mut child = command.spawn().map_err(|e| match sudo {
-            Some(b) if b.user != self.user => ConnectionError::Become {
-                host: self.host.clone(),
-                user: b.user.clone(),
-                reason: if e.kind() == std::io::ErrorKind::NotFound {
-                    "`sudo` is not installed".into()
-                } else {
-                    format!("cannot start `sudo`: {e}")
-                },
-            },
-            _ => unreachable(e),
         })?;
         if let Some(input) = stdin {
             let mut pipe = child.stdin.take().expect("stdin was piped");
             let input = input.to_vec();
-            // Feed stdin concurrently so a command that writes a lot before reading cannot deadlock.
+            // Fed concurrently, so a command that writes a lot before reading cannot deadlock.
             tokio::spawn(async move {
                 let _ = pipe.write_all(&input).await;
                 let _ = pipe.shutdown().await;
             });
         }
-        let out = child.wait_with_output().await.map_err(unreachable)?;
-        #[cfg(unix)]
-        let signal = {
-            use std::os::unix::process::ExitStatusExt;
-            out.status.signal().map(signal_name)
+        let out = tokio::select! {
+            out = child.wait_with_output() => out.map_err(|e| ConnectionError::Unreachable { host: self.host.clone(), reason: e.to_string() })?,
+            // Dropping the child kills it (kill_on_drop).
+            () = self.cancel.cancelled() => return Err(ConnectionError::Interrupted),
         };
+        use std::os::unix::process::ExitStatusExt;
+        let signal = out
+            .status
+            .signal()
+            .map(|s| super::ssh::signal_name(s).to_string());
         Ok(ExecOutput {
             status: out.status.code(),
             signal,
             stdout: out.stdout,
             stderr: out.stderr,
         })
-    }
-}
-
-fn signal_name(sig: i32) -> String {
-    match sig {
-        1 => "HUP".into(),
-        2 => "INT".into(),
-        9 => "KILL".into(),
-        15 => "TERM".into(),
-        n => n.to_string(),
     }
 }

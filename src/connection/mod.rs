@@ -1,19 +1,28 @@
 //! Connections to hosts. Modules only ever ask for "run this shell script (with this stdin)",
 //! so a target needs nothing but a POSIX shell and coreutils.
 
+mod cancel;
 mod local;
 mod output;
+pub mod ssh;
 
+use std::sync::Arc;
+
+pub use cancel::Cancel;
 pub use local::Local;
 pub use output::ExecOutput;
+pub use ssh::Ssh;
 
-/// How a command gains privileges (`become`).
+use crate::shell::quote;
+
+/// How a command gains privileges (`become`): `sudo` to `user`, with a password if given.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Become {
     pub user: String,
+    pub password: Option<Arc<str>>,
 }
 
-/// Why a host could not be used at all (as opposed to a command that failed).
+/// Why a host could not be used (as opposed to a command that failed).
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectionError {
     #[error("cannot run commands on `{host}`: {reason}")]
@@ -25,12 +34,23 @@ pub enum ConnectionError {
         user: String,
         reason: String,
     },
+    #[error("interrupted")]
+    Interrupted,
 }
 
 /// One open connection to one host, owned by the executor for the whole run.
-#[derive(Debug)]
 pub enum Connection {
     Local(Local),
+    Ssh(Ssh),
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Connection::Local(_) => f.write_str("Connection::Local"),
+            Connection::Ssh(s) => write!(f, "Connection::Ssh({})", s.host()),
+        }
+    }
 }
 
 impl Connection {
@@ -41,15 +61,84 @@ impl Connection {
         stdin: Option<&[u8]>,
         sudo: Option<&Become>,
     ) -> Result<ExecOutput, ConnectionError> {
-        match self {
-            Connection::Local(local) => local.exec(script, stdin, sudo).await,
+        let (line, input) = command_line(script, stdin, sudo, self.login_user());
+        let out = match self {
+            Connection::Local(local) => local.exec(&line, input.as_deref()).await?,
+            Connection::Ssh(ssh) => ssh.exec(&line, input.as_deref()).await?,
+        };
+        if let Some(b) = sudo.filter(|b| b.user != self.login_user()) {
+            let stderr = out.stderr_text();
+            if out.status == Some(127) && stderr.contains("sudo") {
+                return Err(ConnectionError::Become {
+                    host: self.host().into(),
+                    user: b.user.clone(),
+                    reason: "`sudo` is not installed".into(),
+                });
+            }
+            if out.status == Some(1)
+                && (stderr.contains("a password is required")
+                    || stderr.contains("incorrect password"))
+            {
+                return Err(ConnectionError::Become {
+                    host: self.host().into(),
+                    user: b.user.clone(),
+                    reason: stderr.trim().to_string(),
+                });
+            }
         }
+        Ok(out)
     }
 
     /// The user commands run as when no `become` is asked for.
     pub fn login_user(&self) -> &str {
         match self {
             Connection::Local(local) => local.user(),
+            Connection::Ssh(ssh) => ssh.user(),
+        }
+    }
+
+    pub fn host(&self) -> &str {
+        match self {
+            Connection::Local(local) => local.host(),
+            Connection::Ssh(ssh) => ssh.host(),
+        }
+    }
+}
+
+/// The command line for a script, wrapped in `sudo` when becoming another user, and the stdin
+/// to send (the sudo password first, when there is one).
+pub fn command_line(
+    script: &str,
+    stdin: Option<&[u8]>,
+    sudo: Option<&Become>,
+    login_user: &str,
+) -> (String, Option<Vec<u8>>) {
+    match sudo.filter(|b| b.user != login_user) {
+        None => (
+            format!("sh -c {}", quote(script)),
+            stdin.map(<[u8]>::to_vec),
+        ),
+        Some(Become {
+            user,
+            password: None,
+        }) => (
+            format!("sudo -n -H -u {} -- sh -c {}", quote(user), quote(script)),
+            stdin.map(<[u8]>::to_vec),
+        ),
+        Some(Become {
+            user,
+            password: Some(pw),
+        }) => {
+            let mut input = format!("{pw}\n").into_bytes();
+            input.extend_from_slice(stdin.unwrap_or_default());
+            (
+                format!(
+                    "sudo -S -p '' -H -u {} -- sh -c {}",
+                    quote(user),
+                    quote(script)
+                ),
+                Some(input),
+            )
         }
     }
 }

@@ -5,7 +5,6 @@ use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use minijinja::Value;
 
@@ -106,7 +105,7 @@ impl HostRun {
     ) -> Pin<Box<dyn Future<Output = Flow> + Send + 'a>> {
         Box::pin(async move {
             for step in steps {
-                if self.s.cancelled.load(Ordering::SeqCst) {
+                if self.s.cancel.is_cancelled() {
                     return Flow::Stop;
                 }
                 let flow = match step {
@@ -350,7 +349,10 @@ impl HostRun {
                 .to_string(),
             None => "root".into(),
         };
-        Ok(Some(Sudo { user }))
+        Ok(Some(Sudo {
+            user,
+            password: self.s.options.become_password.clone(),
+        }))
     }
 }
 

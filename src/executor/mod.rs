@@ -9,13 +9,13 @@ mod task;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use indexmap::IndexMap;
 use minijinja::Value;
 use tokio::sync::{OnceCell, Semaphore};
 
+use crate::connection::Cancel;
 use crate::event::{Event, EventSink, Recap};
 use crate::inventory::Inventory;
 use crate::plan::Plan;
@@ -23,7 +23,7 @@ use crate::redact::Secrets;
 use crate::template::Templates;
 use crate::vars::{FactStore, HostVars};
 
-pub use connections::CONTROLLER;
+pub use connections::{CONTROLLER, SshOptions};
 
 /// Exit codes, documented in docs/cli.md.
 pub mod exit {
@@ -48,6 +48,9 @@ pub struct RunOptions {
     pub extra_vars: IndexMap<String, Value>,
     /// Base directory for relative controller paths (fetch `dest`).
     pub workdir: PathBuf,
+    pub ssh: SshOptions,
+    /// The sudo password for `become`, when one is needed.
+    pub become_password: Option<Arc<str>>,
 }
 
 /// The shared state of one run.
@@ -62,7 +65,7 @@ struct Shared {
     groups: Value,
     hostvars: Value,
     run_once: std::sync::Mutex<HashMap<usize, Arc<OnceCell<task::Shared>>>>,
-    cancelled: AtomicBool,
+    cancel: Cancel,
 }
 
 pub struct Executor {
@@ -76,6 +79,10 @@ impl Executor {
         secrets: Secrets,
         events: EventSink,
     ) -> Self {
+        if let Some(pw) = &options.become_password {
+            secrets.add(pw);
+        }
+        let cancel = Cancel::default();
         let facts = Arc::new(FactStore::default());
         let hostvars = Value::from_object(HostVars {
             inventory: inventory.clone(),
@@ -83,7 +90,11 @@ impl Executor {
         });
         let shared = Shared {
             groups: inventory.groups_value(),
-            connections: connections::Connections::new(inventory.clone()),
+            connections: connections::Connections::new(
+                inventory.clone(),
+                options.ssh.clone(),
+                cancel.clone(),
+            ),
             inventory,
             templates: Templates::new(),
             secrets,
@@ -92,7 +103,7 @@ impl Executor {
             options,
             hostvars,
             run_once: std::sync::Mutex::new(HashMap::new()),
-            cancelled: AtomicBool::new(false),
+            cancel,
         };
         Executor {
             shared: Arc::new(shared),
@@ -101,8 +112,8 @@ impl Executor {
 
     /// Asks running hosts to stop after their current task.
     pub fn canceller(&self) -> impl Fn() + Send + Sync + 'static {
-        let shared = self.shared.clone();
-        move || shared.cancelled.store(true, Ordering::SeqCst)
+        let cancel = self.shared.cancel.clone();
+        move || cancel.cancel()
     }
 
     /// Runs every play; returns the exit code.
@@ -158,11 +169,11 @@ impl Executor {
             s.events.send(Event::PlayFinished {
                 play: planned.play.name.clone(),
             });
-            if s.cancelled.load(Ordering::SeqCst) {
+            if s.cancel.is_cancelled() {
                 break;
             }
         }
-        let code = if s.cancelled.load(Ordering::SeqCst) {
+        let code = if s.cancel.is_cancelled() {
             exit::INTERRUPTED
         } else if recaps.values().any(|r| r.unreachable > 0) {
             exit::UNREACHABLE

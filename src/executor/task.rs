@@ -2,7 +2,6 @@
 //! `failed_when`, `register`, `notify`, `run_once`, and the events that report it.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use indexmap::IndexMap;
@@ -119,7 +118,7 @@ fn item_label(v: &Value) -> String {
 
 impl HostRun {
     pub(super) async fn task(&mut self, t: &Arc<Task>, handler: bool) -> Flow {
-        if self.s.cancelled.load(Ordering::SeqCst) {
+        if self.s.cancel.is_cancelled() {
             return Flow::Stop;
         }
         if !t.run_once {

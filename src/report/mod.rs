@@ -73,3 +73,27 @@ pub fn stderr(text: &str) {
 pub fn stdout(text: &str) {
     print!("{text}");
 }
+
+/// Asks for a secret on the terminal, without echo.
+pub fn prompt_secret(prompt: &str) -> std::io::Result<String> {
+    use std::io::{BufRead, Write as _};
+    let mut tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")?;
+    let stty = |arg: &str| {
+        std::process::Command::new("stty")
+            .arg(arg)
+            .stdin(std::fs::File::open("/dev/tty")?)
+            .status()
+    };
+    write!(tty, "{prompt}")?;
+    tty.flush()?;
+    stty("-echo")?;
+    let mut line = String::new();
+    let read = std::io::BufReader::new(&tty).read_line(&mut line);
+    stty("echo")?;
+    writeln!(tty)?;
+    read?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_string())
+}

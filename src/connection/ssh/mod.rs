@@ -1,0 +1,373 @@
+//! The SSH connection (russh): one connection per host for the whole run, a channel per
+//! command, host keys always verified against known_hosts.
+
+pub mod config;
+pub mod known_hosts;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use russh::client::{self, Handle};
+use russh::keys::{PrivateKeyWithHashAlg, PublicKey, PublicKeyBase64 as _};
+use russh::{ChannelMsg, Sig};
+use tokio::io::AsyncWriteExt;
+use tokio::sync::Semaphore;
+
+use super::{Cancel, ConnectionError, ExecOutput};
+use known_hosts::{KnownHosts, Verdict, fingerprint};
+
+/// Channels open at once on one connection: below sshd's default MaxSessions (10).
+const SESSIONS: usize = 8;
+
+/// Where and how to connect, resolved from the inventory and `~/.ssh/config`.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// The inventory name (for messages).
+    pub host: String,
+    /// The address to connect to.
+    pub address: String,
+    pub port: u16,
+    pub user: String,
+    /// Key files to try, in order (after the ssh-agent's keys).
+    pub identity_files: Vec<PathBuf>,
+    pub accept_new: bool,
+    pub timeout: Duration,
+    pub retries: u32,
+}
+
+/// Decides on the server's host key during the handshake.
+struct Client {
+    address: String,
+    port: u16,
+    known: Arc<KnownHosts>,
+    accept_new: bool,
+    problem: Arc<Mutex<Option<String>>>,
+}
+
+impl Client {
+    fn refuse(&self, why: String) -> Result<bool, russh::Error> {
+        *self.problem.lock().expect("problem lock is never poisoned") = Some(why);
+        Ok(false)
+    }
+}
+
+impl client::Handler for Client {
+    type Error = russh::Error;
+
+    async fn check_server_key(
+        &mut self,
+        server: &russh::keys::PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
+        let russh::keys::PublicKeyOrCertificate::PublicKey { key, .. } = server else {
+            return self.refuse("the server offered a host certificate; certificates are not supported, list its key in known_hosts".into());
+        };
+        let file = self.known.path().display().to_string();
+        match self.known.check(&self.address, self.port, key) {
+            Verdict::Trusted => Ok(true),
+            Verdict::Unknown if self.accept_new => match self.known.learn(&self.address, self.port, key) {
+                Ok(()) => Ok(true),
+                Err(e) => self.refuse(format!("cannot record its host key in {file}: {e}")),
+            },
+            Verdict::Unknown => self.refuse(format!(
+                "host key {} {} is not in {file} (accept it with --accept-new-host-keys, or add it to the file)",
+                key.algorithm(),
+                fingerprint(key)
+            )),
+            Verdict::Changed { line, known } => self.refuse(format!(
+                "HOST KEY CHANGED: {file}:{line} has {known}, the server offered {} {}; refusing to connect (if the change is expected, remove line {line})",
+                key.algorithm(),
+                fingerprint(key)
+            )),
+            Verdict::Revoked { line } => self.refuse(format!("its host key {} is revoked ({file}:{line})", fingerprint(key))),
+        }
+    }
+}
+
+pub struct Ssh {
+    host: String,
+    user: String,
+    handle: Handle<Client>,
+    sessions: Semaphore,
+    cancel: Cancel,
+}
+
+pub fn signal_name(sig: i32) -> &'static str {
+    match sig {
+        1 => "HUP",
+        2 => "INT",
+        3 => "QUIT",
+        6 => "ABRT",
+        9 => "KILL",
+        13 => "PIPE",
+        15 => "TERM",
+        _ => "UNKNOWN",
+    }
+}
+
+fn sig_text(sig: &Sig) -> String {
+    match sig {
+        Sig::Custom(s) => s.clone(),
+        other => format!("{other:?}"),
+    }
+}
+
+impl Ssh {
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
+    /// Connects and authenticates, retrying a refused or timed-out connection a few times.
+    pub async fn connect(
+        target: &Target,
+        known: Arc<KnownHosts>,
+        cancel: Cancel,
+    ) -> Result<Ssh, ConnectionError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match Self::connect_once(target, known.clone(), cancel.clone()).await {
+                Ok(ssh) => return Ok(ssh),
+                Err((reason, retry))
+                    if retry && attempt <= target.retries && !cancel.is_cancelled() =>
+                {
+                    tracing_retry(&reason);
+                    tokio::time::sleep(Duration::from_millis(300 * u64::from(attempt))).await;
+                }
+                Err((reason, _)) => {
+                    return Err(ConnectionError::Unreachable {
+                        host: target.host.clone(),
+                        reason,
+                    });
+                }
+            }
+        }
+    }
+
+    /// One attempt; on failure the reason and whether retrying may help.
+    async fn connect_once(
+        t: &Target,
+        known: Arc<KnownHosts>,
+        cancel: Cancel,
+    ) -> Result<Ssh, (String, bool)> {
+        let config = Arc::new(client::Config {
+            nodelay: true,
+            keepalive_interval: Some(Duration::from_secs(15)),
+            keepalive_max: 3,
+            inactivity_timeout: None,
+            ..Default::default()
+        });
+        let problem = Arc::new(Mutex::new(None));
+        let handler = Client {
+            address: t.address.clone(),
+            port: t.port,
+            known,
+            accept_new: t.accept_new,
+            problem: problem.clone(),
+        };
+        let addr = (t.address.as_str(), t.port);
+        let handshake = async {
+            let stream = tokio::net::TcpStream::connect(addr).await.map_err(|e| {
+                (
+                    format!("cannot connect to {}:{}: {e}", t.address, t.port),
+                    true,
+                )
+            })?;
+            let _ = stream.set_nodelay(true);
+            client::connect_stream(config, stream, handler)
+                .await
+                .map_err(|e| {
+                    let refused = problem
+                        .lock()
+                        .expect("problem lock is never poisoned")
+                        .take();
+                    match refused {
+                        Some(why) => (why, false),
+                        None => (
+                            format!("SSH handshake with {}:{} failed: {e}", t.address, t.port),
+                            true,
+                        ),
+                    }
+                })
+        };
+        let mut handle = match tokio::time::timeout(t.timeout, handshake).await {
+            Ok(r) => r?,
+            Err(_) => {
+                return Err((
+                    format!(
+                        "no SSH answer from {}:{} within {}s",
+                        t.address,
+                        t.port,
+                        t.timeout.as_secs()
+                    ),
+                    true,
+                ));
+            }
+        };
+        let auth = tokio::time::timeout(t.timeout, authenticate(&mut handle, t)).await;
+        match auth {
+            Ok(Ok(())) => {}
+            Ok(Err(why)) => return Err((why, false)),
+            Err(_) => return Err((format!("authentication as `{}` timed out", t.user), true)),
+        }
+        Ok(Ssh {
+            host: t.host.clone(),
+            user: t.user.clone(),
+            handle,
+            sessions: Semaphore::new(SESSIONS),
+            cancel,
+        })
+    }
+
+    /// Runs a command line on a new channel; stdin is streamed while output is read.
+    pub async fn exec(
+        &self,
+        line: &str,
+        stdin: Option<&[u8]>,
+    ) -> Result<ExecOutput, ConnectionError> {
+        if self.cancel.is_cancelled() {
+            return Err(ConnectionError::Interrupted);
+        }
+        let lost = |e: russh::Error| ConnectionError::Unreachable {
+            host: self.host.clone(),
+            reason: format!("connection lost: {e}"),
+        };
+        let _permit = self
+            .sessions
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        let channel = self.handle.channel_open_session().await.map_err(lost)?;
+        channel.exec(true, line).await.map_err(lost)?;
+        let (mut read, write) = channel.split();
+        match stdin {
+            Some(input) => {
+                let mut w = write.make_writer();
+                let input = input.to_vec();
+                tokio::spawn(async move {
+                    let _ = w.write_all(&input).await;
+                    let _ = w.shutdown().await;
+                });
+            }
+            None => write.eof().await.map_err(lost)?,
+        }
+        let mut out = ExecOutput::default();
+        let mut closed_cleanly = false;
+        loop {
+            let msg = tokio::select! {
+                m = read.wait() => m,
+                () = self.cancel.cancelled() => {
+                    let _ = write.signal(Sig::INT).await;
+                    let _ = write.close().await;
+                    return Err(ConnectionError::Interrupted);
+                }
+            };
+            match msg {
+                Some(ChannelMsg::Data { data }) => out.stdout.extend_from_slice(&data),
+                Some(ChannelMsg::ExtendedData { data, ext: 1 }) => {
+                    out.stderr.extend_from_slice(&data)
+                }
+                Some(ChannelMsg::ExitStatus { exit_status }) => {
+                    out.status = Some(i32::try_from(exit_status).unwrap_or(-1));
+                    closed_cleanly = true;
+                }
+                Some(ChannelMsg::ExitSignal { signal_name, .. }) => {
+                    out.signal = Some(sig_text(&signal_name));
+                    closed_cleanly = true;
+                }
+                Some(_) => {}
+                None => break,
+            }
+        }
+        if !closed_cleanly && self.handle.is_closed() {
+            return Err(ConnectionError::Unreachable {
+                host: self.host.clone(),
+                reason: "connection lost while a command ran".into(),
+            });
+        }
+        Ok(out)
+    }
+}
+
+fn tracing_retry(_reason: &str) {}
+
+/// ssh-agent keys first, then key files; the first the server accepts wins.
+async fn authenticate(handle: &mut Handle<Client>, t: &Target) -> Result<(), String> {
+    let mut tried = Vec::new();
+    if std::env::var_os("SSH_AUTH_SOCK").is_some() {
+        if let Ok(mut agent) = russh::keys::agent::client::AgentClient::connect_env().await {
+            let identities = agent.request_identities().await.unwrap_or_default();
+            for id in identities {
+                let russh::keys::agent::AgentIdentity::PublicKey { key, .. } = id else {
+                    continue;
+                };
+                let hash = rsa_hash(handle, &key).await;
+                if let Ok(r) = handle
+                    .authenticate_publickey_with(&t.user, key.clone(), hash, &mut agent)
+                    .await
+                {
+                    if r.success() {
+                        return Ok(());
+                    }
+                }
+                tried.push(format!("agent key {}", fingerprint(&key)));
+            }
+        }
+    }
+    for path in &t.identity_files {
+        if !path.exists() {
+            continue;
+        }
+        let passphrase = std::env::var("EOV_KEY_PASSPHRASE").ok();
+        let key = match russh::keys::load_secret_key(path, passphrase.as_deref()) {
+            Ok(k) => k,
+            Err(e) => {
+                tried.push(format!("{} (unreadable: {e})", path.display()));
+                continue;
+            }
+        };
+        let hash = rsa_hash(handle, key.public_key()).await;
+        let result = handle
+            .authenticate_publickey(&t.user, PrivateKeyWithHashAlg::new(Arc::new(key), hash))
+            .await
+            .map_err(|e| format!("authentication failed: {e}"))?;
+        if result.success() {
+            return Ok(());
+        }
+        tried.push(path.display().to_string());
+    }
+    Err(if tried.is_empty() {
+        format!(
+            "no key to authenticate as `{}` (no ssh-agent key, no key file found; set eov_private_key_file)",
+            t.user
+        )
+    } else {
+        format!(
+            "the server refused every key for `{}`: {}",
+            t.user,
+            tried.join(", ")
+        )
+    })
+}
+
+async fn rsa_hash(handle: &Handle<Client>, key: &PublicKey) -> Option<russh::keys::HashAlg> {
+    if key.algorithm().is_rsa() {
+        handle
+            .best_supported_rsa_hash()
+            .await
+            .ok()
+            .flatten()
+            .flatten()
+    } else {
+        None
+    }
+}
+
+/// The public key's OpenSSH text, for messages and for the lab's known_hosts.
+pub fn openssh_text(key: &PublicKey) -> String {
+    format!("{} {}", key.algorithm(), key.public_key_base64())
+}
