@@ -9,7 +9,7 @@ use indexmap::IndexMap;
 use minijinja::Value;
 
 use crate::check::Checker;
-use crate::cli::{CheckArgs, Cli, Command, InventoryArgs, InventorySource, RunArgs};
+use crate::cli::{CheckArgs, Cli, Command, InventoryArgs, InventorySource, LabCommand, RunArgs};
 use crate::event::EventSink;
 use crate::executor::{Executor, RunOptions, SshOptions, exit};
 use crate::inventory::Inventory;
@@ -35,6 +35,35 @@ pub fn main() -> i32 {
         Command::Run(args) => run(args),
         Command::Check(args) => check(&args),
         Command::Inventory(args) => inventory(&args),
+        Command::Lab(cmd) => lab(&cmd),
+    }
+}
+
+fn lab(cmd: &LabCommand) -> i32 {
+    let name = match cmd {
+        LabCommand::Up { lab, .. } | LabCommand::Status { lab } | LabCommand::Down { lab } => lab,
+    };
+    let lab = match crate::lab::Lab::new(&name.name, &name.state_dir) {
+        Ok(l) => l,
+        Err(e) => {
+            report::error(&e.0);
+            return exit::USAGE;
+        }
+    };
+    let progress = |line: &str| report::stderr(&format!("{line}\n"));
+    let result = match cmd {
+        LabCommand::Up { count, .. } => lab.up(*count, &progress).map(|inventory| {
+            report::stdout(&report::render_lab_up(&lab.name, &inventory, *count));
+        }),
+        LabCommand::Status { .. } => lab.status().map(|hosts| report::stdout(&report::render_lab_status(&lab.name, &hosts))),
+        LabCommand::Down { .. } => lab.down().map(|n| report::stdout(&format!("lab `{}`: {n} host(s) removed\n", lab.name))),
+    };
+    match result {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            report::error(&e.0);
+            exit::INTERNAL
+        }
     }
 }
 

@@ -25,6 +25,40 @@ pub enum Command {
     Check(CheckArgs),
     /// Show the inventory: hosts, groups and variables.
     Inventory(InventoryArgs),
+    /// Throwaway test hosts: podman containers with a real OpenSSH server.
+    #[command(subcommand)]
+    Lab(LabCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LabCommand {
+    /// Start N hosts and write their inventory, key and known_hosts under `current/lab/NAME/`.
+    Up {
+        /// How many hosts.
+        count: usize,
+        #[command(flatten)]
+        lab: LabName,
+    },
+    /// Show the hosts of a lab (or of every lab).
+    Status {
+        #[command(flatten)]
+        lab: LabName,
+    },
+    /// Remove a lab's containers, network and files.
+    Down {
+        #[command(flatten)]
+        lab: LabName,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct LabName {
+    /// The lab's name: every container and network it creates carries it.
+    #[arg(long, default_value = "default")]
+    pub name: String,
+    /// Where the lab's files go (`lab/NAME/` below it).
+    #[arg(long, env = "EOV_STATE_DIR", default_value = "current")]
+    pub state_dir: PathBuf,
 }
 
 #[derive(Debug, Args)]

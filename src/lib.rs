@@ -22,6 +22,7 @@ pub mod event;
 pub mod executor;
 pub mod fsutil;
 pub mod inventory;
+pub mod lab;
 pub mod modules;
 pub mod plan;
 pub mod program;

@@ -137,6 +137,9 @@ impl Executor {
                 play: planned.play.name.clone(),
                 hosts: hosts.clone(),
             });
+            for host in &hosts {
+                recaps.entry(host.clone()).or_insert_with(|| Recap { host: host.clone(), ..Recap::default() });
+            }
             let forks = Arc::new(Semaphore::new(s.options.forks.max(1)));
             let mut set = tokio::task::JoinSet::new();
             for host in hosts.clone() {

@@ -97,3 +97,23 @@ pub fn prompt_secret(prompt: &str) -> std::io::Result<String> {
     read?;
     Ok(line.trim_end_matches(['\n', '\r']).to_string())
 }
+
+/// What `eov lab up` prints: where the inventory is and how to use it.
+pub fn render_lab_up(name: &str, inventory: &std::path::Path, count: usize) -> String {
+    format!(
+        "lab `{name}`: {count} host(s) up\ninventory: {inv}\ntry: eov run -i {inv} PLAY\nremove: eov lab down --name {name}\n",
+        inv = inventory.display()
+    )
+}
+
+/// What `eov lab status` prints.
+pub fn render_lab_status(name: &str, hosts: &[crate::lab::LabHost]) -> String {
+    if hosts.is_empty() {
+        return format!("lab `{name}`: no host\n");
+    }
+    let mut s = format!("lab `{name}`\n");
+    for h in hosts {
+        s.push_str(&format!("  {:<5} {:<15} {:<10} {}\n", h.name, h.address, h.state, h.container));
+    }
+    s
+}
