@@ -32,7 +32,7 @@ pub fn main() -> i32 {
         }
     };
     match cli.command {
-        Command::Run(args) => run(args),
+        Command::Run(args) => run(*args),
         Command::Check(args) => check(&args),
         Command::Inventory(args) => inventory(&args),
         Command::Lab(cmd) => lab(&cmd),
@@ -55,8 +55,12 @@ fn lab(cmd: &LabCommand) -> i32 {
         LabCommand::Up { count, .. } => lab.up(*count, &progress).map(|inventory| {
             report::stdout(&report::render_lab_up(&lab.name, &inventory, *count));
         }),
-        LabCommand::Status { .. } => lab.status().map(|hosts| report::stdout(&report::render_lab_status(&lab.name, &hosts))),
-        LabCommand::Down { .. } => lab.down().map(|n| report::stdout(&format!("lab `{}`: {n} host(s) removed\n", lab.name))),
+        LabCommand::Status { .. } => lab
+            .status()
+            .map(|hosts| report::stdout(&report::render_lab_status(&lab.name, &hosts))),
+        LabCommand::Down { .. } => lab
+            .down()
+            .map(|n| report::stdout(&format!("lab `{}`: {n} host(s) removed\n", lab.name))),
     };
     match result {
         Ok(()) => exit::OK,

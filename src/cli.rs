@@ -20,7 +20,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a play file.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Check plays and roles without touching any host.
     Check(CheckArgs),
     /// Show the inventory: hosts, groups and variables.

@@ -7,6 +7,7 @@ mod diagnostics;
 mod dry_run;
 mod fuzz;
 mod inventory;
+mod lab;
 mod language;
 mod modules;
 mod run_local;

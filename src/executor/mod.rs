@@ -138,7 +138,10 @@ impl Executor {
                 hosts: hosts.clone(),
             });
             for host in &hosts {
-                recaps.entry(host.clone()).or_insert_with(|| Recap { host: host.clone(), ..Recap::default() });
+                recaps.entry(host.clone()).or_insert_with(|| Recap {
+                    host: host.clone(),
+                    ..Recap::default()
+                });
             }
             let forks = Arc::new(Semaphore::new(s.options.forks.max(1)));
             let mut set = tokio::task::JoinSet::new();

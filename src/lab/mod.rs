@@ -41,17 +41,26 @@ cat /etc/ssh/ssh_host_ed25519_key.pub
 "#;
 
 fn valid_name(name: &str) -> bool {
-    !name.is_empty() && name.len() <= 20 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') && !name.starts_with('-')
+    !name.is_empty()
+        && name.len() <= 20
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !name.starts_with('-')
 }
 
 impl Lab {
     pub fn new(name: &str, state_dir: &Path) -> Result<Lab, LabError> {
         if !valid_name(name) {
-            return Err(LabError(format!("`{name}` is not a lab name (up to 20 letters, digits and `-`)")));
+            return Err(LabError(format!(
+                "`{name}` is not a lab name (up to 20 letters, digits and `-`)"
+            )));
         }
         // Absolute, so the inventory works from any directory.
-        let dir = std::path::absolute(state_dir.join("lab").join(name)).map_err(|e| LabError(format!("{}: {e}", state_dir.display())))?;
-        Ok(Lab { name: name.to_string(), dir })
+        let dir = std::path::absolute(state_dir.join("lab").join(name))
+            .map_err(|e| LabError(format!("{}: {e}", state_dir.display())))?;
+        Ok(Lab {
+            name: name.to_string(),
+            dir,
+        })
     }
 
     fn network(&self) -> String {
@@ -69,13 +78,29 @@ impl Lab {
     /// A /24 in 198.18.0.0/15 (reserved for benchmarking), chosen from the name and moved on
     /// if another network already has it.
     fn create_network(&self) -> Result<u8, LabError> {
-        let seed = self.name.bytes().fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+        let seed = self
+            .name
+            .bytes()
+            .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
         for step in 0..250u32 {
             let third = u8::try_from(1 + (seed + step) % 250).expect("1..=250 fits a byte");
             let subnet = format!("198.18.{third}.0/24");
-            match podman(&["network", "create", "--label", &self.label(), "--subnet", &subnet, &self.network()], None) {
+            match podman(
+                &[
+                    "network",
+                    "create",
+                    "--label",
+                    &self.label(),
+                    "--subnet",
+                    &subnet,
+                    &self.network(),
+                ],
+                None,
+            ) {
                 Ok(_) => return Ok(third),
-                Err(e) if e.0.contains("overlap") || e.0.contains("already") && !e.0.contains(&self.network()) => {}
+                Err(e)
+                    if e.0.contains("overlap")
+                        || e.0.contains("already") && !e.0.contains(&self.network()) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -88,22 +113,43 @@ impl Lab {
             return Err(LabError("a lab has 1 to 250 hosts".into()));
         }
         if succeeds(&["network", "exists", &self.network()]) {
-            return Err(LabError(format!("lab `{}` is already up (see `eov lab status --name {}`; `eov lab down --name {}` removes it)", self.name, self.name, self.name)));
+            return Err(LabError(format!(
+                "lab `{}` is already up (see `eov lab status --name {}`; `eov lab down --name {}` removes it)",
+                self.name, self.name, self.name
+            )));
         }
         image::ensure(progress)?;
-        std::fs::create_dir_all(&self.dir).map_err(|e| LabError(format!("cannot create {}: {e}", self.dir.display())))?;
+        std::fs::create_dir_all(&self.dir)
+            .map_err(|e| LabError(format!("cannot create {}: {e}", self.dir.display())))?;
         let key = self.dir.join("id_ed25519");
         if !key.exists() {
             let out = std::process::Command::new("ssh-keygen")
-                .args(["-q", "-t", "ed25519", "-N", "", "-C", &format!("eov-lab-{}", self.name), "-f"])
+                .args([
+                    "-q",
+                    "-t",
+                    "ed25519",
+                    "-N",
+                    "",
+                    "-C",
+                    &format!("eov-lab-{}", self.name),
+                    "-f",
+                ])
                 .arg(&key)
                 .output()
-                .map_err(|e| LabError(format!("cannot run ssh-keygen: {e} (install openssh-client)")))?;
+                .map_err(|e| {
+                    LabError(format!(
+                        "cannot run ssh-keygen: {e} (install openssh-client)"
+                    ))
+                })?;
             if !out.status.success() {
-                return Err(LabError(format!("ssh-keygen failed: {}", String::from_utf8_lossy(&out.stderr).trim())));
+                return Err(LabError(format!(
+                    "ssh-keygen failed: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                )));
             }
         }
-        let public = std::fs::read(key.with_extension("pub")).map_err(|e| LabError(format!("cannot read the lab key: {e}")))?;
+        let public = std::fs::read(key.with_extension("pub"))
+            .map_err(|e| LabError(format!("cannot read the lab key: {e}")))?;
         let third = self.create_network()?;
         let result = self.start_hosts(count, third, &public, &key, progress);
         if result.is_err() {
@@ -112,8 +158,16 @@ impl Lab {
         result
     }
 
-    fn start_hosts(&self, count: usize, third: u8, public: &[u8], key: &Path, progress: &dyn Fn(&str)) -> Result<PathBuf, LabError> {
-        let mut inventory = String::from("# Written by `eov lab up`; removed by `eov lab down`.\n[lab]\n");
+    fn start_hosts(
+        &self,
+        count: usize,
+        third: u8,
+        public: &[u8],
+        key: &Path,
+        progress: &dyn Fn(&str),
+    ) -> Result<PathBuf, LabError> {
+        let mut inventory =
+            String::from("# Written by `eov lab up`; removed by `eov lab down`.\n[lab]\n");
         let mut known_hosts = String::new();
         let known_path = self.dir.join("known_hosts");
         let mut addresses = Vec::new();
@@ -123,15 +177,40 @@ impl Lab {
             progress(&format!("starting {container} at {address}"));
             podman(
                 &[
-                    "run", "-d", "--name", &container, "--hostname", &format!("h{i}"), "--label", &self.label(),
-                    "--network", &self.network(), "--ip", &address, "--cap-add", "NET_ADMIN", "--cap-add", "NET_RAW",
-                    "--device", "/dev/net/tun", image::IMAGE,
-                    "sh", "-c", "mkdir -p /run/sshd; ssh-keygen -A >/dev/null; exec /usr/sbin/sshd -D -e",
+                    "run",
+                    "-d",
+                    "--name",
+                    &container,
+                    "--hostname",
+                    &format!("h{i}"),
+                    "--label",
+                    &self.label(),
+                    "--network",
+                    &self.network(),
+                    "--ip",
+                    &address,
+                    "--cap-add",
+                    "NET_ADMIN",
+                    "--cap-add",
+                    "NET_RAW",
+                    "--device",
+                    "/dev/net/tun",
+                    image::IMAGE,
+                    "sh",
+                    "-c",
+                    "mkdir -p /run/sshd; ssh-keygen -A >/dev/null; exec /usr/sbin/sshd -D -e",
                 ],
                 None,
             )?;
             let host_key = podman(&["exec", "-i", &container, "sh", "-c", SETUP], Some(public))?;
-            let host_key = host_key.lines().last().unwrap_or_default().split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+            let host_key = host_key
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .split_whitespace()
+                .take(2)
+                .collect::<Vec<_>>()
+                .join(" ");
             if host_key.is_empty() {
                 return Err(LabError(format!("{container} produced no host key")));
             }
@@ -155,25 +234,63 @@ impl Lab {
     /// The lab's hosts and their state.
     pub fn status(&self) -> Result<Vec<LabHost>, LabError> {
         let out = podman(
-            &["ps", "-a", "--filter", &format!("label={}", self.label()), "--format", "{{.Names}}\t{{.State}}"],
+            &[
+                "ps",
+                "-a",
+                "--filter",
+                &format!("label={}", self.label()),
+                "--format",
+                "{{.Names}}\t{{.State}}",
+            ],
             None,
         )?;
         let mut hosts = Vec::new();
         for line in out.lines() {
             let (container, state) = line.split_once('\t').unwrap_or((line, ""));
-            let address = podman(&["inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", container], None)
-                .map(|s| s.trim().to_string())
-                .unwrap_or_default();
-            let name = container.rsplit('-').next().unwrap_or(container).to_string();
-            hosts.push(LabHost { name, container: container.to_string(), address, state: state.to_string() });
+            let address = podman(
+                &[
+                    "inspect",
+                    "-f",
+                    "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+                    container,
+                ],
+                None,
+            )
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default();
+            let name = container
+                .rsplit('-')
+                .next()
+                .unwrap_or(container)
+                .to_string();
+            hosts.push(LabHost {
+                name,
+                container: container.to_string(),
+                address,
+                state: state.to_string(),
+            });
         }
-        hosts.sort_by_key(|h| h.name.trim_start_matches('h').parse::<u32>().unwrap_or(u32::MAX));
+        hosts.sort_by_key(|h| {
+            h.name
+                .trim_start_matches('h')
+                .parse::<u32>()
+                .unwrap_or(u32::MAX)
+        });
         Ok(hosts)
     }
 
     /// Removes the lab's containers, network and files (only those carrying its name).
     pub fn down(&self) -> Result<usize, LabError> {
-        let out = podman(&["ps", "-a", "-q", "--filter", &format!("label={}", self.label())], None)?;
+        let out = podman(
+            &[
+                "ps",
+                "-a",
+                "-q",
+                "--filter",
+                &format!("label={}", self.label()),
+            ],
+            None,
+        )?;
         let ids: Vec<&str> = out.split_whitespace().collect();
         if !ids.is_empty() {
             let mut args = vec!["rm", "-f", "-t", "0"];
@@ -184,7 +301,8 @@ impl Lab {
             podman(&["network", "rm", "-f", &self.network()], None)?;
         }
         if self.dir.exists() {
-            std::fs::remove_dir_all(&self.dir).map_err(|e| LabError(format!("cannot remove {}: {e}", self.dir.display())))?;
+            std::fs::remove_dir_all(&self.dir)
+                .map_err(|e| LabError(format!("cannot remove {}: {e}", self.dir.display())))?;
         }
         Ok(ids.len())
     }
@@ -192,7 +310,12 @@ impl Lab {
     /// Names of labs with state on this machine.
     pub fn all(state_dir: &Path) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(state_dir.join("lab"))
-            .map(|rd| rd.filter_map(Result::ok).filter(|e| e.path().is_dir()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .map(|rd| {
+                rd.filter_map(Result::ok)
+                    .filter(|e| e.path().is_dir())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
             .unwrap_or_default();
         names.sort();
         names
@@ -200,11 +323,14 @@ impl Lab {
 }
 
 fn write(path: &Path, text: &str) -> Result<(), LabError> {
-    crate::fsutil::write_atomic(path, text.as_bytes()).map_err(|e| LabError(format!("cannot write {}: {e}", path.display())))
+    crate::fsutil::write_atomic(path, text.as_bytes())
+        .map_err(|e| LabError(format!("cannot write {}: {e}", path.display())))
 }
 
 fn wait_for_ssh(address: &str) -> Result<(), LabError> {
-    let addr: SocketAddr = format!("{address}:22").parse().map_err(|e| LabError(format!("{address}: {e}")))?;
+    let addr: SocketAddr = format!("{address}:22")
+        .parse()
+        .map_err(|e| LabError(format!("{address}: {e}")))?;
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(20) {
         if TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok() {
@@ -212,5 +338,7 @@ fn wait_for_ssh(address: &str) -> Result<(), LabError> {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    Err(LabError(format!("sshd on {address} did not start within 20s")))
+    Err(LabError(format!(
+        "sshd on {address} did not start within 20s"
+    )))
 }

@@ -113,7 +113,10 @@ pub fn render_lab_status(name: &str, hosts: &[crate::lab::LabHost]) -> String {
     }
     let mut s = format!("lab `{name}`\n");
     for h in hosts {
-        s.push_str(&format!("  {:<5} {:<15} {:<10} {}\n", h.name, h.address, h.state, h.container));
+        s.push_str(&format!(
+            "  {:<5} {:<15} {:<10} {}\n",
+            h.name, h.address, h.state, h.container
+        ));
     }
     s
 }

@@ -132,10 +132,7 @@ impl Ssh {
             attempt += 1;
             match Self::connect_once(target, known.clone(), cancel.clone()).await {
                 Ok(ssh) => return Ok(ssh),
-                Err((reason, retry))
-                    if retry && attempt <= target.retries && !cancel.is_cancelled() =>
-                {
-                    tracing_retry(&reason);
+                Err((_, retry)) if retry && attempt <= target.retries && !cancel.is_cancelled() => {
                     tokio::time::sleep(Duration::from_millis(300 * u64::from(attempt))).await;
                 }
                 Err((reason, _)) => {
@@ -293,29 +290,26 @@ impl Ssh {
     }
 }
 
-fn tracing_retry(_reason: &str) {}
-
 /// ssh-agent keys first, then key files; the first the server accepts wins.
 async fn authenticate(handle: &mut Handle<Client>, t: &Target) -> Result<(), String> {
     let mut tried = Vec::new();
-    if std::env::var_os("SSH_AUTH_SOCK").is_some() {
-        if let Ok(mut agent) = russh::keys::agent::client::AgentClient::connect_env().await {
-            let identities = agent.request_identities().await.unwrap_or_default();
-            for id in identities {
-                let russh::keys::agent::AgentIdentity::PublicKey { key, .. } = id else {
-                    continue;
-                };
-                let hash = rsa_hash(handle, &key).await;
-                if let Ok(r) = handle
-                    .authenticate_publickey_with(&t.user, key.clone(), hash, &mut agent)
-                    .await
-                {
-                    if r.success() {
-                        return Ok(());
-                    }
-                }
-                tried.push(format!("agent key {}", fingerprint(&key)));
+    if std::env::var_os("SSH_AUTH_SOCK").is_some()
+        && let Ok(mut agent) = russh::keys::agent::client::AgentClient::connect_env().await
+    {
+        let identities = agent.request_identities().await.unwrap_or_default();
+        for id in identities {
+            let russh::keys::agent::AgentIdentity::PublicKey { key, .. } = id else {
+                continue;
+            };
+            let hash = rsa_hash(handle, &key).await;
+            if let Ok(r) = handle
+                .authenticate_publickey_with(&t.user, key.clone(), hash, &mut agent)
+                .await
+                && r.success()
+            {
+                return Ok(());
             }
+            tried.push(format!("agent key {}", fingerprint(&key)));
         }
     }
     for path in &t.identity_files {
