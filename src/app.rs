@@ -237,7 +237,8 @@ fn run(args: RunArgs) -> i32 {
             args.verbose,
             args.diff,
             Box::new(std::io::stdout()),
-        );
+        )
+        .with_terminal_progress();
         let printing = tokio::spawn(reporter.drain(rx));
         let executor = Executor::new(inventory, options, secrets, sink);
         let cancel = executor.canceller();

@@ -359,3 +359,52 @@ fn become_runs_through_sudo_for_another_user() {
     );
     assert!(out.stdout.contains("nobody-such-user"), "{}", out.stdout);
 }
+
+#[test]
+fn ctrl_c_stops_cleanly() {
+    let t = Test::new();
+    t.file(
+        "p.eov",
+        r#"play "p" on "localhost" {
+  task "long" { shell { cmd = "sleep 20; touch {root}/late" } }
+  task "next" { copy { dest = "{root}/next", content = "x" } }
+}"#,
+    );
+    let start = std::time::Instant::now();
+    let child = std::process::Command::new(crate::support::EOV)
+        .args(["run", "p.eov"])
+        .current_dir(t.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(130), "{stdout}");
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(10),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert!(
+        stdout.contains("failed      localhost | long: interrupted"),
+        "{stdout}"
+    );
+    assert!(!t.exists("next"), "a task started after Ctrl-C");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let sleeping = std::process::Command::new("pgrep")
+        .args(["-f", &format!("touch {}/late", t.root())])
+        .output()
+        .unwrap();
+    assert!(
+        sleeping.stdout.is_empty(),
+        "the running command was not signalled"
+    );
+}

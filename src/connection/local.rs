@@ -58,6 +58,7 @@ impl Local {
             })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
+            .process_group(0)
             .kill_on_drop(true);
         let mut child = command.spawn().map_err(|e| ConnectionError::Unreachable {
             host: self.host.clone(),
@@ -72,10 +73,16 @@ impl Local {
                 let _ = pipe.shutdown().await;
             });
         }
+        let pid = child.id();
         let out = tokio::select! {
             out = child.wait_with_output() => out.map_err(|e| ConnectionError::Unreachable { host: self.host.clone(), reason: e.to_string() })?,
-            // Dropping the child kills it (kill_on_drop).
-            () = self.cancel.cancelled() => return Err(ConnectionError::Interrupted),
+            () = self.cancel.cancelled() => {
+                // The command runs in its own process group: signal all of it, not just `sh`.
+                if let Some(pid) = pid {
+                    let _ = std::process::Command::new("kill").args(["-INT", "--", &format!("-{pid}")]).status();
+                }
+                return Err(ConnectionError::Interrupted);
+            }
         };
         use std::os::unix::process::ExitStatusExt;
         let signal = out

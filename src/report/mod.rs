@@ -22,6 +22,10 @@ pub struct Reporter {
     format: Format,
     human: human::Human,
     out: Box<dyn Write + Send>,
+    /// On a terminal: a live line under the output (task results so far, hosts in the play).
+    progress: Option<indicatif::ProgressBar>,
+    done: u64,
+    running: usize,
 }
 
 impl Reporter {
@@ -30,10 +34,48 @@ impl Reporter {
             format,
             human: human::Human::new(verbose, diff),
             out,
+            progress: None,
+            done: 0,
+            running: 0,
+        }
+    }
+
+    /// Shows a progress line when stdout is a terminal and the output is for humans.
+    #[must_use]
+    pub fn with_terminal_progress(mut self) -> Self {
+        use std::io::IsTerminal as _;
+        if self.format == Format::Human && std::io::stdout().is_terminal() {
+            let bar = indicatif::ProgressBar::with_draw_target(
+                None,
+                indicatif::ProgressDrawTarget::stdout(),
+            );
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+                    .expect("a valid template"),
+            );
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            self.progress = Some(bar);
+        }
+        self
+    }
+
+    fn track(&mut self, event: &Event) {
+        match event {
+            Event::PlayStarted { hosts, .. } => self.running = hosts.len(),
+            Event::Task(t) if !t.loop_summary => self.done += 1,
+            Event::HostLeft { .. } => self.running = self.running.saturating_sub(1),
+            _ => {}
+        }
+        if let Some(bar) = &self.progress {
+            bar.set_message(format!(
+                "{} task results, {} host(s) in the play",
+                self.done, self.running
+            ));
         }
     }
 
     pub fn event(&mut self, event: &Event) {
+        self.track(event);
         let text = match self.format {
             Format::Json => serde_json::to_string(event)
                 .map(|mut s| {
@@ -43,6 +85,18 @@ impl Reporter {
                 .unwrap_or_default(),
             Format::Human => self.human.render(event),
         };
+        if let Some(bar) = &self.progress {
+            if matches!(event, Event::RunFinished { .. }) {
+                bar.finish_and_clear();
+            }
+            if !text.is_empty() {
+                bar.suspend(|| {
+                    let _ = self.out.write_all(text.as_bytes());
+                    let _ = self.out.flush();
+                });
+            }
+            return;
+        }
         // Output that cannot be written (closed pipe) is dropped; the exit code still tells.
         let _ = self.out.write_all(text.as_bytes());
         let _ = self.out.flush();
