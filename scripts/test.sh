@@ -7,6 +7,13 @@ if command -v rustup >/dev/null 2>&1; then
   rustup component add rustfmt clippy >/dev/null 2>&1 || true
 fi
 
+# The lab tests need podman and debootstrap (real sshd in containers).
+if [ "$(id -u)" = 0 ]; then
+  bash scripts/lab-setup.sh
+else
+  echo "note: not root; the lab tests need root for podman (run scripts/lab-setup.sh as root)"
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --check
 echo "== cargo clippy"
