@@ -93,6 +93,8 @@ impl Templates {
             .expect("the default delimiters are valid");
         env.set_syntax(syntax);
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        // Python string, list and dict methods (`x.startswith(..)`, `d.items()`), as in Jinja2.
+        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
         filters::register(&mut env);
         Templates { env }
     }

@@ -304,7 +304,8 @@ impl HostRun {
             m.extend(f.vars.clone());
         }
         let top = self.top();
-        if let Some(t) = task {
+        // A looping task's own vars may use the loop variable: they are rendered per item.
+        if let Some(t) = task.filter(|t| t.looping.is_none() || !locals.is_empty()) {
             let mut scope = m.clone();
             scope.extend(top.clone());
             scope.extend(locals.iter().cloned());

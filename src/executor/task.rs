@@ -109,7 +109,15 @@ fn summarize(statuses: impl Iterator<Item = Status>) -> Status {
     }
 }
 
+/// How a loop item is named in output: a string as is, a map by its `name`, else JSON.
 fn item_label(v: &Value) -> String {
+    if let Some(name) = v
+        .get_attr("name")
+        .ok()
+        .filter(|n| !n.is_undefined() && !n.is_none())
+    {
+        return name.to_string();
+    }
     v.as_str().map_or_else(
         || serde_json::to_string(v).unwrap_or_else(|_| v.to_string()),
         str::to_string,

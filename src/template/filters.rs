@@ -103,6 +103,25 @@ fn dirname(s: &str) -> String {
     crate::shell::parent(s).to_string()
 }
 
+/// `[a, b] | product([x, y])` -> `[[a, x], [a, y], [b, x], [b, y]]`: nested loops as one list.
+fn product(left: Value, right: Value) -> Result<Value, Error> {
+    let rights: Vec<Value> = right.try_iter()?.collect();
+    let mut out = Vec::new();
+    for l in left.try_iter()? {
+        for r in &rights {
+            out.push(Value::from(vec![l.clone(), r.clone()]));
+        }
+    }
+    Ok(Value::from(out))
+}
+
+/// The position of `item` in a list (an error if it is not there).
+fn index_of(list: Value, item: Value) -> Result<usize, Error> {
+    list.try_iter()?
+        .position(|v| v == item)
+        .ok_or_else(|| invalid(format!("`{item}` is not in the list")))
+}
+
 fn env_lookup(name: &str, default: Option<String>) -> Result<String, Error> {
     match (std::env::var(name), default) {
         (Ok(v), _) => Ok(v),
@@ -127,6 +146,8 @@ pub(super) fn register(env: &mut Environment<'static>) {
     env.add_filter("regex_search", regex_search);
     env.add_filter("basename", basename);
     env.add_filter("dirname", dirname);
+    env.add_filter("product", product);
+    env.add_filter("index_of", index_of);
     env.add_function("env", env_lookup);
 }
 
@@ -145,5 +166,16 @@ mod tests {
         assert_eq!(cidr_network("11.8.1.9/24").unwrap(), "11.8.1.0");
         assert!(parse_cidr("11.8.0.0").is_err());
         assert!(parse_cidr("11.8.0.0/33").is_err());
+    }
+
+    #[test]
+    fn product_and_index_of() {
+        let p = product(Value::from(vec!["a", "b"]), Value::from(vec![1, 2])).unwrap();
+        assert_eq!(p.to_string(), "[['a', 1], ['a', 2], ['b', 1], ['b', 2]]");
+        assert_eq!(
+            index_of(Value::from(vec!["x", "y"]), Value::from("y")).unwrap(),
+            1
+        );
+        assert!(index_of(Value::from(vec!["x"]), Value::from("z")).is_err());
     }
 }
