@@ -114,6 +114,8 @@ pub struct Task {
     pub run_once: bool,
     pub delegate_to: Option<Value>,
     pub no_log: bool,
+    /// `check_mode = false`: a read-only task that runs for real even under `--check`.
+    pub check_mode: Option<bool>,
     /// Own tags plus those of every enclosing block, role and play.
     pub tags: Vec<String>,
 }

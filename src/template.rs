@@ -66,7 +66,8 @@ pub fn is_templated(s: &str) -> bool {
 
 /// If `s` is exactly one `{{ expression }}`, the expression: it is evaluated to keep its type.
 fn single_expression(s: &str) -> Option<&str> {
-    let inner = s.trim().strip_prefix("{{")?.strip_suffix("}}")?;
+    // Exactly `{{ ... }}`: any text around it (even a newline) makes it a template.
+    let inner = s.strip_prefix("{{")?.strip_suffix("}}")?;
     (!inner.contains("{{") && !inner.contains("}}")).then_some(inner.trim_matches(['-', ' ']))
 }
 

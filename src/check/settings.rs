@@ -11,6 +11,7 @@ pub(super) type Allowed = &'static [(&'static str, ArgType)];
 
 pub(super) const TASK: Allowed = &[
     ("become", ArgType::Bool),
+    ("check_mode", ArgType::Bool),
     ("become_user", ArgType::Str),
     ("changed_when", ArgType::Cond),
     ("delay", ArgType::Duration),
@@ -29,6 +30,7 @@ pub(super) const TASK: Allowed = &[
 
 pub(super) const HANDLER: Allowed = &[
     ("become", ArgType::Bool),
+    ("check_mode", ArgType::Bool),
     ("become_user", ArgType::Str),
     ("changed_when", ArgType::Cond),
     ("delay", ArgType::Duration),

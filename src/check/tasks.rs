@@ -293,6 +293,7 @@ impl Checker {
             run_once: s.bool("run_once").unwrap_or(false),
             delegate_to: s.value("delegate_to"),
             no_log: s.bool("no_log").unwrap_or(false),
+            check_mode: s.bool("check_mode"),
             tags: all_tags,
         }))
     }

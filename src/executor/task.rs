@@ -109,7 +109,8 @@ fn summarize(statuses: impl Iterator<Item = Status>) -> Status {
     }
 }
 
-/// How a loop item is named in output: a string as is, a map by its `name`, else JSON.
+/// How a loop item is named in output: a string as is, a map by its `name`, a list item by
+/// item, else JSON.
 fn item_label(v: &Value) -> String {
     if let Some(name) = v
         .get_attr("name")
@@ -241,7 +242,9 @@ impl HostRun {
     }
 
     fn template_failure(&self, _t: &Task, e: &TemplateError) -> Attempt {
-        if e.undefined && self.unknown && self.s.options.check {
+        // In check mode, once a result is unknown, an expression may fail on it in any way
+        // (undefined, or a filter given an undefined value): a real run decides.
+        if self.unknown && self.s.options.check {
             return Attempt::skipped(Some(format!(
                 "{}; it depends on a result only a real run can know",
                 e.message
@@ -324,7 +327,7 @@ impl HostRun {
             host: &host,
             conn: &conn,
             sudo: sudo.as_ref(),
-            check: self.s.options.check,
+            check: self.s.options.check && t.check_mode != Some(false),
             diff: self.s.options.diff,
             templates: &self.s.templates,
             vars: &vars,
@@ -407,7 +410,7 @@ impl HostRun {
             attempts: 1,
             delegated_to: None,
         };
-        if t.changed_when.is_some() || t.failed_when.is_some() {
+        if (t.changed_when.is_some() || t.failed_when.is_some()) && !outcome.skipped {
             a.outcome = outcome.clone();
             a.status = if outcome.changed {
                 Status::Changed

@@ -52,7 +52,7 @@ impl Action for File {
         path_state::probe(cx, &self.path, false, false).await
     }
 
-    fn decide(&self, st: PathState, _cx: &ModuleCx<'_>) -> Result<Decision<String>, ModuleError> {
+    fn decide(&self, st: PathState, cx: &ModuleCx<'_>) -> Result<Decision<String>, ModuleError> {
         let p = quote(&self.path);
         let mut diff = FileDiff::new(&self.path);
         let mut script = String::from("set -e\n");
@@ -68,6 +68,12 @@ impl Action for File {
                 diff = diff.attr("state", kind.name(), "absent");
                 script.push_str(&format!("rm -rf -- {p}\n"));
                 return Ok(Decision::Change(script, Outcome::ok().with_diff(diff)));
+            }
+            ("file", PathKind::Absent) if cx.check => {
+                return Ok(Decision::Keep(Outcome::absent_in_check(&format!(
+                    "`{}` does not exist",
+                    self.path
+                ))));
             }
             ("file", PathKind::Absent) => {
                 return Err(ModuleError::Failed(format!(

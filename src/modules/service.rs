@@ -52,6 +52,8 @@ pub enum Manager {
 }
 
 pub struct Status {
+    /// Check mode met a service an earlier task would install.
+    absent: Option<String>,
     manager: Manager,
     active: bool,
     enabled: bool,
@@ -78,11 +80,20 @@ impl Action for Service {
         );
         let out = cx.sh(&script).await?;
         if out.status == Some(4) {
-            return Err(ModuleError::Failed(format!(
+            let reason = format!(
                 "service `{}` not found ({})",
                 self.name,
                 out.stderr_text().trim()
-            )));
+            );
+            if cx.check {
+                return Ok(Status {
+                    absent: Some(reason),
+                    manager: Manager::Sysv,
+                    active: false,
+                    enabled: false,
+                });
+            }
+            return Err(ModuleError::Failed(reason));
         }
         if !out.success() {
             return Err(ModuleError::Failed(format!(
@@ -94,6 +105,7 @@ impl Action for Service {
         let text = out.stdout_text();
         let words: Vec<&str> = text.lines().collect();
         Ok(Status {
+            absent: None,
             manager: if words.first() == Some(&"systemd") {
                 Manager::Systemd
             } else {
@@ -109,6 +121,9 @@ impl Action for Service {
         st: Status,
         _cx: &ModuleCx<'_>,
     ) -> Result<Decision<Vec<&'static str>>, ModuleError> {
+        if let Some(reason) = &st.absent {
+            return Ok(Decision::Keep(Outcome::absent_in_check(reason)));
+        }
         let mut actions = Vec::new();
         let mut diff = FileDiff::new(&format!("service {}", self.name));
         let running = |b: bool| if b { "running" } else { "stopped" };
