@@ -11,13 +11,13 @@ use crate::support::{EOV, Test, recap};
 /// `eov lab up` calls are serialised: the first one may build the base image.
 static UP: Mutex<()> = Mutex::new(());
 
-struct Lab {
+pub(crate) struct Lab {
     name: String,
     state: tempfile::TempDir,
 }
 
 impl Lab {
-    fn up(count: usize, tag: &str) -> Lab {
+    pub(crate) fn up(count: usize, tag: &str) -> Lab {
         let name = format!("t{}{tag}", std::process::id() % 10_000);
         let state = tempfile::tempdir().unwrap();
         let _guard = UP.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -41,19 +41,19 @@ impl Lab {
             .unwrap()
     }
 
-    fn dir(&self) -> PathBuf {
+    pub(crate) fn dir(&self) -> PathBuf {
         self.state.path().join("lab").join(&self.name)
     }
 
-    fn inventory(&self) -> PathBuf {
+    pub(crate) fn inventory(&self) -> PathBuf {
         self.dir().join("hosts")
     }
 
-    fn container(&self, i: usize) -> String {
+    pub(crate) fn container(&self, i: usize) -> String {
         format!("eovlab-{}-h{i}", self.name)
     }
 
-    fn address(&self, i: usize) -> String {
+    pub(crate) fn address(&self, i: usize) -> String {
         let inv = std::fs::read_to_string(self.inventory()).unwrap();
         let line = inv
             .lines()
@@ -66,7 +66,7 @@ impl Lab {
     }
 
     /// Runs a shell command in a host (as root); its stdout.
-    fn sh(&self, i: usize, script: &str) -> String {
+    pub(crate) fn sh(&self, i: usize, script: &str) -> String {
         let out = Command::new("podman")
             .args(["exec", &self.container(i), "sh", "-c", script])
             .output()
@@ -75,7 +75,7 @@ impl Lab {
     }
 
     /// An inventory line for host `i` with other variables.
-    fn line(&self, i: usize, extra: &str) -> String {
+    pub(crate) fn line(&self, i: usize, extra: &str) -> String {
         format!(
             "h{i} eov_host={} eov_private_key_file={} eov_known_hosts={} {extra}",
             self.address(i),

@@ -10,5 +10,6 @@ mod inventory;
 mod lab;
 mod language;
 mod modules;
+mod openvpn;
 mod run_local;
 mod templates;
