@@ -28,22 +28,14 @@ pub(super) const TASK: Allowed = &[
     ("when", ArgType::Cond),
 ];
 
-pub(super) const HANDLER: Allowed = &[
-    ("become", ArgType::Bool),
-    ("check_mode", ArgType::Bool),
-    ("become_user", ArgType::Str),
-    ("changed_when", ArgType::Cond),
-    ("delay", ArgType::Duration),
-    ("delegate_to", ArgType::Str),
-    ("failed_when", ArgType::Cond),
-    ("ignore_errors", ArgType::Bool),
-    ("no_log", ArgType::Bool),
-    ("register", ArgType::Ident),
-    ("retries", ArgType::Int),
-    ("run_once", ArgType::Bool),
-    ("until", ArgType::Cond),
-    ("when", ArgType::Cond),
-];
+/// A handler takes a task's settings, but it cannot notify and is not selected by tags.
+pub(super) static HANDLER: std::sync::LazyLock<Vec<(&'static str, ArgType)>> =
+    std::sync::LazyLock::new(|| {
+        TASK.iter()
+            .copied()
+            .filter(|(name, _)| !matches!(*name, "notify" | "tags"))
+            .collect()
+    });
 
 pub(super) const BLOCK: Allowed = &[
     ("become", ArgType::Bool),

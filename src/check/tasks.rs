@@ -29,26 +29,7 @@ impl Checker {
     ) -> (Vec<Step>, Vec<Arc<Task>>) {
         let mut all_handlers: Vec<Arc<Task>> = Vec::new();
         let mut names: HandlerNames = Vec::new();
-        let mut out = Vec::new();
-        duplicates(
-            handlers
-                .iter()
-                .map(|h| ast::Ident {
-                    name: h.name.clone(),
-                    span: h.name_span,
-                })
-                .collect::<Vec<_>>()
-                .iter(),
-            "handler",
-            &mut out,
-        );
-        self.diags.append(&mut out);
-        for h in handlers {
-            if let Some(task) = self.task(h, scope, &[], tags, settings::HANDLER, "handler") {
-                names.push((h.name.clone(), all_handlers.len()));
-                all_handlers.push(task);
-            }
-        }
+        self.handlers(handlers, scope, tags, &mut names, &mut all_handlers);
         // Roles first, so their handlers exist before any task notifies them.
         let mut roles = Vec::new();
         for use_ in role_uses(body) {
@@ -62,30 +43,13 @@ impl Checker {
                 search: vec![loaded.dir.clone(), dir.to_path_buf()],
             });
             let mut role_names: HandlerNames = Vec::new();
-            let mut out = Vec::new();
-            duplicates(
-                loaded
-                    .def
-                    .handlers
-                    .iter()
-                    .map(|h| ast::Ident {
-                        name: h.name.clone(),
-                        span: h.name_span,
-                    })
-                    .collect::<Vec<_>>()
-                    .iter(),
-                "handler",
-                &mut out,
+            self.handlers(
+                &loaded.def.handlers,
+                &role_scope,
+                tags,
+                &mut role_names,
+                &mut all_handlers,
             );
-            self.diags.append(&mut out);
-            for h in &loaded.def.handlers {
-                if let Some(task) =
-                    self.task(h, &role_scope, &[], tags, settings::HANDLER, "handler")
-                {
-                    role_names.push((h.name.clone(), all_handlers.len()));
-                    all_handlers.push(task);
-                }
-            }
             roles.push(Some((loaded, role_scope, role_names)));
         }
         let mut roles = roles.into_iter();
@@ -113,6 +77,33 @@ impl Checker {
             }
         }
         (steps, all_handlers)
+    }
+
+    /// Converts handlers (unique names), adding them to `all` and their names to `names`.
+    fn handlers(
+        &mut self,
+        handlers: &[ast::Task],
+        scope: &Arc<Scope>,
+        tags: &[String],
+        names: &mut HandlerNames,
+        all: &mut Vec<Arc<Task>>,
+    ) {
+        let idents: Vec<ast::Ident> = handlers
+            .iter()
+            .map(|h| ast::Ident {
+                name: h.name.clone(),
+                span: h.name_span,
+            })
+            .collect();
+        let mut out = Vec::new();
+        duplicates(idents.iter(), "handler", &mut out);
+        self.diags.append(&mut out);
+        for h in handlers {
+            if let Some(task) = self.task(h, scope, &[], tags, &settings::HANDLER, "handler") {
+                names.push((h.name.clone(), all.len()));
+                all.push(task);
+            }
+        }
     }
 
     fn items(

@@ -67,3 +67,33 @@ impl Attrs {
         s
     }
 }
+
+/// Writes `content` to `path` atomically with these attributes, or, with no content, only
+/// applies the attributes: the apply step of every file-writing module.
+pub async fn write(
+    cx: &super::ModuleCx<'_>,
+    path: &str,
+    attrs: &Attrs,
+    content: Option<&[u8]>,
+) -> Result<(), ModuleError> {
+    let out = match content {
+        Some(bytes) => {
+            let script = crate::shell::atomic_write(
+                path,
+                attrs.mode,
+                attrs.owner.as_deref(),
+                attrs.group.as_deref(),
+            );
+            cx.sh_in(&script, bytes).await?
+        }
+        None => cx.sh(&format!("set -e\n{}", attrs.script(path))).await?,
+    };
+    if out.success() {
+        Ok(())
+    } else {
+        Err(ModuleError::Failed(format!(
+            "cannot write `{path}`: {}",
+            out.failure_reason()
+        )))
+    }
+}

@@ -5,7 +5,6 @@ use super::attrs::Attrs;
 use super::path_state::{self, PathKind, PathState};
 use super::{ModuleCx, ModuleError, Outcome};
 use crate::diff::FileDiff;
-use crate::shell::atomic_write;
 
 pub struct EnsureContent {
     pub dest: String,
@@ -73,25 +72,13 @@ impl Action for EnsureContent {
         planned: Outcome,
         cx: &ModuleCx<'_>,
     ) -> Result<Outcome, ModuleError> {
-        let out = if change.0 {
-            let script = atomic_write(
-                &self.dest,
-                self.attrs.mode,
-                self.attrs.owner.as_deref(),
-                self.attrs.group.as_deref(),
-            );
-            cx.sh_in(&script, &self.content).await?
-        } else {
-            cx.sh(&format!("set -e\n{}", self.attrs.script(&self.dest)))
-                .await?
-        };
-        if !out.success() {
-            return Err(ModuleError::Failed(format!(
-                "cannot write `{}`: {}",
-                self.dest,
-                out.failure_reason()
-            )));
-        }
+        super::attrs::write(
+            cx,
+            &self.dest,
+            &self.attrs,
+            change.0.then_some(self.content.as_slice()),
+        )
+        .await?;
         Ok(planned)
     }
 }

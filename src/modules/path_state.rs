@@ -43,6 +43,10 @@ pub struct PathState {
 }
 
 /// Probes `path`; with `hash`, regular files get a sha256; with `content`, small ones their bytes.
+///
+/// One `find -printf` gives kind, mode, owner, ids, size and link target, so an unchanged file
+/// costs one process (two with its checksum): the remote side, not the controller, is what
+/// bounds a run of many hosts.
 pub async fn probe(
     cx: &ModuleCx<'_>,
     path: &str,
@@ -50,21 +54,22 @@ pub async fn probe(
     content: bool,
 ) -> Result<PathState, ModuleError> {
     let p = quote(path);
-    let stat = "stat -c '%a %U %G %u %g %s' -- \"$p\"";
-    let mut file_extra = String::new();
+    let mut file_extra = String::from(":\n");
     if hash {
-        file_extra.push_str("; sha256sum -- \"$p\" 2>/dev/null | cut -c1-64 || echo");
+        file_extra.push_str("sha256sum -- \"$p\" 2>/dev/null || echo\n");
     }
     if content {
         file_extra.push_str(&format!(
-            "; if [ \"$(stat -c %s -- \"$p\")\" -le {DIFF_LIMIT} ]; then echo content; cat -- \"$p\"; fi"
+            "if [ \"$7\" -le {DIFF_LIMIT} ]; then echo content; cat -- \"$p\"; fi\n"
         ));
     }
     let script = format!(
-        "p={p}\nif [ -L \"$p\" ]; then echo link; {stat}; readlink -- \"$p\"\n\
-         elif [ -d \"$p\" ]; then echo directory; {stat}\n\
-         elif [ -f \"$p\" ]; then echo file; {stat}{file_extra}\n\
-         elif [ -e \"$p\" ]; then echo other; {stat}\n\
+        "set -f\np={p}\ncase $p in -*) p=./$p ;; esac\n\
+         if [ -e \"$p\" ] || [ -L \"$p\" ]; then\n\
+         info=$(find \"$p\" -maxdepth 0 -printf '%y %m %u %g %U %G %s\\n>%l\\n') || exit 1\n\
+         printf '%s\\n' \"$info\"\n\
+         set -- $info\n\
+         if [ \"$1\" = f ]; then\n{file_extra}fi\n\
          else echo absent; fi"
     );
     let out = cx.sh(&script).await?;
@@ -89,16 +94,9 @@ fn parse(out: &[u8], hash: bool) -> Result<PathState, String> {
         rest = &rest[(end + 1).min(rest.len())..];
         Some(l)
     };
-    let kind = match line().as_deref() {
-        Some("absent") => PathKind::Absent,
-        Some("file") => PathKind::File,
-        Some("directory") => PathKind::Directory,
-        Some("link") => PathKind::Link,
-        Some("other") => PathKind::Other,
-        other => return Err(format!("unexpected probe output {other:?}")),
-    };
+    let first = line().ok_or("no probe output")?;
     let mut state = PathState {
-        kind,
+        kind: PathKind::Absent,
         mode: 0,
         owner: String::new(),
         group: String::new(),
@@ -109,26 +107,34 @@ fn parse(out: &[u8], hash: bool) -> Result<PathState, String> {
         sha256: None,
         content: None,
     };
-    if kind == PathKind::Absent {
+    if first == "absent" {
         return Ok(state);
     }
-    let stat = line().ok_or("missing stat line")?;
-    let f: Vec<&str> = stat.split(' ').collect();
-    if f.len() != 6 {
-        return Err(format!("unexpected stat output `{stat}`"));
+    let f: Vec<&str> = first.split(' ').collect();
+    if f.len() != 7 {
+        return Err(format!("unexpected probe output `{first}`"));
     }
-    state.mode = u32::from_str_radix(f[0], 8).map_err(|e| e.to_string())?;
-    state.owner = f[1].to_string();
-    state.group = f[2].to_string();
-    state.uid = f[3].parse().map_err(|_| "bad uid")?;
-    state.gid = f[4].parse().map_err(|_| "bad gid")?;
-    state.size = f[5].parse().map_err(|_| "bad size")?;
-    if kind == PathKind::Link {
-        state.link_target = line();
+    state.kind = match f[0] {
+        "f" => PathKind::File,
+        "d" => PathKind::Directory,
+        "l" => PathKind::Link,
+        _ => PathKind::Other,
+    };
+    state.mode = u32::from_str_radix(f[1], 8).map_err(|e| e.to_string())?;
+    state.owner = f[2].to_string();
+    state.group = f[3].to_string();
+    state.uid = f[4].parse().map_err(|_| "bad uid")?;
+    state.gid = f[5].parse().map_err(|_| "bad gid")?;
+    state.size = f[6].parse().map_err(|_| "bad size")?;
+    let target = line().ok_or("missing link line")?;
+    if state.kind == PathKind::Link {
+        state.link_target = Some(target.strip_prefix('>').unwrap_or(&target).to_string());
     }
-    if kind == PathKind::File {
+    if state.kind == PathKind::File {
         if hash {
-            state.sha256 = line().filter(|h| h.len() == 64);
+            state.sha256 = line()
+                .and_then(|h| h.get(..64).map(str::to_string))
+                .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
         }
         if line().as_deref() == Some("content") {
             state.content = Some(rest.to_vec());

@@ -7,7 +7,7 @@ use super::attrs::Attrs;
 use super::path_state::{self, PathKind, PathState};
 use super::{ModuleCx, ModuleError, Outcome};
 use crate::diff::FileDiff;
-use crate::shell::{atomic_write, quote};
+use crate::shell::quote;
 
 /// An edit: the old text (`None` if the file is absent) to the new text (`None` to leave it).
 pub type Edit = Box<dyn Fn(Option<&str>) -> Result<Option<String>, ModuleError> + Send + Sync>;
@@ -107,25 +107,13 @@ impl Action for TextEdit {
         cx: &ModuleCx<'_>,
     ) -> Result<Outcome, ModuleError> {
         let content_changes = planned.diffs.iter().any(|d| d.before != d.after);
-        let out = if content_changes {
-            let script = atomic_write(
-                &self.path,
-                self.attrs.mode,
-                self.attrs.owner.as_deref(),
-                self.attrs.group.as_deref(),
-            );
-            cx.sh_in(&script, text.as_bytes()).await?
-        } else {
-            cx.sh(&format!("set -e\n{}", self.attrs.script(&self.path)))
-                .await?
-        };
-        if !out.success() {
-            return Err(ModuleError::Failed(format!(
-                "cannot write `{}`: {}",
-                self.path,
-                out.failure_reason()
-            )));
-        }
+        super::attrs::write(
+            cx,
+            &self.path,
+            &self.attrs,
+            content_changes.then_some(text.as_bytes()),
+        )
+        .await?;
         Ok(planned)
     }
 }

@@ -1,0 +1,77 @@
+//! The transport floor for the benchmark: N hosts × K sequential no-op commands over
+//! already-open connections, through eov's own SSH transport, no engine around it.
+//!
+//! `cargo run --release --example floor -- INVENTORY [K]` prints the seconds the commands took.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use eov::connection::Cancel;
+use eov::connection::ssh::known_hosts::KnownHosts;
+use eov::connection::ssh::{Ssh, Target};
+use eov::inventory::Inventory;
+
+fn var(inv: &Inventory, host: &str, name: &str) -> Option<String> {
+    inv.host_vars(host)
+        .get(name)
+        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    let path = args.get(1).ok_or("usage: floor INVENTORY [COMMANDS]")?;
+    let commands: usize = args.get(2).map_or(Ok(10), |k| k.parse())?;
+    let inv = Inventory::parse(path, &std::fs::read_to_string(path)?)?;
+    let cancel = Cancel::default();
+    let mut handles = Vec::new();
+    for host in inv.hosts.keys() {
+        let known = Arc::new(KnownHosts::load(&PathBuf::from(
+            var(&inv, host, "eov_known_hosts").ok_or("eov_known_hosts")?,
+        ))?);
+        let target = Target {
+            host: host.clone(),
+            address: var(&inv, host, "eov_host").unwrap_or_else(|| host.clone()),
+            port: var(&inv, host, "eov_port").map_or(Ok(22), |p| p.parse())?,
+            user: var(&inv, host, "eov_user").unwrap_or_else(|| "root".into()),
+            identity_files: var(&inv, host, "eov_private_key_file")
+                .map(PathBuf::from)
+                .into_iter()
+                .collect(),
+            accept_new: false,
+            timeout: Duration::from_secs(30),
+            retries: 2,
+        };
+        let cancel = cancel.clone();
+        handles.push(tokio::spawn(async move {
+            Ssh::connect(&target, known, cancel).await
+        }));
+    }
+    let mut connections = Vec::new();
+    for h in handles {
+        connections.push(Arc::new(h.await??));
+    }
+    let start = Instant::now();
+    let mut runs = Vec::new();
+    for ssh in &connections {
+        let ssh = ssh.clone();
+        runs.push(tokio::spawn(async move {
+            for _ in 0..commands {
+                let out = ssh
+                    .exec("sh -c true", None)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if !out.success() {
+                    return Err(format!("`true` failed on {}", ssh.host()));
+                }
+            }
+            Ok::<(), String>(())
+        }));
+    }
+    for r in runs {
+        r.await??;
+    }
+    println!("{:.3}", start.elapsed().as_secs_f64());
+    Ok(())
+}
