@@ -2,7 +2,7 @@
 
 use super::attrs::Attrs;
 use super::spec::{ArgType, GROUP, MODE, ModuleSpec, OWNER, opt, req};
-use super::text_edit::{Anchor, TextEdit, join_lines, split_lines};
+use super::text_edit::{Anchor, TextEdit, rewritten, split_lines, when_missing};
 use super::{Args, ModuleError};
 
 pub const SPEC: ModuleSpec = ModuleSpec::new(&[
@@ -46,13 +46,7 @@ impl Blockinfile {
                 wanted.push(end.clone());
             }
             let Some(old) = old else {
-                return match (present, create) {
-                    (false, _) => Ok(None),
-                    (true, true) => Ok(Some(join_lines(&wanted))),
-                    (true, false) => Err(ModuleError::Failed(format!(
-                        "`{shown}` does not exist (set `create = true` to create it)"
-                    ))),
-                };
+                return when_missing(&shown, present, create, &wanted);
             };
             let lines = split_lines(old);
             let start = lines.iter().position(|l| *l == begin);
@@ -68,14 +62,7 @@ impl Blockinfile {
                     out.splice(at..at, wanted);
                 }
             }
-            let new = join_lines(&out);
-            Ok(Some(
-                if new.trim_end_matches('\n') == old.trim_end_matches('\n') {
-                    old.to_string()
-                } else {
-                    new
-                },
-            ))
+            Ok(Some(rewritten(old, &out)))
         };
         Ok(TextEdit {
             path,

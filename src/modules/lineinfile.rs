@@ -2,7 +2,7 @@
 
 use super::attrs::Attrs;
 use super::spec::{ArgType, GROUP, MODE, ModuleSpec, OWNER, opt, req};
-use super::text_edit::{Anchor, TextEdit, compile, join_lines, split_lines};
+use super::text_edit::{Anchor, TextEdit, compile, rewritten, split_lines, when_missing};
 use super::{Args, ModuleError};
 
 pub const SPEC: ModuleSpec = ModuleSpec::new(&[
@@ -47,13 +47,7 @@ impl Lineinfile {
         let shown = path.clone();
         let edit = move |old: Option<&str>| -> Result<Option<String>, ModuleError> {
             let Some(old) = old else {
-                return match (present, create) {
-                    (false, _) => Ok(None),
-                    (true, true) => Ok(Some(join_lines(&[line.clone().unwrap_or_default()]))),
-                    (true, false) => Err(ModuleError::Failed(format!(
-                        "`{shown}` does not exist (set `create = true` to create it)"
-                    ))),
-                };
+                return when_missing(&shown, present, create, &[line.clone().unwrap_or_default()]);
             };
             let lines = split_lines(old);
             let matches = |l: &str| match (&regexp, &line) {
@@ -72,15 +66,7 @@ impl Lineinfile {
             } else {
                 out.retain(|l| !matches(l));
             }
-            let new = join_lines(&out);
-            // A file that only lacked its final newline is not rewritten for that alone.
-            Ok(Some(
-                if new.trim_end_matches('\n') == old.trim_end_matches('\n') {
-                    old.to_string()
-                } else {
-                    new
-                },
-            ))
+            Ok(Some(rewritten(old, &out)))
         };
         Ok(TextEdit {
             path,

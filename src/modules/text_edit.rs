@@ -164,6 +164,34 @@ pub fn compile(re: &str, arg: &str) -> Result<regex::Regex, ModuleError> {
         .map_err(|e| ModuleError::Failed(format!("argument `{arg}` is not a valid regex: {e}")))
 }
 
+/// A file that does not exist: nothing to do when removing, created with `lines` when
+/// `create` allows it, else an error that says how to allow it.
+pub fn when_missing(
+    path: &str,
+    present: bool,
+    create: bool,
+    lines: &[String],
+) -> Result<Option<String>, ModuleError> {
+    match (present, create) {
+        (false, _) => Ok(None),
+        (true, true) => Ok(Some(join_lines(lines))),
+        (true, false) => Err(ModuleError::Failed(format!(
+            "`{path}` does not exist (set `create = true` to create it)"
+        ))),
+    }
+}
+
+/// The new text for edited `lines`; a file that only lacked its final newline is not
+/// rewritten for that alone.
+pub fn rewritten(old: &str, lines: &[String]) -> String {
+    let new = join_lines(lines);
+    if new.trim_end_matches('\n') == old.trim_end_matches('\n') {
+        old.to_string()
+    } else {
+        new
+    }
+}
+
 /// Splits text into lines, remembering whether it ended with a newline.
 pub fn split_lines(text: &str) -> Vec<&str> {
     text.lines().collect()
