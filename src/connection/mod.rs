@@ -41,7 +41,7 @@ pub enum ConnectionError {
 /// One open connection to one host, owned by the executor for the whole run.
 pub enum Connection {
     Local(Local),
-    Ssh(Ssh),
+    Ssh(Box<Ssh>),
 }
 
 impl std::fmt::Debug for Connection {
@@ -115,7 +115,9 @@ pub fn command_line(
 ) -> (String, Option<Vec<u8>>) {
     match sudo.filter(|b| b.user != login_user) {
         None => (
-            format!("sh -c {}", quote(script)),
+            // A subshell of the login shell (or of the SSH session shell) runs it: no new `sh`
+            // process, and `eval` keeps a syntax error in user code inside that subshell.
+            format!("(eval {})", quote(script)),
             stdin.map(<[u8]>::to_vec),
         ),
         Some(Become {

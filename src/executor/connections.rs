@@ -124,9 +124,9 @@ impl Connections {
                     .acquire()
                     .await
                     .expect("the semaphore is never closed");
-                Ok(Connection::Ssh(
+                Ok(Connection::Ssh(Box::new(
                     Ssh::connect(&target, known, self.cancel.clone()).await?,
-                ))
+                )))
             }
             other => Err(ConnectionError::Unreachable {
                 host: host.to_string(),

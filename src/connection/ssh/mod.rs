@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod known_hosts;
+mod session;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -90,6 +91,8 @@ pub struct Ssh {
     handle: Handle<Client>,
     sessions: Semaphore,
     cancel: Cancel,
+    /// The host's long-lived shell: most commands run through it, not on channels of their own.
+    shell: session::Session,
 }
 
 pub fn signal_name(sig: i32) -> &'static str {
@@ -211,12 +214,18 @@ impl Ssh {
             Ok(Err(why)) => return Err((why, false)),
             Err(_) => return Err((format!("authentication as `{}` timed out", t.user), true)),
         }
+        let shell = if std::env::var_os("EOV_SSH_NO_SESSION").is_some() {
+            session::Session::closed()
+        } else {
+            session::Session::open(&handle).await
+        };
         Ok(Ssh {
             host: t.host.clone(),
             user: t.user.clone(),
             handle,
             sessions: Semaphore::new(SESSIONS),
             cancel,
+            shell,
         })
     }
 
@@ -228,6 +237,20 @@ impl Ssh {
     ) -> Result<ExecOutput, ConnectionError> {
         if self.cancel.is_cancelled() {
             return Err(ConnectionError::Interrupted);
+        }
+        match self.shell.run(line, stdin, &self.cancel).await {
+            session::Ran::Done(out) => return Ok(out),
+            session::Ran::Lost(_) if self.cancel.is_cancelled() => {
+                return Err(ConnectionError::Interrupted);
+            }
+            // Never run it again on a channel: it may have partly run.
+            session::Ran::Lost(reason) => {
+                return Err(ConnectionError::Unreachable {
+                    host: self.host.clone(),
+                    reason: format!("connection lost: {reason}"),
+                });
+            }
+            session::Ran::Declined => {}
         }
         let lost = |e: russh::Error| ConnectionError::Unreachable {
             host: self.host.clone(),
