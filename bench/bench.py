@@ -55,7 +55,8 @@ class Hosts:
             shutil.rmtree(WORK)
         (WORK / "home").mkdir(parents=True)
         try:
-            pwd.getpwnam(USER)
+            # A user left by an interrupted run has its home under WORK: it is ours to remove.
+            self.created_user = pwd.getpwnam(USER).pw_dir == str(WORK / "home")
         except KeyError:
             sh("useradd", "--no-create-home", "--home-dir", str(WORK / "home"), "--shell", "/bin/sh", USER)
             self.created_user = True
