@@ -1,20 +1,11 @@
 //! `--check --diff` on a fresh tree shows every file that would be created, and writes nothing.
 
-use crate::support::{Test, repo};
+use crate::support::Test;
 
 #[test]
 fn check_diff_of_the_demo_play_on_a_fresh_root() {
     let t = Test::new();
-    let play = repo().join("plays/hello.eov");
-    let root = format!("root={}/site", t.root());
-    let out = t.run(&[
-        "run",
-        play.to_str().unwrap(),
-        "--check",
-        "--diff",
-        "-e",
-        &root,
-    ]);
+    let out = t.run_demo(&["--check", "--diff"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert!(!t.exists("site"), "check mode created files");
     insta::assert_snapshot!(out.stdout);
@@ -23,9 +14,7 @@ fn check_diff_of_the_demo_play_on_a_fresh_root() {
 #[test]
 fn check_diff_against_an_edited_tree() {
     let t = Test::new();
-    let play = repo().join("plays/hello.eov");
-    let root = format!("root={}/site", t.root());
-    assert_eq!(t.run(&["run", play.to_str().unwrap(), "-e", &root]).code, 0);
+    assert_eq!(t.run_demo(&[]).code, 0);
     t.file("site/conf/hello.conf", "greeting = \"hi\"\nport = 1\n");
     std::fs::set_permissions(
         t.path().join("site/conf/banner.txt"),
@@ -33,16 +22,7 @@ fn check_diff_against_an_edited_tree() {
     )
     .unwrap();
     let before = t.tree_hash("site");
-    let out = t.run(&[
-        "run",
-        play.to_str().unwrap(),
-        "--check",
-        "--diff",
-        "-e",
-        &root,
-        "-e",
-        "greeting=bonjour",
-    ]);
+    let out = t.run_demo(&["--check", "--diff", "-e", "greeting=bonjour"]);
     assert_eq!(out.code, 0, "{}", out.stdout);
     assert_eq!(t.tree_hash("site"), before);
     insta::assert_snapshot!(out.stdout);

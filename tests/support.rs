@@ -78,6 +78,16 @@ impl Test {
         }
     }
 
+    /// Runs the demo play (`plays/hello.eov`) with its root under this temp dir (`site/`).
+    #[track_caller]
+    pub fn run_demo(&self, extra: &[&str]) -> Output {
+        let play = repo().join("plays/hello.eov");
+        let root = format!("root={}/site", self.root());
+        let mut args = vec!["run", play.to_str().expect("a UTF-8 path"), "-e", &root];
+        args.extend_from_slice(extra);
+        self.run(&args)
+    }
+
     pub fn redact(&self, text: &str) -> String {
         let mut out = text.replace(&self.root(), "[TMP]");
         if let Ok(canon) = std::fs::canonicalize(self.dir.path()) {

@@ -1,20 +1,11 @@
 //! Rendered templates, pinned by snapshots.
 
-use crate::support::{Test, repo};
+use crate::support::Test;
 
 #[test]
 fn demo_role_configuration() {
     let t = Test::new();
-    let play = repo().join("plays/hello.eov");
-    let root = format!("root={}/site", t.root());
-    let out = t.run(&[
-        "run",
-        play.to_str().unwrap(),
-        "-e",
-        &root,
-        "-e",
-        "greeting=salut",
-    ]);
+    let out = t.run_demo(&["-e", "greeting=salut"]);
     assert_eq!(out.code, 0, "{}", out.stdout);
     insta::assert_snapshot!(t.read("site/conf/hello.conf"));
 }

@@ -34,7 +34,9 @@ pub(super) struct HostRun {
     pub(super) s: Arc<Shared>,
     pub(super) host: String,
     pub(super) play: Arc<Play>,
-    play_hosts: Vec<String>,
+    /// The variables every task of this host sees and that do not change during the play
+    /// (`inventory_hostname`, `groups`, `group_names`, `hostvars`, `play_hosts`, ...).
+    magic: VarMap,
     base: VarMap,
     play_vars: VarMap,
     roles: HashMap<usize, (VarMap, VarMap)>,
@@ -53,6 +55,23 @@ impl HostRun {
         play_hosts: Vec<String>,
     ) -> Self {
         let base = s.inventory.host_vars(&host);
+        let mut magic = VarMap::new();
+        magic.insert("inventory_hostname".into(), Value::from(host.as_str()));
+        magic.insert("groups".into(), s.groups.clone());
+        magic.insert(
+            "group_names".into(),
+            s.inventory
+                .groups_of(&host)
+                .into_iter()
+                .map(Value::from)
+                .collect(),
+        );
+        magic.insert("hostvars".into(), s.hostvars.clone());
+        magic.insert(
+            "play_hosts".into(),
+            play_hosts.iter().map(|h| Value::from(h.as_str())).collect(),
+        );
+        magic.insert("eov_check_mode".into(), Value::from(s.options.check));
         HostRun {
             recap: Recap {
                 host: host.clone(),
@@ -61,7 +80,7 @@ impl HostRun {
             s,
             host,
             play,
-            play_hosts,
+            magic,
             base,
             play_vars: VarMap::new(),
             roles: HashMap::new(),
@@ -193,31 +212,6 @@ impl HostRun {
         Flow::Go
     }
 
-    fn magic(&self) -> VarMap {
-        let mut m = VarMap::new();
-        m.insert("inventory_hostname".into(), Value::from(self.host.as_str()));
-        m.insert("groups".into(), self.s.groups.clone());
-        m.insert(
-            "group_names".into(),
-            self.s
-                .inventory
-                .groups_of(&self.host)
-                .into_iter()
-                .map(Value::from)
-                .collect(),
-        );
-        m.insert("hostvars".into(), self.s.hostvars.clone());
-        m.insert(
-            "play_hosts".into(),
-            self.play_hosts
-                .iter()
-                .map(|h| Value::from(h.as_str()))
-                .collect(),
-        );
-        m.insert("eov_check_mode".into(), Value::from(self.s.options.check));
-        m
-    }
-
     /// Renders `entries` in order on top of `scope` (each sees the ones before it).
     fn render_entries(
         &self,
@@ -239,7 +233,7 @@ impl HostRun {
     fn top(&self) -> VarMap {
         let mut m = self.s.facts.get(&self.host);
         m.extend(self.s.options.extra_vars.clone());
-        m.extend(self.magic());
+        m.extend(self.magic.clone());
         m
     }
 
