@@ -219,6 +219,7 @@ fn run(args: RunArgs) -> i32 {
         forks: args.forks,
         extra_vars: extra,
         workdir: std::env::current_dir().unwrap_or_else(|_| Path::new(".").to_path_buf()),
+        read_ahead: std::env::var_os("EOV_NO_READ_AHEAD").is_none(),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -69,6 +69,8 @@ pub struct Recap {
     pub ignored: u32,
     pub rescued: u32,
     pub unreachable: u32,
+    /// Remote commands (round trips) the host's pipeline ran.
+    pub commands: u32,
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -11,5 +11,6 @@ mod lab;
 mod language;
 mod modules;
 mod openvpn;
+mod read_ahead;
 mod run_local;
 mod templates;

@@ -57,8 +57,14 @@ impl Test {
     /// Runs `eov ARGS` in the temp dir.
     #[track_caller]
     pub fn run(&self, args: &[&str]) -> Output {
+        self.run_env(args, &[])
+    }
+
+    /// Runs eov with these extra environment variables.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let out = Command::new(EOV)
             .args(args)
+            .envs(env.iter().copied())
             .current_dir(self.dir.path())
             .env_remove("EOV_INVENTORY")
             .env_remove("EOV_ROLES_PATH")

@@ -12,6 +12,8 @@ use super::Shared;
 use crate::ast::Entry;
 use crate::connection::Become as Sudo;
 use crate::event::{Event, Recap};
+use crate::modules::prefetch::Plan;
+use crate::modules::{Lookahead, Prefetch};
 use crate::program::{Become, Block, Cond, Play, RoleInstance, Step, Task};
 use crate::template::TemplateError;
 use crate::vars::{VarMap, to_value};
@@ -45,6 +47,8 @@ pub(super) struct HostRun {
     pub(super) recap: Recap,
     /// Check mode: a registered result is unknown, so conditions on it cannot be decided.
     pub(super) unknown: bool,
+    /// Probes read ahead for the next tasks, and the count of remote commands.
+    pub(super) probes: Prefetch,
 }
 
 impl HostRun {
@@ -87,6 +91,7 @@ impl HostRun {
             frames: Vec::new(),
             notified: BTreeSet::new(),
             unknown: false,
+            probes: Prefetch::default(),
         }
     }
 
@@ -104,6 +109,7 @@ impl HostRun {
             Flow::Go => self.handlers().await,
             other => other,
         };
+        self.recap.commands = self.probes.commands();
         let left = match flow {
             Flow::Go | Flow::Stop => false,
             Flow::Failed(reason) | Flow::Unreachable(reason) => {
@@ -123,12 +129,19 @@ impl HostRun {
         steps: &'a [Step],
     ) -> Pin<Box<dyn Future<Output = Flow> + Send + 'a>> {
         Box::pin(async move {
-            for step in steps {
+            for (i, step) in steps.iter().enumerate() {
                 if self.s.cancel.is_cancelled() {
                     return Flow::Stop;
                 }
                 let flow = match step {
-                    Step::Task(t) => self.task(t, false).await,
+                    Step::Task(t) => {
+                        self.read_ahead(&steps[i..]).await;
+                        let next = self.plan(&steps[i + 1..]);
+                        self.probes.set_next(next);
+                        let flow = self.task(t, false).await;
+                        self.probes.set_next(None);
+                        flow
+                    }
                     Step::Block(b) => self.block(b).await,
                 };
                 if !matches!(flow, Flow::Go) {
@@ -136,6 +149,81 @@ impl HostRun {
                 }
             }
             Flow::Go
+        })
+    }
+
+    /// Reads ahead the probes of the tasks that start `steps` and only read the host before
+    /// they decide (file, copy, template, lineinfile, stat, a command's `creates`...), so that
+    /// on a host already in shape they cost one round trip between them.
+    async fn read_ahead(&mut self, steps: &[Step]) {
+        let Some(Step::Task(first)) = steps.first() else {
+            return;
+        };
+        // A controller-only task needs no probe; the next task that does reads ahead.
+        if self.probes.covers(first.id) || first.module.is_local_only() {
+            return;
+        }
+        let Some(plan) = self.plan(steps) else {
+            return;
+        };
+        let Ok(conn) = self.s.connections.get(&self.host).await else {
+            return;
+        };
+        // A failure here is the next task's to report, when it runs its own probe.
+        let _ = self
+            .probes
+            .load(&conn, plan.sudo.as_ref(), plan.tasks, plan.queries)
+            .await;
+    }
+
+    /// The probes of the tasks that start `steps`, up to the first that may change the host
+    /// before it probes, or whose inputs are not known yet (a result registered before it).
+    fn plan(&mut self, steps: &[Step]) -> Option<Plan> {
+        if !self.s.options.read_ahead {
+            return None;
+        }
+        let mut key = None;
+        let (mut tasks, mut queries) = (Vec::new(), Vec::new());
+        for step in steps {
+            let Step::Task(t) = step else { break };
+            if t.looping.is_some() || t.delegate_to.is_some() || t.run_once {
+                break;
+            }
+            if t.module.is_local_only() {
+                // debug, assert and fail leave everything as it was; set_fact and pause do not.
+                if t.module.is_inert() {
+                    continue;
+                }
+                break;
+            }
+            let Ok(ctx) = self.context(Some(t), &[]) else {
+                break;
+            };
+            let Ok(sudo) = self.become_for(t, &ctx) else {
+                break;
+            };
+            if key.get_or_insert_with(|| sudo.clone()) != &sudo {
+                break;
+            }
+            let Ok(args) = self.render_args(t, &to_value(&ctx)) else {
+                break;
+            };
+            match t.module.lookahead(&args, self.s.options.diff) {
+                Lookahead::Probes(q) => {
+                    tasks.push(t.id);
+                    queries.extend(q);
+                }
+                Lookahead::Stop => break,
+            }
+        }
+        if queries.is_empty() {
+            return None;
+        }
+        Some(Plan {
+            host: self.host.clone(),
+            sudo: key.flatten(),
+            tasks,
+            queries,
         })
     }
 

@@ -51,6 +51,8 @@ pub struct RunOptions {
     pub ssh: SshOptions,
     /// The sudo password for `become`, when one is needed.
     pub become_password: Option<Arc<str>>,
+    /// Read the probes of the next tasks ahead, in one round trip (off: EOV_NO_READ_AHEAD).
+    pub read_ahead: bool,
 }
 
 /// The shared state of one run.
@@ -206,4 +208,5 @@ fn add(total: &mut Recap, r: &Recap) {
     total.ignored += r.ignored;
     total.rescued += r.rescued;
     total.unreachable += r.unreachable;
+    total.commands += r.commands;
 }

@@ -299,28 +299,10 @@ impl HostRun {
             }
         };
         let vars = to_value(ctx);
-        let mut args = IndexMap::new();
-        for e in &t.args {
-            match self
-                .s
-                .templates
-                .render_value(&e.value, &vars, &self.s.secrets)
-            {
-                Ok(v) => {
-                    args.insert(e.key.name.clone(), v);
-                }
-                Err(err) => {
-                    return self.template_failure(
-                        t,
-                        &TemplateError {
-                            message: format!("argument `{}`: {}", e.key.name, err.message),
-                            ..err
-                        },
-                    );
-                }
-            }
-        }
-        let args = Args::new(args);
+        let args = match self.render_args(t, &vars) {
+            Ok(a) => a,
+            Err(e) => return self.template_failure(t, &e),
+        };
         let fetch_root = self.s.options.workdir.clone();
         let host = self.host.clone();
         let cx = ModuleCx {
@@ -333,6 +315,7 @@ impl HostRun {
             vars: &vars,
             search: &t.scope.search,
             fetch_root: &fetch_root,
+            prefetch: &self.probes,
         };
         let max = if self.s.options.check {
             1
@@ -372,6 +355,23 @@ impl HostRun {
                 Ok(false) => tokio::time::sleep(t.delay).await,
             }
         }
+    }
+
+    /// The task's arguments, rendered.
+    pub(super) fn render_args(&self, t: &Task, vars: &Value) -> Result<Args, TemplateError> {
+        let mut args = IndexMap::new();
+        for e in &t.args {
+            let v = self
+                .s
+                .templates
+                .render_value(&e.value, vars, &self.s.secrets)
+                .map_err(|err| TemplateError {
+                    message: format!("argument `{}`: {}", e.key.name, err.message),
+                    ..err
+                })?;
+            args.insert(e.key.name.clone(), v);
+        }
+        Ok(Args::new(args))
     }
 
     /// Turns a module result into a status, applying changed_when / failed_when.

@@ -136,6 +136,7 @@ impl Action for AuthorizedKey {
             .await?;
         script.push_str(&atomic_write(
             &path,
+            None,
             Some(0o600),
             Some(&self.user),
             Some(group.trim()),

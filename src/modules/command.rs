@@ -4,6 +4,7 @@
 use minijinja::Value;
 
 use super::action::{Action, Decision};
+use super::path_state::{self, PathQuery};
 use super::spec::{ArgType, ModuleSpec, opt};
 use super::{Args, ModuleCx, ModuleError, Outcome};
 use crate::shell::quote;
@@ -44,6 +45,20 @@ pub const SHELL_SPEC: ModuleSpec = ModuleSpec {
     one_of: &[&["cmd"]],
     exclusive: &[],
 };
+
+/// The paths `creates` / `removes` will test; without them the command always runs.
+pub fn lookahead(args: &Args) -> super::Lookahead {
+    let paths: Vec<PathQuery> = ["creates", "removes"]
+        .into_iter()
+        .filter_map(|name| args.opt_str(name).ok().flatten())
+        .map(|p| PathQuery::new(&p, false, false))
+        .collect();
+    if paths.is_empty() {
+        super::Lookahead::Stop
+    } else {
+        super::Lookahead::Probes(paths)
+    }
+}
 
 pub struct Command {
     script: String,
@@ -111,33 +126,18 @@ impl Action for Command {
     type Change = ();
 
     async fn probe(&self, cx: &ModuleCx<'_>) -> Result<Option<String>, ModuleError> {
-        if self.creates.is_none() && self.removes.is_none() {
-            return Ok(None);
+        // `test -e`: a dangling link does not count.
+        if let Some(c) = &self.creates
+            && path_state::probe(cx, c, false, false).await?.exists
+        {
+            return Ok(Some(format!("`{c}` exists")));
         }
-        let mut script = String::new();
-        if let Some(c) = &self.creates {
-            script.push_str(&format!("if [ -e {} ]; then echo creates; fi\n", quote(c)));
+        if let Some(r) = &self.removes
+            && !path_state::probe(cx, r, false, false).await?.exists
+        {
+            return Ok(Some(format!("`{r}` does not exist")));
         }
-        if let Some(r) = &self.removes {
-            script.push_str(&format!(
-                "if [ ! -e {} ]; then echo removes; fi\n",
-                quote(r)
-            ));
-        }
-        let out = cx
-            .sh_ok(&script, "cannot check `creates`/`removes`")
-            .await?;
-        Ok(match out.trim().lines().next() {
-            Some("creates") => Some(format!(
-                "`{}` exists",
-                self.creates.as_deref().unwrap_or_default()
-            )),
-            Some("removes") => Some(format!(
-                "`{}` does not exist",
-                self.removes.as_deref().unwrap_or_default()
-            )),
-            _ => None,
-        })
+        Ok(None)
     }
 
     fn decide(

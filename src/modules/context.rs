@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use minijinja::Value;
 
 use super::ModuleError;
+use super::path_state::{PathQuery, PathState};
+use super::prefetch::Prefetch;
 use crate::connection::{Become, Connection, ExecOutput};
 use crate::template::Templates;
 
@@ -21,15 +23,37 @@ pub struct ModuleCx<'a> {
     pub search: &'a [PathBuf],
     /// The controller's state directory for fetched files.
     pub fetch_root: &'a std::path::Path,
+    /// This host's probes read ahead, and its command count.
+    pub prefetch: &'a Prefetch,
 }
 
 impl ModuleCx<'_> {
+    /// Runs a script that may change the host: probes read ahead are forgotten first.
     pub async fn sh(&self, script: &str) -> Result<ExecOutput, ModuleError> {
-        Ok(self.conn.exec(script, None, self.sudo).await?)
+        Ok(self
+            .prefetch
+            .exec_change(self.conn, script, None, self.sudo)
+            .await?)
     }
 
     pub async fn sh_in(&self, script: &str, stdin: &[u8]) -> Result<ExecOutput, ModuleError> {
-        Ok(self.conn.exec(script, Some(stdin), self.sudo).await?)
+        Ok(self
+            .prefetch
+            .exec_change(self.conn, script, Some(stdin), self.sudo)
+            .await?)
+    }
+
+    /// Runs a script that only reads the host.
+    pub async fn sh_probe(&self, script: &str) -> Result<ExecOutput, ModuleError> {
+        Ok(self
+            .prefetch
+            .exec(self.conn, script, None, self.sudo)
+            .await?)
+    }
+
+    /// The state of a path read ahead for this task, if any.
+    pub fn prefetched(&self, q: &PathQuery) -> Option<PathState> {
+        self.prefetch.lookup(self.conn.host(), self.sudo, q)
     }
 
     /// Runs a script that must succeed; its stdout on success.

@@ -87,7 +87,11 @@ impl Action for File {
             }
             ("directory", PathKind::Absent) => {
                 diff = diff.attr("state", "absent", "directory");
-                script.push_str(&format!("mkdir -p -- {p}\n"));
+                // `-m` sets the new directory's mode exactly (not through the umask).
+                match self.attrs.mode {
+                    Some(m) => script.push_str(&format!("mkdir -p -m {m:o} -- {p}\n")),
+                    None => script.push_str(&format!("mkdir -p -- {p}\n")),
+                }
             }
             ("link", kind) => {
                 let target = self.src.as_deref().unwrap_or_default();
@@ -132,7 +136,13 @@ impl Action for File {
         if diff.attrs.is_empty() {
             return Ok(Decision::Keep(Outcome::ok()));
         }
-        if st.kind != PathKind::Link || self.state != "link" {
+        if st.kind == PathKind::Absent && self.state == "directory" {
+            let owners = Attrs {
+                mode: None,
+                ..self.attrs.clone()
+            };
+            script.push_str(&owners.script(&self.path));
+        } else if st.kind != PathKind::Link || self.state != "link" {
             script.push_str(&self.attrs.script(&self.path));
         }
         Ok(Decision::Change(script, Outcome::ok().with_diff(diff)))

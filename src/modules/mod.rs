@@ -8,6 +8,7 @@ mod content;
 pub mod context;
 mod outcome;
 pub mod path_state;
+pub mod prefetch;
 pub mod spec;
 mod text_edit;
 
@@ -34,7 +35,17 @@ mod wait_for;
 pub use args::Args;
 pub use context::ModuleCx;
 pub use outcome::{ModuleError, Outcome};
+pub use path_state::PathQuery;
+pub use prefetch::Prefetch;
 pub use spec::ModuleSpec;
+
+/// What a task will do to a host before it decides, for the executor's read-ahead.
+pub enum Lookahead {
+    /// It reads these paths, and changes the host only if what it reads says so.
+    Probes(Vec<PathQuery>),
+    /// It may change the host, or its reads are not known beforehand: look no further.
+    Stop,
+}
 
 /// Every module eov knows, in alphabetical order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -148,12 +159,43 @@ impl Module {
         }
     }
 
+    /// Modules that change nothing, not even variables.
+    pub fn is_inert(self) -> bool {
+        matches!(self, Module::Assert | Module::Debug | Module::Fail)
+    }
+
     /// Modules that run on the controller only and never touch the host.
     pub fn is_local_only(self) -> bool {
         matches!(
             self,
             Module::Assert | Module::Debug | Module::Fail | Module::Pause | Module::SetFact
         )
+    }
+
+    /// What a task of this module with these (rendered) arguments will probe first. Must name
+    /// exactly the queries its `probe` makes, or the read-ahead is wasted (never wrong: a
+    /// task whose query was not read ahead probes for itself).
+    pub fn lookahead(self, args: &Args, diff: bool) -> Lookahead {
+        let path = |name: &str| args.opt_str(name).ok().flatten();
+        let one = |p: Option<String>, hash: bool, content: bool| match p {
+            Some(p) => Lookahead::Probes(vec![PathQuery::new(&p, hash, content)]),
+            None => Lookahead::Stop,
+        };
+        match self {
+            Module::File => one(path("path"), false, false),
+            Module::Copy | Module::Template => match path("dest") {
+                // A directory `dest` takes its file name from `src`.
+                Some(d) if d.ends_with('/') => Lookahead::Stop,
+                d => one(d, true, diff),
+            },
+            Module::Lineinfile | Module::Blockinfile => one(path("path"), false, true),
+            Module::Stat => match args.bool_or("checksum", true) {
+                Ok(hash) => one(path("path"), hash, false),
+                Err(_) => Lookahead::Stop,
+            },
+            Module::Command | Module::Shell => command::lookahead(args),
+            _ => Lookahead::Stop,
+        }
     }
 
     pub async fn run(self, args: &Args, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError> {

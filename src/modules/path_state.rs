@@ -1,5 +1,8 @@
-//! One round trip that tells what is at a path: kind, mode, owner, group, size, checksum and,
-//! for diffs, the content of small files.
+//! What is at some paths: kind, mode, owner, group, size, checksum and, for diffs and text
+//! edits, the content of small files. One script answers for any number of paths, so that the
+//! probes of several tasks cost one round trip and a handful of processes (see `prefetch.rs`).
+
+use std::collections::HashMap;
 
 use super::{ModuleCx, ModuleError};
 use crate::shell::quote;
@@ -31,6 +34,8 @@ impl PathKind {
 #[derive(Clone, Debug)]
 pub struct PathState {
     pub kind: PathKind,
+    /// `test -e`: the path exists once symbolic links are followed.
+    pub exists: bool,
     pub mode: u32,
     pub owner: String,
     pub group: String,
@@ -42,78 +47,278 @@ pub struct PathState {
     pub content: Option<Vec<u8>>,
 }
 
-/// Probes `path`; with `hash`, regular files get a sha256; with `content`, small ones their bytes.
-///
-/// One `find -printf` gives kind, mode, owner, ids, size and link target, so an unchanged file
-/// costs one process (two with its checksum): the remote side, not the controller, is what
-/// bounds a run of many hosts.
+impl PathState {
+    fn absent() -> Self {
+        PathState {
+            kind: PathKind::Absent,
+            exists: false,
+            mode: 0,
+            owner: String::new(),
+            group: String::new(),
+            uid: 0,
+            gid: 0,
+            size: 0,
+            link_target: None,
+            sha256: None,
+            content: None,
+        }
+    }
+
+    /// Whether this state answers `q` (it was read with at least what `q` asks).
+    pub fn answers(&self, hashed: bool, with_content: bool, q: &PathQuery) -> bool {
+        (hashed || !q.hash) && (with_content || !q.content)
+    }
+}
+
+/// One path to inspect: with `hash`, regular files get a sha256; with `content`, files up to
+/// [`DIFF_LIMIT`] their bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PathQuery {
+    pub path: String,
+    pub hash: bool,
+    pub content: bool,
+}
+
+impl PathQuery {
+    pub fn new(path: &str, hash: bool, content: bool) -> Self {
+        PathQuery {
+            path: path.to_string(),
+            hash,
+            content,
+        }
+    }
+
+    /// The path as the script names it: `find` would read `-x`, `!` or `(` as an expression.
+    fn arg(&self) -> String {
+        if self.path.starts_with('/') {
+            self.path.clone()
+        } else {
+            format!("./{}", self.path)
+        }
+    }
+}
+
+/// Probes one path (answered from the host's prefetched probes when they hold it).
 pub async fn probe(
     cx: &ModuleCx<'_>,
     path: &str,
     hash: bool,
     content: bool,
 ) -> Result<PathState, ModuleError> {
-    let p = quote(path);
-    let mut file_extra = String::from(":\n");
-    if hash {
-        file_extra.push_str("sha256sum -- \"$p\" 2>/dev/null || echo\n");
+    let q = PathQuery::new(path, hash, content);
+    if let Some(state) = cx.prefetched(&q) {
+        return Ok(state);
     }
-    if content {
-        file_extra.push_str(&format!(
-            "if [ \"$7\" -le {DIFF_LIMIT} ]; then echo content; cat -- \"$p\"; fi\n"
-        ));
-    }
-    let script = format!(
-        "set -f\np={p}\ncase $p in -*) p=./$p ;; esac\n\
-         if [ -e \"$p\" ] || [ -L \"$p\" ]; then\n\
-         info=$(find \"$p\" -maxdepth 0 -printf '%y %m %u %g %U %G %s\\n>%l\\n') || exit 1\n\
-         printf '%s\\n' \"$info\"\n\
-         set -- $info\n\
-         if [ \"$1\" = f ]; then\n{file_extra}fi\n\
-         else echo absent; fi"
-    );
-    let out = cx.sh(&script).await?;
-    if !out.success() {
-        return Err(ModuleError::Failed(format!(
-            "cannot inspect `{path}`: {}",
-            out.failure_reason()
-        )));
-    }
-    parse(&out.stdout, hash)
+    let mut states = probe_many(cx, std::slice::from_ref(&q)).await?;
+    states
+        .pop()
+        .expect("one answer per query")
         .map_err(|e| ModuleError::Failed(format!("cannot inspect `{path}`: {e}")))
 }
 
-fn parse(out: &[u8], hash: bool) -> Result<PathState, String> {
-    let mut rest = out;
-    let mut line = || -> Option<String> {
-        if rest.is_empty() {
-            return None;
+/// Probes every query in one round trip; an answer per query, in order.
+pub async fn probe_many(
+    cx: &ModuleCx<'_>,
+    queries: &[PathQuery],
+) -> Result<Vec<Result<PathState, String>>, ModuleError> {
+    let out = cx.sh_probe(&script(queries)).await?;
+    if !out.success() {
+        let reason = out.failure_reason();
+        return Ok(queries.iter().map(|_| Err(reason.clone())).collect());
+    }
+    Ok(parse(&out.stdout, queries))
+}
+
+/// The script: a status letter per path from shell builtins, then one `find` for all that
+/// exist, one `sha256sum` for the files to hash, and one `find`/`cat` for the contents.
+/// Sections end with `END` and a NUL so that no file name can fake their end.
+pub fn script(queries: &[PathQuery]) -> String {
+    let list = |pick: &dyn Fn(&PathQuery) -> bool| -> String {
+        let mut words: Vec<String> = Vec::new();
+        for q in queries.iter().filter(|q| pick(q)) {
+            let w = quote(&q.arg());
+            if !words.contains(&w) {
+                words.push(w);
+            }
         }
-        let end = rest.iter().position(|b| *b == b'\n').unwrap_or(rest.len());
-        let l = String::from_utf8_lossy(&rest[..end]).into_owned();
-        rest = &rest[(end + 1).min(rest.len())..];
-        Some(l)
+        words.join(" ")
     };
-    let first = line().ok_or("no probe output")?;
-    let mut state = PathState {
-        kind: PathKind::Absent,
-        mode: 0,
-        owner: String::new(),
-        group: String::new(),
-        uid: 0,
-        gid: 0,
-        size: 0,
-        link_target: None,
-        sha256: None,
-        content: None,
+    let all = list(&|_| true);
+    let mut s = format!(
+        "set -f\n\
+         for p in {all}; do if [ -e \"$p\" ]; then printf e; elif [ -L \"$p\" ]; then printf l; else printf a; fi; done\n\
+         echo\n\
+         set --\n\
+         for p in {all}; do if [ -e \"$p\" ] || [ -L \"$p\" ]; then set -- \"$@\" \"$p\"; fi; done\n\
+         if [ $# -gt 0 ]; then find \"$@\" -maxdepth 0 -printf '%y %m %u %g %U %G %s\\0%p\\0%l\\0'; fi\n\
+         printf 'END\\0'\n"
+    );
+    let files = |pick: &dyn Fn(&PathQuery) -> bool| {
+        format!(
+            "set --\n\
+             for p in {}; do if [ -f \"$p\" ] && [ ! -L \"$p\" ]; then set -- \"$@\" \"$p\"; fi; done\n",
+            list(pick)
+        )
     };
-    if first == "absent" {
-        return Ok(state);
+    if queries.iter().any(|q| q.hash) {
+        s.push_str(&files(&|q| q.hash));
+        s.push_str("if [ $# -gt 0 ]; then sha256sum -- \"$@\" 2>/dev/null; fi\nprintf 'END\\0'\n");
     }
-    let f: Vec<&str> = first.split(' ').collect();
+    if queries.iter().any(|q| q.content) {
+        s.push_str(&files(&|q| q.content));
+        s.push_str(&format!(
+            "if [ $# -gt 0 ]; then find \"$@\" -maxdepth 0 -size -{}c -printf '%s\\0%p\\0' -exec cat -- {{}} +; fi\nprintf 'END\\0'\n",
+            DIFF_LIMIT + 1
+        ));
+    }
+    s
+}
+
+/// Splits the script's output into one answer per query.
+pub fn parse(out: &[u8], queries: &[PathQuery]) -> Vec<Result<PathState, String>> {
+    match parse_sections(out, queries) {
+        Ok(states) => states,
+        Err(e) => queries.iter().map(|_| Err(e.clone())).collect(),
+    }
+}
+
+struct Reader<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn until(&mut self, sep: u8) -> Result<&'a [u8], String> {
+        let end = self
+            .rest
+            .iter()
+            .position(|b| *b == sep)
+            .ok_or("the probe's output ended early")?;
+        let field = &self.rest[..end];
+        self.rest = &self.rest[end + 1..];
+        Ok(field)
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        if self.rest.len() < n {
+            return Err("the probe's output ended early".into());
+        }
+        let (head, tail) = self.rest.split_at(n);
+        self.rest = tail;
+        Ok(head)
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn parse_sections(
+    out: &[u8],
+    queries: &[PathQuery],
+) -> Result<Vec<Result<PathState, String>>, String> {
+    let mut r = Reader { rest: out };
+    let letters = r.until(b'\n')?;
+    // One letter per distinct path, in the order the script lists them.
+    let mut distinct: Vec<Vec<u8>> = Vec::new();
+    for q in queries {
+        let arg = q.arg().into_bytes();
+        if !distinct.contains(&arg) {
+            distinct.push(arg);
+        }
+    }
+    if letters.len() != distinct.len() {
+        return Err(format!("unexpected probe output `{}`", text(letters)));
+    }
+    let letter = |arg: &[u8]| {
+        distinct
+            .iter()
+            .position(|d| d == arg)
+            .map_or(b'a', |i| letters[i])
+    };
+    // Kind and attributes, by the path as the script named it.
+    let mut found: HashMap<Vec<u8>, PathState> = HashMap::new();
+    loop {
+        let info = r.until(0)?;
+        if info == b"END" {
+            break;
+        }
+        let path = r.until(0)?;
+        let link = r.until(0)?;
+        found.insert(path.to_vec(), parse_info(&text(info), link)?);
+    }
+    let mut hashes: HashMap<Vec<u8>, String> = HashMap::new();
+    if queries.iter().any(|q| q.hash) {
+        let section = r.until(0)?;
+        let section = section
+            .strip_suffix(b"END")
+            .ok_or("the checksums did not end as expected")?;
+        for line in section.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            if let Some((name, sum)) = parse_sum_line(line) {
+                hashes.insert(name, sum);
+            }
+        }
+    }
+    let mut contents: HashMap<Vec<u8>, Vec<u8>> = HashMap::new();
+    if queries.iter().any(|q| q.content) {
+        // `find -printf` writes every header before `-exec ... +` runs `cat` once, so the
+        // number of headers is that of the small regular files the first section found.
+        let mut wanted: Vec<Vec<u8>> = Vec::new();
+        for q in queries.iter().filter(|q| q.content) {
+            let arg = q.arg().into_bytes();
+            let small = found
+                .get(&arg)
+                .is_some_and(|s| s.kind == PathKind::File && s.size <= DIFF_LIMIT);
+            if small && !wanted.contains(&arg) {
+                wanted.push(arg);
+            }
+        }
+        let mut heads = Vec::with_capacity(wanted.len());
+        for _ in &wanted {
+            let size = r.until(0)?;
+            let size: usize = text(size)
+                .parse()
+                .map_err(|_| "a file changed while it was read".to_string())?;
+            heads.push((r.until(0)?.to_vec(), size));
+        }
+        for (path, size) in heads {
+            contents.insert(path, r.take(size)?.to_vec());
+        }
+        if r.until(0)? != b"END" {
+            return Err("a file changed while it was read".into());
+        }
+    }
+    Ok(queries
+        .iter()
+        .map(|q| {
+            let arg = q.arg().into_bytes();
+            let letter = letter(&arg);
+            if letter == b'a' {
+                return Ok(PathState::absent());
+            }
+            let mut state = found
+                .get(&arg)
+                .cloned()
+                .ok_or_else(|| "it could not be read".to_string())?;
+            state.exists = letter == b'e';
+            if state.kind == PathKind::File {
+                if q.hash {
+                    state.sha256 = hashes.get(&arg).cloned();
+                }
+                if q.content {
+                    state.content = contents.get(&arg).cloned();
+                }
+            }
+            Ok(state)
+        })
+        .collect())
+}
+
+fn parse_info(info: &str, link: &[u8]) -> Result<PathState, String> {
+    let f: Vec<&str> = info.split(' ').collect();
     if f.len() != 7 {
-        return Err(format!("unexpected probe output `{first}`"));
+        return Err(format!("unexpected probe output `{info}`"));
     }
+    let mut state = PathState::absent();
     state.kind = match f[0] {
         "f" => PathKind::File,
         "d" => PathKind::Directory,
@@ -126,25 +331,140 @@ fn parse(out: &[u8], hash: bool) -> Result<PathState, String> {
     state.uid = f[4].parse().map_err(|_| "bad uid")?;
     state.gid = f[5].parse().map_err(|_| "bad gid")?;
     state.size = f[6].parse().map_err(|_| "bad size")?;
-    let target = line().ok_or("missing link line")?;
     if state.kind == PathKind::Link {
-        state.link_target = Some(target.strip_prefix('>').unwrap_or(&target).to_string());
-    }
-    if state.kind == PathKind::File {
-        if hash {
-            state.sha256 = line()
-                .and_then(|h| h.get(..64).map(str::to_string))
-                .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
-        }
-        if line().as_deref() == Some("content") {
-            state.content = Some(rest.to_vec());
-        }
+        state.link_target = Some(text(link));
     }
     Ok(state)
+}
+
+/// `HASH  NAME`, or `\HASH  NAME` with `\\`, `\n` and `\r` escaped in NAME (GNU coreutils).
+fn parse_sum_line(line: &[u8]) -> Option<(Vec<u8>, String)> {
+    let (escaped, line) = match line.strip_prefix(b"\\") {
+        Some(rest) => (true, rest),
+        None => (false, line),
+    };
+    let sum = std::str::from_utf8(line.get(..64)?).ok()?;
+    if !sum.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let name = line.get(64..)?.strip_prefix(b"  ")?;
+    let name = if escaped {
+        let mut out = Vec::with_capacity(name.len());
+        let mut it = name.iter();
+        while let Some(&b) = it.next() {
+            if b == b'\\' {
+                match it.next() {
+                    Some(b'n') => out.push(b'\n'),
+                    Some(b'r') => out.push(b'\r'),
+                    Some(&other) => out.push(other),
+                    None => out.push(b'\\'),
+                }
+            } else {
+                out.push(b);
+            }
+        }
+        out
+    } else {
+        name.to_vec()
+    };
+    Some((name, sum.to_string()))
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest as _;
     let digest = sha2::Sha256::digest(bytes);
     digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sum_lines() {
+        let h = "a".repeat(64);
+        assert_eq!(
+            parse_sum_line(format!("{h}  /x y").as_bytes()),
+            Some((b"/x y".to_vec(), h.clone()))
+        );
+        assert_eq!(
+            parse_sum_line(format!("\\{h}  /a\\nb\\\\c").as_bytes()),
+            Some((b"/a\nb\\c".to_vec(), h.clone()))
+        );
+        assert_eq!(parse_sum_line(b"sha256sum: x: Permission denied"), None);
+    }
+
+    #[test]
+    fn relative_paths_cannot_read_as_find_expressions() {
+        assert_eq!(PathQuery::new("-name", false, false).arg(), "./-name");
+        assert_eq!(PathQuery::new("/etc", false, false).arg(), "/etc");
+    }
+}
+
+#[cfg(test)]
+mod script_tests {
+    use super::*;
+
+    /// Runs the probe script with the local `sh`, as a host would.
+    fn run(queries: &[PathQuery]) -> Vec<Result<PathState, String>> {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(script(queries))
+            .output()
+            .expect("sh runs");
+        parse(&out.stdout, queries)
+    }
+
+    #[test]
+    fn many_paths_in_one_script() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("a"), "hello\n").unwrap();
+        std::fs::write(d.join("odd\nname"), "x").unwrap();
+        std::fs::create_dir(d.join("sub")).unwrap();
+        std::os::unix::fs::symlink("a", d.join("link")).unwrap();
+        std::os::unix::fs::symlink("nowhere", d.join("dangling")).unwrap();
+        let p = |n: &str| d.join(n).to_str().unwrap().to_string();
+        let qs = [
+            PathQuery::new(&p("a"), true, true),
+            PathQuery::new(&p("missing"), true, false),
+            PathQuery::new(&p("sub"), false, false),
+            PathQuery::new(&p("link"), true, true),
+            PathQuery::new(&p("dangling"), false, false),
+            PathQuery::new(&p("odd\nname"), true, true),
+            PathQuery::new(&p("a"), false, false),
+        ];
+        let r: Vec<PathState> = run(&qs).into_iter().map(Result::unwrap).collect();
+        assert_eq!(r[0].kind, PathKind::File);
+        assert_eq!(
+            r[0].sha256.as_deref(),
+            Some(sha256_hex(b"hello\n").as_str())
+        );
+        assert_eq!(r[0].content.as_deref(), Some(&b"hello\n"[..]));
+        assert_eq!(r[0].size, 6);
+        assert_eq!(r[1].kind, PathKind::Absent);
+        assert_eq!(r[2].kind, PathKind::Directory);
+        assert!(r[2].exists);
+        assert_eq!(r[3].kind, PathKind::Link);
+        assert_eq!(r[3].link_target.as_deref(), Some("a"));
+        assert!(r[3].exists && r[3].sha256.is_none() && r[3].content.is_none());
+        assert_eq!(r[4].kind, PathKind::Link);
+        assert!(!r[4].exists);
+        assert_eq!(r[5].sha256.as_deref(), Some(sha256_hex(b"x").as_str()));
+        assert_eq!(r[5].content.as_deref(), Some(&b"x"[..]));
+        assert_eq!(r[6].kind, PathKind::File);
+    }
+
+    #[test]
+    fn hashes_without_contents_and_relative_paths() {
+        let qs = [
+            PathQuery::new("/", false, false),
+            PathQuery::new("-no-such", true, false),
+            PathQuery::new("/etc/hostname", true, false),
+        ];
+        let r: Vec<PathState> = run(&qs).into_iter().map(Result::unwrap).collect();
+        assert_eq!(r[0].kind, PathKind::Directory);
+        assert_eq!(r[1].kind, PathKind::Absent);
+        assert!(r[2].sha256.is_some() || r[2].kind != PathKind::File);
+    }
 }
