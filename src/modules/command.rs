@@ -169,10 +169,9 @@ impl Action for Command {
         _planned: Outcome,
         cx: &ModuleCx<'_>,
     ) -> Result<Outcome, ModuleError> {
-        let out = match &self.stdin {
-            Some(input) => cx.sh_in(&self.script, input.as_bytes()).await?,
-            None => cx.sh(&self.script).await?,
-        };
+        let out = cx
+            .sh_user(&self.script, self.stdin.as_ref().map(String::as_bytes))
+            .await?;
         let stdout = out.stdout_text();
         let stderr = out.stderr_text();
         let trimmed = |s: &str| s.strip_suffix('\n').unwrap_or(s).to_string();

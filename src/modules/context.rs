@@ -6,7 +6,7 @@ use minijinja::Value;
 
 use super::ModuleError;
 use super::path_state::{PathQuery, PathState};
-use super::prefetch::Prefetch;
+use super::prefetch::{Origin, Prefetch};
 use crate::connection::{Become, Connection, ExecOutput};
 use crate::template::Templates;
 
@@ -32,14 +32,26 @@ impl ModuleCx<'_> {
     pub async fn sh(&self, script: &str) -> Result<ExecOutput, ModuleError> {
         Ok(self
             .prefetch
-            .exec_change(self.conn, script, None, self.sudo)
+            .exec_change(self.conn, script, None, self.sudo, Origin::Eov)
             .await?)
     }
 
     pub async fn sh_in(&self, script: &str, stdin: &[u8]) -> Result<ExecOutput, ModuleError> {
         Ok(self
             .prefetch
-            .exec_change(self.conn, script, Some(stdin), self.sudo)
+            .exec_change(self.conn, script, Some(stdin), self.sudo, Origin::Eov)
+            .await?)
+    }
+
+    /// Runs a user's script (`command`, `shell`), with `stdin` if given.
+    pub async fn sh_user(
+        &self,
+        script: &str,
+        stdin: Option<&[u8]>,
+    ) -> Result<ExecOutput, ModuleError> {
+        Ok(self
+            .prefetch
+            .exec_change(self.conn, script, stdin, self.sudo, Origin::User)
             .await?)
     }
 

@@ -129,49 +129,75 @@ pub async fn probe_many(
     Ok(parse(&out.stdout, queries))
 }
 
-/// The script: a status letter per path from shell builtins, then one `find` for all that
-/// exist, one `sha256sum` for the files to hash, and one `find`/`cat` for the contents.
-/// Sections end with `END` and a NUL so that no file name can fake their end.
+/// Files asked for a checksum only are read whole up to this size (the controller hashes
+/// them): `cat` then serves every file of a probe, one process fewer than with `sha256sum`.
+pub const HASH_BY_CONTENT: u64 = 16 * 1024;
+
+/// A path as a `find -path` pattern that matches only itself.
+fn glob_escape(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The script: a status letter per path from shell builtins, then one `find` over those that
+/// exist. `find` prints one record per path, whose first letter says what else comes for it:
+/// `C` its bytes (all files' bytes follow the records, from one `cat`), `H` a checksum line
+/// (after the bytes, from one `sha256sum`), `I` nothing more. `END` and a NUL close it all.
 pub fn script(queries: &[PathQuery]) -> String {
-    let list = |pick: &dyn Fn(&PathQuery) -> bool| -> String {
+    let mut all: Vec<String> = Vec::new();
+    for q in queries {
+        let w = quote(&q.arg());
+        if !all.contains(&w) {
+            all.push(w);
+        }
+    }
+    let all = all.join(" ");
+    let select = |pick: &dyn Fn(&PathQuery) -> bool| -> Option<String> {
         let mut words: Vec<String> = Vec::new();
         for q in queries.iter().filter(|q| pick(q)) {
-            let w = quote(&q.arg());
+            let w = format!("-path {}", quote(&glob_escape(&q.arg())));
             if !words.contains(&w) {
                 words.push(w);
             }
         }
-        words.join(" ")
+        (!words.is_empty()).then(|| format!("\\( {} \\)", words.join(" -o ")))
     };
-    let all = list(&|_| true);
-    let mut s = format!(
+    let info = "%y %m %u %g %U %G %s\\0%p\\0%l\\0";
+    let mut bytes = Vec::new();
+    if let Some(sel) = select(&|q| q.content) {
+        bytes.push(format!("{sel} -size -{}c", DIFF_LIMIT + 1));
+    }
+    if let Some(sel) = select(&|q| q.hash) {
+        bytes.push(format!("{sel} -size -{}c", HASH_BY_CONTENT + 1));
+    }
+    let mut expr = String::new();
+    if !bytes.is_empty() {
+        expr.push_str(&format!(
+            "-type f -readable \\( {} \\) -printf 'C{info}' -exec cat -- {{}} + -o ",
+            bytes.join(" -o ")
+        ));
+    }
+    if let Some(sel) = select(&|q| q.hash) {
+        expr.push_str(&format!(
+            "-type f -readable {sel} -printf 'H{info}' -exec sha256sum -- {{}} + -o "
+        ));
+    }
+    expr.push_str(&format!("-printf 'I{info}'"));
+    format!(
         "set -f\n\
          for p in {all}; do if [ -e \"$p\" ]; then printf e; elif [ -L \"$p\" ]; then printf l; else printf a; fi; done\n\
          echo\n\
          set --\n\
          for p in {all}; do if [ -e \"$p\" ] || [ -L \"$p\" ]; then set -- \"$@\" \"$p\"; fi; done\n\
-         if [ $# -gt 0 ]; then find \"$@\" -maxdepth 0 -printf '%y %m %u %g %U %G %s\\0%p\\0%l\\0'; fi\n\
+         if [ $# -gt 0 ]; then find \"$@\" -maxdepth 0 \\( {expr} \\); fi\n\
          printf 'END\\0'\n"
-    );
-    let files = |pick: &dyn Fn(&PathQuery) -> bool| {
-        format!(
-            "set --\n\
-             for p in {}; do if [ -f \"$p\" ] && [ ! -L \"$p\" ]; then set -- \"$@\" \"$p\"; fi; done\n",
-            list(pick)
-        )
-    };
-    if queries.iter().any(|q| q.hash) {
-        s.push_str(&files(&|q| q.hash));
-        s.push_str("if [ $# -gt 0 ]; then sha256sum -- \"$@\" 2>/dev/null; fi\nprintf 'END\\0'\n");
-    }
-    if queries.iter().any(|q| q.content) {
-        s.push_str(&files(&|q| q.content));
-        s.push_str(&format!(
-            "if [ $# -gt 0 ]; then find \"$@\" -maxdepth 0 -size -{}c -printf '%s\\0%p\\0' -exec cat -- {{}} +; fi\nprintf 'END\\0'\n",
-            DIFF_LIMIT + 1
-        ));
-    }
-    s
+    )
 }
 
 /// Splits the script's output into one answer per query.
@@ -235,57 +261,44 @@ fn parse_sections(
             .position(|d| d == arg)
             .map_or(b'a', |i| letters[i])
     };
-    // Kind and attributes, by the path as the script named it.
+    // One record per existing path, in the order the script named them.
     let mut found: HashMap<Vec<u8>, PathState> = HashMap::new();
-    loop {
+    let mut reads: Vec<(Vec<u8>, usize)> = Vec::new();
+    let mut sums = 0;
+    for arg in distinct.iter().filter(|a| letter(a) != b'a') {
         let info = r.until(0)?;
-        if info == b"END" {
-            break;
-        }
         let path = r.until(0)?;
         let link = r.until(0)?;
-        found.insert(path.to_vec(), parse_info(&text(info), link)?);
-    }
-    let mut hashes: HashMap<Vec<u8>, String> = HashMap::new();
-    if queries.iter().any(|q| q.hash) {
-        let section = r.until(0)?;
-        let section = section
-            .strip_suffix(b"END")
-            .ok_or("the checksums did not end as expected")?;
-        for line in section.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-            if let Some((name, sum)) = parse_sum_line(line) {
-                hashes.insert(name, sum);
-            }
+        let (what, info) = info.split_first().ok_or("an empty probe record")?;
+        if path != arg.as_slice() {
+            return Err("a path changed while it was inspected".into());
         }
+        let state = parse_info(&text(info), link)?;
+        match what {
+            b'C' => reads.push((arg.clone(), usize::try_from(state.size).unwrap_or(0))),
+            b'H' => sums += 1,
+            _ => {}
+        }
+        found.insert(arg.clone(), state);
     }
     let mut contents: HashMap<Vec<u8>, Vec<u8>> = HashMap::new();
-    if queries.iter().any(|q| q.content) {
-        // `find -printf` writes every header before `-exec ... +` runs `cat` once, so the
-        // number of headers is that of the small regular files the first section found.
-        let mut wanted: Vec<Vec<u8>> = Vec::new();
-        for q in queries.iter().filter(|q| q.content) {
-            let arg = q.arg().into_bytes();
-            let small = found
-                .get(&arg)
-                .is_some_and(|s| s.kind == PathKind::File && s.size <= DIFF_LIMIT);
-            if small && !wanted.contains(&arg) {
-                wanted.push(arg);
-            }
-        }
-        let mut heads = Vec::with_capacity(wanted.len());
-        for _ in &wanted {
-            let size = r.until(0)?;
-            let size: usize = text(size)
-                .parse()
-                .map_err(|_| "a file changed while it was read".to_string())?;
-            heads.push((r.until(0)?.to_vec(), size));
-        }
-        for (path, size) in heads {
-            contents.insert(path, r.take(size)?.to_vec());
-        }
-        if r.until(0)? != b"END" {
-            return Err("a file changed while it was read".into());
-        }
+    for (arg, size) in reads {
+        contents.insert(arg, r.take(size)?.to_vec());
+    }
+    let mut hashes: HashMap<Vec<u8>, String> = HashMap::new();
+    let tail = r.until(0)?;
+    let lines = tail
+        .strip_suffix(b"END")
+        .ok_or("a file changed while it was read")?;
+    for line in lines.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        let (name, sum) = parse_sum_line(line).ok_or("a file changed while it was read")?;
+        hashes.insert(name, sum);
+    }
+    if hashes.len() > sums {
+        return Err("unexpected checksums".into());
+    }
+    for (arg, bytes) in &contents {
+        hashes.insert(arg.clone(), sha256_hex(bytes));
     }
     Ok(queries
         .iter()
@@ -453,6 +466,31 @@ mod script_tests {
         assert_eq!(r[5].sha256.as_deref(), Some(sha256_hex(b"x").as_str()));
         assert_eq!(r[5].content.as_deref(), Some(&b"x"[..]));
         assert_eq!(r[6].kind, PathKind::File);
+    }
+
+    #[test]
+    fn large_files_are_hashed_on_the_host() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = vec![b'x'; 20_000];
+        let huge = vec![b'y'; 300_000];
+        std::fs::write(dir.path().join("big"), &big).unwrap();
+        std::fs::write(dir.path().join("huge"), &huge).unwrap();
+        std::fs::write(dir.path().join("small"), "s").unwrap();
+        let p = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+        let qs = [
+            PathQuery::new(&p("big"), true, false),
+            PathQuery::new(&p("huge"), true, true),
+            PathQuery::new(&p("small"), false, true),
+            PathQuery::new(&p("big"), false, true),
+        ];
+        let r: Vec<PathState> = run(&qs).into_iter().map(Result::unwrap).collect();
+        assert_eq!(r[0].sha256.as_deref(), Some(sha256_hex(&big).as_str()));
+        assert!(r[0].content.is_none());
+        assert_eq!(r[1].sha256.as_deref(), Some(sha256_hex(&huge).as_str()));
+        assert!(r[1].content.is_none(), "over the diff limit");
+        assert_eq!(r[2].content.as_deref(), Some(&b"s"[..]));
+        assert!(r[2].sha256.is_none(), "not asked");
+        assert_eq!(r[3].content.as_deref(), Some(&big[..]));
     }
 
     #[test]

@@ -21,6 +21,15 @@ pub struct Plan {
     pub queries: Vec<PathQuery>,
 }
 
+/// Who wrote a script that may change the host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A module: a script eov generated.
+    Eov,
+    /// The text of a `command` / `shell` task.
+    User,
+}
+
 #[derive(Default)]
 struct Store {
     /// The connection (host name) and privileges the probes ran with.
@@ -94,6 +103,7 @@ impl Prefetch {
         script: &str,
         stdin: Option<&[u8]>,
         sudo: Option<&Become>,
+        origin: Origin,
     ) -> Result<ExecOutput, ConnectionError> {
         self.invalidate();
         let plan = self
@@ -106,11 +116,16 @@ impl Prefetch {
             return self.exec(conn, script, stdin, sudo).await;
         };
         let mark = format!("EOVP{:016x}", crate::shell::random());
-        // The script keeps its own subshell (an `exit` or `exec >file` in it stays there);
-        // the probes' complaints are dropped: a task that misses its probe runs it itself.
+        // A user's script keeps a subshell of its own (an `exit`, `cd` or `exec >file` in it
+        // stays there); eov's own scripts leave nothing behind but what `set +eC` resets, and
+        // an `exit` in them ends the whole command, probes and all, with their status. The
+        // probes' complaints are dropped: a task that misses its probe runs it itself.
+        let body = match origin {
+            Origin::User => format!("(eval {})", crate::shell::quote(script)),
+            Origin::Eov => format!("{{\n{script}\n}}"),
+        };
         let combined = format!(
-            "(eval {})\n__eov_rc=$?\nprintf '\\n%s\\n' {mark}\n{{\n{}\n}} 2>/dev/null\nexit $__eov_rc\n",
-            crate::shell::quote(script),
+            "{body}\n__eov_rc=$?\nset +eC\nprintf '\\n%s\\n' {mark}\n{{\n{}\n}} 2>/dev/null\nexit $__eov_rc\n",
             path_state::script(&plan.queries)
         );
         let mut out = self.exec(conn, &combined, stdin, sudo).await?;
