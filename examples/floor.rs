@@ -2,7 +2,9 @@
 //! already-open connections, through eov's own SSH transport, no engine around it.
 //!
 //! `cargo run --release --example floor -- INVENTORY [K]` prints the seconds the commands took and,
-//! second, the seconds it took to open the connections. `FLOOR_CMD` changes the command (`true`).
+//! second, the seconds it took to open the connections. `FLOOR_CMD` changes the command
+//! (`sh -c true`: a process on the host, as a user's `true` task would start);
+//! `EOV_SSH_NO_SESSION=1` runs each command on a channel of its own.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -56,17 +58,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let connect = connecting.elapsed().as_secs_f64();
     let start = Instant::now();
+    let command: Arc<str> = std::env::var("FLOOR_CMD")
+        .unwrap_or_else(|_| "sh -c true".into())
+        .into();
     let mut runs = Vec::new();
     for ssh in &connections {
         let ssh = ssh.clone();
+        let command = command.clone();
         runs.push(tokio::spawn(async move {
             for _ in 0..commands {
-                let out = ssh
-                    .exec("sh -c true", None)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let out = ssh.exec(&command, None).await.map_err(|e| e.to_string())?;
                 if !out.success() {
-                    return Err(format!("`true` failed on {}", ssh.host()));
+                    return Err(format!("`{command}` failed on {}", ssh.host()));
                 }
             }
             Ok::<(), String>(())
