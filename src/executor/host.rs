@@ -48,7 +48,7 @@ pub(super) struct HostRun {
     /// Check mode: a registered result is unknown, so conditions on it cannot be decided.
     pub(super) unknown: bool,
     /// Probes read ahead for the next tasks, and the count of remote commands.
-    pub(super) probes: Prefetch,
+    pub(super) probes: Arc<Prefetch>,
 }
 
 impl HostRun {
@@ -76,6 +76,7 @@ impl HostRun {
             play_hosts.iter().map(|h| Value::from(h.as_str())).collect(),
         );
         magic.insert("eov_check_mode".into(), Value::from(s.options.check));
+        let probes = s.probes.join(&host);
         HostRun {
             recap: Recap {
                 host: host.clone(),
@@ -91,7 +92,7 @@ impl HostRun {
             frames: Vec::new(),
             notified: BTreeSet::new(),
             unknown: false,
-            probes: Prefetch::default(),
+            probes,
         }
     }
 

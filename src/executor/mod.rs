@@ -68,6 +68,8 @@ struct Shared {
     hostvars: Value,
     run_once: std::sync::Mutex<HashMap<usize, Arc<OnceCell<task::Shared>>>>,
     cancel: Cancel,
+    /// Every host pipeline's probes read ahead.
+    probes: Arc<crate::modules::prefetch::Registry>,
 }
 
 pub struct Executor {
@@ -106,6 +108,7 @@ impl Executor {
             hostvars,
             run_once: std::sync::Mutex::new(HashMap::new()),
             cancel,
+            probes: Arc::default(),
         };
         Executor {
             shared: Arc::new(shared),

@@ -4,9 +4,9 @@
 //! empties the store first, so a task never decides on a state older than the last change
 //! made through this host's pipeline.
 
-use std::collections::HashSet;
-use std::sync::Mutex;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 
 use super::path_state::{self, PathQuery, PathState};
 use crate::connection::{Become, Connection, ConnectionError, ExecOutput};
@@ -42,9 +42,47 @@ struct Store {
 /// One host pipeline's read-ahead probes and its count of remote commands.
 #[derive(Default)]
 pub struct Prefetch {
+    /// The host whose pipeline this is.
+    host: String,
+    registry: Weak<Registry>,
     store: Mutex<Store>,
     next: Mutex<Option<Plan>>,
     commands: AtomicU32,
+}
+
+/// Every host pipeline's read-ahead in a run: a change made on a host from another host's
+/// pipeline (`delegate_to`) empties that host's read-ahead too.
+#[derive(Default)]
+pub struct Registry {
+    hosts: Mutex<HashMap<String, Weak<Prefetch>>>,
+}
+
+impl Registry {
+    /// The read-ahead of `host`'s pipeline (one per host and play).
+    pub fn join(self: &Arc<Self>, host: &str) -> Arc<Prefetch> {
+        let p = Arc::new(Prefetch {
+            host: host.to_string(),
+            registry: Arc::downgrade(self),
+            ..Prefetch::default()
+        });
+        self.hosts
+            .lock()
+            .expect("the registry lock is never poisoned")
+            .insert(host.to_string(), Arc::downgrade(&p));
+        p
+    }
+
+    fn invalidate(&self, host: &str) {
+        let peer = self
+            .hosts
+            .lock()
+            .expect("the registry lock is never poisoned")
+            .get(host)
+            .and_then(Weak::upgrade);
+        if let Some(p) = peer {
+            p.invalidate();
+        }
+    }
 }
 
 impl Prefetch {
@@ -106,6 +144,11 @@ impl Prefetch {
         origin: Origin,
     ) -> Result<ExecOutput, ConnectionError> {
         self.invalidate();
+        if conn.host() != self.host
+            && let Some(registry) = self.registry.upgrade()
+        {
+            registry.invalidate(conn.host());
+        }
         let plan = self
             .next
             .lock()
@@ -201,5 +244,86 @@ impl Prefetch {
     /// Remote commands run so far.
     pub fn commands(&self) -> u32 {
         self.commands.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connection::{Cancel, Local};
+
+    fn local(host: &str) -> Connection {
+        Connection::Local(Local::new(host, Cancel::default()))
+    }
+
+    #[tokio::test]
+    async fn a_change_from_another_pipeline_empties_the_read_ahead() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f").to_str().unwrap().to_string();
+        let q = PathQuery::new(&path, true, false);
+        let registry = Arc::new(Registry::default());
+        let (h1, h2) = (registry.join("h1"), registry.join("h2"));
+        let on_h2 = local("h2");
+        h2.load(&on_h2, None, vec![7], vec![q.clone()])
+            .await
+            .unwrap();
+        assert!(h2.covers(7));
+        assert_eq!(
+            h2.lookup("h2", None, &q).map(|s| s.kind),
+            Some(path_state::PathKind::Absent)
+        );
+        assert!(h2.lookup("h1", None, &q).is_none(), "another connection");
+
+        // h1's pipeline, delegating to h2, writes the file.
+        let out = h1
+            .exec_change(
+                &on_h2,
+                &format!("echo x > {path}"),
+                None,
+                None,
+                Origin::User,
+            )
+            .await
+            .unwrap();
+        assert!(out.success());
+        assert!(!h2.covers(7));
+        assert!(h2.lookup("h2", None, &q).is_none());
+        assert_eq!(h1.commands(), 1);
+        assert_eq!(h2.commands(), 1);
+    }
+
+    #[tokio::test]
+    async fn probes_ride_along_without_touching_the_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f").to_str().unwrap().to_string();
+        let q = PathQuery::new(&path, true, false);
+        let p = Arc::new(Registry::default()).join("h");
+        let conn = local("h");
+        p.set_next(Some(Plan {
+            host: "h".into(),
+            sudo: None,
+            tasks: vec![3],
+            queries: vec![q.clone()],
+        }));
+        let out = p
+            .exec_change(
+                &conn,
+                &format!("printf 'no newline'; echo oops >&2; printf x > {path}; exit 5"),
+                None,
+                None,
+                Origin::User,
+            )
+            .await
+            .unwrap();
+        assert_eq!(out.status, Some(5));
+        assert_eq!(out.stdout, b"no newline");
+        assert_eq!(out.stderr, b"oops\n");
+        let st = p.lookup("h", None, &q).expect("read along with the change");
+        assert_eq!(
+            st.sha256.as_deref(),
+            Some(path_state::sha256_hex(b"x").as_str())
+        );
+        assert!(p.covers(3));
+        assert_eq!(p.commands(), 1);
     }
 }
