@@ -74,6 +74,13 @@ fn single_expression(s: &str) -> Option<&str> {
 /// The template engine for one run.
 pub struct Templates {
     env: Environment<'static>,
+    /// Template files compiled before the run, with the modification time and size they had.
+    preloaded: std::collections::HashMap<String, (std::time::SystemTime, u64)>,
+}
+
+fn stamp(path: &std::path::Path) -> Option<(std::time::SystemTime, u64)> {
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.modified().ok()?, m.len()))
 }
 
 impl Default for Templates {
@@ -97,7 +104,10 @@ impl Templates {
         // Python string, list and dict methods (`x.startswith(..)`, `d.items()`), as in Jinja2.
         env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
         filters::register(&mut env);
-        Templates { env }
+        Templates {
+            env,
+            preloaded: std::collections::HashMap::new(),
+        }
     }
 
     /// Checks template syntax without rendering.
@@ -217,11 +227,74 @@ impl Templates {
         tmpl.render(ctx.clone())
             .map_err(|e| TemplateError::from_minijinja(&e, source))
     }
+
+    /// Reads and compiles a template file once, before a run, so that rendering it for every
+    /// host neither reads nor parses it again. A file that cannot be read or compiled is left
+    /// to [`Templates::render_file`], which reports it where it is used.
+    pub fn preload(&mut self, path: &std::path::Path) {
+        let name = path.display().to_string();
+        if self.preloaded.contains_key(&name) {
+            return;
+        }
+        let (Some(stamp), Ok(source)) = (stamp(path), std::fs::read_to_string(path)) else {
+            return;
+        };
+        if self.env.add_template_owned(name.clone(), source).is_ok() {
+            self.preloaded.insert(name, stamp);
+        }
+    }
+
+    /// Renders the template file at `path`: compiled once if preloaded, else read and
+    /// compiled now (a `src` known only at run time).
+    pub fn render_file(
+        &self,
+        path: &std::path::Path,
+        ctx: &Value,
+    ) -> Result<String, TemplateError> {
+        let name = path.display().to_string();
+        // A file changed since (a play may write its own templates) is read again.
+        let fresh = self
+            .preloaded
+            .get(&name)
+            .is_some_and(|s| stamp(path) == Some(*s));
+        if let Some(tmpl) = fresh.then(|| self.env.get_template(&name).ok()).flatten() {
+            return tmpl
+                .render(ctx.clone())
+                .map_err(|e| TemplateError::from_minijinja(&e, tmpl.source()));
+        }
+        let source = std::fs::read_to_string(path)
+            .map_err(|e| TemplateError::plain(format!("cannot read it: {e}")))?;
+        self.render_template(&name, &source, ctx)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn template_files_compile_once_and_follow_edits() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.j2");
+        std::fs::write(&path, "hello {{ name }}\n").unwrap();
+        let mut t = Templates::new();
+        t.preload(&path);
+        assert_eq!(t.render_file(&path, &ctx()).unwrap(), "hello web1\n");
+        std::fs::write(&path, "bye {{ name }}, a longer text\n").unwrap();
+        assert_eq!(
+            t.render_file(&path, &ctx()).unwrap(),
+            "bye web1, a longer text\n"
+        );
+        let other = dir.path().join("b.j2");
+        std::fs::write(&other, "{{ n }}").unwrap();
+        assert_eq!(t.render_file(&other, &ctx()).unwrap(), "3");
+        let missing = t.render_file(&dir.path().join("c.j2"), &ctx()).unwrap_err();
+        assert!(
+            missing.message.starts_with("cannot read it:"),
+            "{}",
+            missing.message
+        );
+    }
 
     fn ctx() -> Value {
         minijinja::context! { name => "web1", n => 3, items => vec!["a", "b"] }

@@ -19,6 +19,7 @@ use crate::connection::Cancel;
 use crate::event::{Event, EventSink, Recap};
 use crate::inventory::Inventory;
 use crate::plan::Plan;
+use crate::program::{Step, Task};
 use crate::redact::Secrets;
 use crate::template::Templates;
 use crate::vars::{FactStore, HostVars};
@@ -122,8 +123,11 @@ impl Executor {
     }
 
     /// Runs every play; returns the exit code.
-    pub async fn run(self, plan: Plan) -> i32 {
+    pub async fn run(mut self, plan: Plan) -> i32 {
         let start = Instant::now();
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            preload_templates(&mut shared.templates, &plan);
+        }
         let s = &self.shared;
         s.events.send(Event::RunStarted {
             check: s.options.check,
@@ -200,6 +204,41 @@ impl Executor {
             exit_code: code,
         });
         code
+    }
+}
+
+/// Compiles, once for all hosts, every template file a `template` task names literally.
+fn preload_templates(templates: &mut Templates, plan: &Plan) {
+    fn walk(templates: &mut Templates, steps: &[Step]) {
+        for step in steps {
+            match step {
+                Step::Task(t) => preload(templates, t),
+                Step::Block(b) => {
+                    walk(templates, &b.body);
+                    walk(templates, &b.rescue);
+                    walk(templates, &b.always);
+                }
+            }
+        }
+    }
+    fn preload(templates: &mut Templates, t: &Task) {
+        if t.module != crate::modules::Module::Template {
+            return;
+        }
+        let src = t.args.iter().find(|e| e.key.name == "src");
+        if let Some(crate::ast::ValueKind::Str(name)) = src.map(|e| &e.value.kind)
+            && !crate::template::is_templated(name)
+            && let Some(path) =
+                crate::modules::context::find_source(&t.scope.search, name, "templates")
+        {
+            templates.preload(&path);
+        }
+    }
+    for p in &plan.plays {
+        walk(templates, &p.steps);
+        for h in &p.play.handlers {
+            preload(templates, h);
+        }
     }
 }
 

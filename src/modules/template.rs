@@ -17,19 +17,13 @@ pub const SPEC: ModuleSpec = ModuleSpec::new(&[
 pub async fn new(args: &Args, cx: &ModuleCx<'_>) -> Result<EnsureContent, ModuleError> {
     let src = args.str("src")?;
     let path = cx.find_source(&src, "templates")?;
-    let source = tokio::fs::read_to_string(&path).await.map_err(|e| {
-        ModuleError::Failed(format!("cannot read template `{}`: {e}", path.display()))
+    let rendered = cx.templates.render_file(&path, cx.vars).map_err(|e| {
+        let line = e.line.map(|l| format!(":{l}")).unwrap_or_default();
+        TemplateError {
+            message: format!("template `{}{line}`: {}", path.display(), e.message),
+            ..e
+        }
     })?;
-    let rendered = cx
-        .templates
-        .render_template(&src, &source, cx.vars)
-        .map_err(|e| {
-            let line = e.line.map(|l| format!(":{l}")).unwrap_or_default();
-            TemplateError {
-                message: format!("template `{}{line}`: {}", path.display(), e.message),
-                ..e
-            }
-        })?;
     Ok(EnsureContent {
         dest: args.str("dest")?,
         content: rendered.into_bytes(),
