@@ -94,3 +94,29 @@ fn a_probe_never_predates_the_change_before_it() {
         out.stdout
     );
 }
+
+#[test]
+fn a_long_run_of_tasks_is_read_ahead_in_bounded_pieces() {
+    let t = Test::new();
+    // Long names, so that the probes of 400 tasks would not fit one `sh -c` argument.
+    let dir = format!("{{root}}/{}", "d".repeat(100));
+    let mut play = format!(
+        "play \"p\" on \"localhost\" {{\n  task \"dir\" {{ file {{ path = \"{dir}\", state = \"directory\" }} }}\n"
+    );
+    for i in 0..400 {
+        play.push_str(&format!(
+            "  task \"f{i}\" {{ copy {{ dest = \"{dir}/file-{i:04}\", content = \"{i}\\n\" }} }}\n"
+        ));
+    }
+    play.push_str("}\n");
+    t.file("p.eov", &play);
+    let json = ["run", "p.eov", "--output", "json"];
+    let first = t.run(&json);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(first.stdout.contains(r#""changed":401"#));
+    let second = t.run(&json);
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert!(second.stdout.contains(r#""changed":0"#));
+    let n = commands(&second);
+    assert!((3..=10).contains(&n), "{n} commands for 401 tasks");
+}

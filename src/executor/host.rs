@@ -12,7 +12,7 @@ use super::Shared;
 use crate::ast::Entry;
 use crate::connection::Become as Sudo;
 use crate::event::{Event, Recap};
-use crate::modules::prefetch::Plan;
+use crate::modules::prefetch::{Plan, READ_AHEAD_BYTES, READ_AHEAD_TASKS};
 use crate::modules::{Lookahead, Prefetch};
 use crate::program::{Become, Block, Cond, Play, RoleInstance, Step, Task};
 use crate::template::TemplateError;
@@ -49,6 +49,8 @@ pub(super) struct HostRun {
     pub(super) unknown: bool,
     /// Probes read ahead for the next tasks, and the count of remote commands.
     pub(super) probes: Arc<Prefetch>,
+    /// How many tasks the last read-ahead covered at most.
+    window: usize,
 }
 
 impl HostRun {
@@ -93,6 +95,7 @@ impl HostRun {
             notified: BTreeSet::new(),
             unknown: false,
             probes,
+            window: 0,
         }
     }
 
@@ -137,7 +140,7 @@ impl HostRun {
                 let flow = match step {
                     Step::Task(t) => {
                         self.read_ahead(&steps[i..]).await;
-                        let next = self.plan(&steps[i + 1..]);
+                        let next = self.plan(&steps[i + 1..], *READ_AHEAD_TASKS.start());
                         self.probes.set_next(next);
                         let flow = self.task(t, false).await;
                         self.probes.set_next(None);
@@ -164,7 +167,12 @@ impl HostRun {
         if self.probes.covers(first.id) || first.module.is_local_only() {
             return;
         }
-        let Some(plan) = self.plan(steps) else {
+        self.window = if self.probes.emptied_by_change() {
+            *READ_AHEAD_TASKS.start()
+        } else {
+            (self.window * 2).clamp(*READ_AHEAD_TASKS.start(), *READ_AHEAD_TASKS.end())
+        };
+        let Some(plan) = self.plan(steps, self.window) else {
             return;
         };
         let Ok(conn) = self.s.connections.get(&self.host).await else {
@@ -179,12 +187,12 @@ impl HostRun {
 
     /// The probes of the tasks that start `steps`, up to the first that may change the host
     /// before it probes, or whose inputs are not known yet (a result registered before it).
-    fn plan(&mut self, steps: &[Step]) -> Option<Plan> {
+    fn plan(&mut self, steps: &[Step], window: usize) -> Option<Plan> {
         if !self.s.options.read_ahead {
             return None;
         }
         let mut key = None;
-        let (mut tasks, mut queries) = (Vec::new(), Vec::new());
+        let (mut tasks, mut queries, mut budget) = (Vec::new(), Vec::new(), 0);
         for step in steps {
             let Step::Task(t) = step else { break };
             if t.looping.is_some() || t.delegate_to.is_some() || t.run_once {
@@ -211,6 +219,10 @@ impl HostRun {
             };
             match t.module.lookahead(&args, self.s.options.diff) {
                 Lookahead::Probes(q) => {
+                    budget += q.iter().map(|q| q.path.len() + 16).sum::<usize>();
+                    if budget > READ_AHEAD_BYTES || tasks.len() == window {
+                        break;
+                    }
                     tasks.push(t.id);
                     queries.extend(q);
                 }

@@ -21,6 +21,19 @@ pub struct Plan {
     pub queries: Vec<PathQuery>,
 }
 
+/// How much probing a read-ahead takes on at most, in bytes of path names: a script is one
+/// argument of `sh -c` (with `sudo` or the local connection), which Linux caps at 128 KiB,
+/// and the probe script names each path up to three times.
+pub const READ_AHEAD_BYTES: usize = 16 * 1024;
+
+/// How many tasks a read-ahead covers: few after a change (what follows a change often
+/// changes too, and each change would make the probes of the rest worthless), twice as many
+/// each time the previous read-ahead was used up without a change.
+pub const READ_AHEAD_TASKS: std::ops::RangeInclusive<usize> = 8..=256;
+
+/// A script and the probes riding along stay under this size, for the same reason.
+const MAX_COMBINED: usize = 96 * 1024;
+
 /// Who wrote a script that may change the host.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Origin {
@@ -37,6 +50,8 @@ struct Store {
     /// The tasks whose probes were read ahead.
     tasks: HashSet<usize>,
     states: Vec<(PathQuery, PathState)>,
+    /// Emptied by a (possible) change since the last read-ahead.
+    changed: bool,
 }
 
 /// One host pipeline's read-ahead probes and its count of remote commands.
@@ -103,6 +118,12 @@ impl Prefetch {
         s.key = None;
         s.tasks.clear();
         s.states.clear();
+        s.changed = true;
+    }
+
+    /// Whether a change emptied the store since the last read-ahead (else it ran out).
+    pub fn emptied_by_change(&self) -> bool {
+        self.store().changed
     }
 
     /// The state read ahead for `q` through `conn` as `sudo`, if any; holding only what `q`
@@ -155,9 +176,13 @@ impl Prefetch {
             .expect("the plan lock is never poisoned")
             .clone()
             .filter(|p| p.host == conn.host() && p.sudo.as_ref() == sudo);
-        let Some(plan) = plan else {
+        let probes = plan.as_ref().map(|p| path_state::script(&p.queries));
+        let (Some(plan), Some(probes)) = (plan, probes) else {
             return self.exec(conn, script, stdin, sudo).await;
         };
+        if script.len() + probes.len() > MAX_COMBINED {
+            return self.exec(conn, script, stdin, sudo).await;
+        }
         let mark = format!("EOVP{:016x}", crate::shell::random());
         // A user's script keeps a subshell of its own (an `exit`, `cd` or `exec >file` in it
         // stays there); eov's own scripts leave nothing behind but what `set +eC` resets, and
@@ -168,8 +193,7 @@ impl Prefetch {
             Origin::Eov => format!("{{\n{script}\n}}"),
         };
         let combined = format!(
-            "{body}\n__eov_rc=$?\nset +eC\nprintf '\\n%s\\n' {mark}\n{{\n{}\n}} 2>/dev/null\nexit $__eov_rc\n",
-            path_state::script(&plan.queries)
+            "{body}\n__eov_rc=$?\nset +eC\nprintf '\\n%s\\n' {mark}\n{{\n{probes}\n}} 2>/dev/null\nexit $__eov_rc\n"
         );
         let mut out = self.exec(conn, &combined, stdin, sudo).await?;
         let needle = format!("\n{mark}\n");
@@ -232,6 +256,7 @@ impl Prefetch {
     ) {
         let answers = path_state::parse(out, &queries);
         let mut s = self.store();
+        s.changed = false;
         s.key = Some((conn.host().to_string(), sudo.cloned()));
         s.tasks = tasks.into_iter().collect();
         s.states = queries
