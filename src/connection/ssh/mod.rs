@@ -339,8 +339,7 @@ async fn authenticate(handle: &mut Handle<Client>, t: &Target) -> Result<(), Str
         if !path.exists() {
             continue;
         }
-        let passphrase = std::env::var("EOV_KEY_PASSPHRASE").ok();
-        let key = match russh::keys::load_secret_key(path, passphrase.as_deref()) {
+        let key = match load_key(path).await {
             Ok(k) => k,
             Err(e) => {
                 tried.push(format!("{} (unreadable: {e})", path.display()));
@@ -349,7 +348,7 @@ async fn authenticate(handle: &mut Handle<Client>, t: &Target) -> Result<(), Str
         };
         let hash = rsa_hash(handle, key.public_key()).await;
         let result = handle
-            .authenticate_publickey(&t.user, PrivateKeyWithHashAlg::new(Arc::new(key), hash))
+            .authenticate_publickey(&t.user, PrivateKeyWithHashAlg::new(key, hash))
             .await
             .map_err(|e| format!("authentication failed: {e}"))?;
         if result.success() {
@@ -369,6 +368,28 @@ async fn authenticate(handle: &mut Handle<Client>, t: &Target) -> Result<(), Str
             tried.join(", ")
         )
     })
+}
+
+/// A key file, read (and decrypted: bcrypt with a passphrase costs ~0.1 s) once per run for
+/// all the hosts that use it.
+async fn load_key(path: &std::path::Path) -> Result<Arc<russh::keys::PrivateKey>, String> {
+    type Cell = Arc<tokio::sync::OnceCell<Result<Arc<russh::keys::PrivateKey>, String>>>;
+    static KEYS: std::sync::LazyLock<Mutex<std::collections::HashMap<PathBuf, Cell>>> =
+        std::sync::LazyLock::new(Mutex::default);
+    let cell = KEYS
+        .lock()
+        .expect("the key cache lock is never poisoned")
+        .entry(path.to_path_buf())
+        .or_default()
+        .clone();
+    cell.get_or_init(|| async {
+        let passphrase = std::env::var("EOV_KEY_PASSPHRASE").ok();
+        russh::keys::load_secret_key(path, passphrase.as_deref())
+            .map(Arc::new)
+            .map_err(|e| e.to_string())
+    })
+    .await
+    .clone()
 }
 
 async fn rsa_hash(handle: &Handle<Client>, key: &PublicKey) -> Option<russh::keys::HashAlg> {
