@@ -282,8 +282,19 @@ fn parse_sections(
         found.insert(arg.clone(), state);
     }
     let mut contents: HashMap<Vec<u8>, Vec<u8>> = HashMap::new();
+    let last = reads.len();
     for (arg, size) in reads {
-        contents.insert(arg, r.take(size)?.to_vec());
+        // A lone file's bytes, with no checksum line after them, run to the end: a file
+        // that grew or shrank since `find` looked at it is still read whole, so a probe of
+        // it alone (what a task falls back to) always succeeds.
+        let bytes = match r.rest.strip_suffix(b"END\0") {
+            Some(all) if last == 1 && sums == 0 => {
+                r.rest = b"END\0";
+                all
+            }
+            _ => r.take(size)?,
+        };
+        contents.insert(arg, bytes.to_vec());
     }
     let mut hashes: HashMap<Vec<u8>, String> = HashMap::new();
     let tail = r.until(0)?;
@@ -405,6 +416,21 @@ mod tests {
             Some((b"/a\nb\\c".to_vec(), h.clone()))
         );
         assert_eq!(parse_sum_line(b"sha256sum: x: Permission denied"), None);
+    }
+
+    #[test]
+    fn a_file_that_grew_since_find_looked_is_read_whole() {
+        let q = [PathQuery::new("/x", true, false)];
+        let out = b"e\nCf 644 root root 0 0 3\0/x\0\0hello\nEND\0";
+        let st = parse(out, &q).pop().unwrap().unwrap();
+        assert_eq!(st.sha256.as_deref(), Some(sha256_hex(b"hello\n").as_str()));
+        // With two files, sizes are what separates them: a mismatch is an error, not a guess.
+        let q = [
+            PathQuery::new("/x", true, false),
+            PathQuery::new("/y", true, false),
+        ];
+        let out = b"ee\nCf 644 root root 0 0 3\0/x\0\0Cf 644 root root 0 0 1\0/y\0\0hello\nzEND\0";
+        assert!(parse(out, &q).iter().all(Result::is_err));
     }
 
     #[test]
