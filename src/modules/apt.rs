@@ -80,7 +80,7 @@ impl Action for Apt {
                 script.push_str(&format!("echo \"cand {name} $(apt-cache policy {q} 2>/dev/null | sed -n 's/^ *Candidate: //p')\"\n"));
             }
         }
-        let out = cx.sh_ok(&script, "cannot query packages").await?;
+        let out = cx.probe_ok(&script, "cannot query packages").await?;
         let mut st = Installed {
             packages: Vec::new(),
             cache_stale: false,

@@ -67,7 +67,7 @@ impl Action for AuthorizedKey {
             Some(p) => p.clone(),
             None => {
                 let home = cx
-                    .sh_ok(
+                    .probe_ok(
                         &format!("getent passwd {} | cut -d: -f6", quote(&self.user)),
                         "cannot look up user",
                     )
@@ -129,7 +129,7 @@ impl Action for AuthorizedKey {
             u = quote(&self.user)
         );
         let group = cx
-            .sh_ok(
+            .probe_ok(
                 &format!("id -gn {}", quote(&self.user)),
                 "cannot look up user",
             )

@@ -71,6 +71,16 @@ impl ModuleCx<'_> {
     /// Runs a script that must succeed; its stdout on success.
     pub async fn sh_ok(&self, script: &str, what: &str) -> Result<String, ModuleError> {
         let out = self.sh(script).await?;
+        Self::ok(out, what)
+    }
+
+    /// Runs a script that only reads the host and must succeed; its stdout on success.
+    pub async fn probe_ok(&self, script: &str, what: &str) -> Result<String, ModuleError> {
+        let out = self.sh_probe(script).await?;
+        Self::ok(out, what)
+    }
+
+    fn ok(out: ExecOutput, what: &str) -> Result<String, ModuleError> {
         if out.success() {
             Ok(out.stdout_text())
         } else {

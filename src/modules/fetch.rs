@@ -116,7 +116,7 @@ impl Action for Fetch {
         planned: Outcome,
         cx: &ModuleCx<'_>,
     ) -> Result<Outcome, ModuleError> {
-        let out = cx.sh(&format!("cat -- {}", quote(&self.src))).await?;
+        let out = cx.sh_probe(&format!("cat -- {}", quote(&self.src))).await?;
         if !out.success() {
             return Err(ModuleError::Failed(format!(
                 "cannot read `{}`: {}",

@@ -78,7 +78,7 @@ impl Action for Service {
                if ls /etc/rc[2345].d/S[0-9][0-9]{n} >/dev/null 2>&1; then echo enabled; else echo disabled; fi\n\
              fi"
         );
-        let out = cx.sh(&script).await?;
+        let out = cx.sh_probe(&script).await?;
         if out.status == Some(4) {
             let reason = format!(
                 "service `{}` not found ({})",

@@ -10,10 +10,14 @@ pub const SPEC: ModuleSpec = ModuleSpec::new(&[req("src", ArgType::Str)]);
 
 pub async fn run(args: &Args, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError> {
     let src = args.str("src")?;
-    let out = cx.sh(&format!("cat -- {}", quote(&src))).await?;
+    let out = cx.sh_probe(&format!("cat -- {}", quote(&src))).await?;
     if !out.success()
         && cx.check
-        && cx.sh(&format!("test -e {}", quote(&src))).await?.status == Some(1)
+        && cx
+            .sh_probe(&format!("test -e {}", quote(&src)))
+            .await?
+            .status
+            == Some(1)
     {
         return Ok(Outcome::absent_in_check(&format!("`{src}` does not exist")));
     }

@@ -30,7 +30,7 @@ pub async fn read_text(
 ) -> Result<(PathState, Option<String>), ModuleError> {
     let mut state = path_state::probe(cx, path, false, true).await?;
     if state.kind == PathKind::File && state.content.is_none() {
-        let out = cx.sh(&format!("cat -- {}", quote(path))).await?;
+        let out = cx.sh_probe(&format!("cat -- {}", quote(path))).await?;
         if !out.success() {
             return Err(ModuleError::Failed(format!(
                 "cannot read `{path}`: {}",

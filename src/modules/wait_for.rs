@@ -58,7 +58,7 @@ pub async fn run(args: &Args, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError>
     let goal = if want_present { "up" } else { "gone" };
     let start = Instant::now();
     loop {
-        let out = cx.sh(&script).await?;
+        let out = cx.sh_probe(&script).await?;
         if out.status == Some(3) {
             return Err(ModuleError::Failed(
                 "cannot test ports on this host: it has none of nc, bash or python3".into(),
