@@ -54,14 +54,20 @@ pub fn atomic_write(
         None => "cat".into(),
     };
     let dir = quote(parent(dest));
+    let umask = match mode {
+        Some(m) if m & !0o666 == 0 => format!("umask {:03o}\n", 0o777 & !m),
+        _ => String::new(),
+    };
     // Said plainly here rather than as the shell's "cannot create" on the temp name.
     let mut s = format!(
         "set -e\n\
          if [ ! -d {dir} ]; then echo {dir}': no such directory' >&2; exit 1; fi\n\
          if [ ! -w {dir} ]; then echo {dir}': Permission denied' >&2; exit 1; fi\n\
-         t={t}\ntrap 'rm -f \"$t\"' EXIT\nset -C\n{write} > \"$t\"\nset +C\n"
+         t={t}\ntrap 'rm -f \"$t\"' EXIT\n{umask}set -C\n{write} > \"$t\"\nset +C\n"
     );
     match mode {
+        // A mode the umask can give (no execute or special bits) is set by it, at creation.
+        Some(m) if m & !0o666 == 0 => {}
         Some(m) => s.push_str(&format!("chmod {m:o} \"$t\"\n")),
         None => s.push_str(&format!(
             "if [ -e {d} ]; then chmod --reference={d} \"$t\"; fi\n"
@@ -111,6 +117,51 @@ mod tests {
         assert_eq!(quote("a b"), "'a b'");
         assert_eq!(quote("it's"), r"'it'\''s'");
         assert_eq!(quote("$(rm -rf /)"), "'$(rm -rf /)'");
+    }
+
+    #[test]
+    fn atomic_writes_set_modes_and_keep_existing_ones() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, content: &str, mode: Option<u32>| {
+            let dest = dir.path().join(name);
+            let word = inline_content(content.as_bytes()).unwrap();
+            let script = atomic_write(dest.to_str().unwrap(), Some(&word), mode, None, None);
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(script)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let meta = std::fs::metadata(&dest).unwrap();
+            (
+                std::fs::read_to_string(&dest).unwrap(),
+                meta.permissions().mode() & 0o7777,
+            )
+        };
+        assert_eq!(write("a", "it's\n", Some(0o640)), ("it's\n".into(), 0o640));
+        assert_eq!(
+            write("b", "#!/bin/sh\n", Some(0o755)),
+            ("#!/bin/sh\n".into(), 0o755)
+        );
+        assert_eq!(write("c", "", Some(0o600)), (String::new(), 0o600));
+        std::fs::set_permissions(dir.path().join("a"), std::fs::Permissions::from_mode(0o604))
+            .unwrap();
+        assert_eq!(
+            write("a", "new", None),
+            ("new".into(), 0o604),
+            "an existing mode stays"
+        );
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".eov."))
+            .collect();
+        assert!(leftovers.is_empty());
     }
 
     #[test]
