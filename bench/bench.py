@@ -102,13 +102,25 @@ class Hosts:
         raise SystemExit(f"sshd on {addr}:{PORT} did not start")
 
     def __exit__(self, *exc):
+        # Ansible's ControlPersist masters (their control sockets are under WORK) keep sessions
+        # of the throwaway user open for minutes: close them, or `userdel` refuses.
+        for sock in WORK.glob("ansible-*/cp-*"):
+            subprocess.run(["ssh", "-o", f"ControlPath={sock}", "-O", "exit", "x"],
+                           check=False, capture_output=True)
         for pidfile in self.pids:
             try:
                 os.kill(int(pidfile.read_text()), signal.SIGTERM)
             except (OSError, ValueError):
                 pass
         if self.created_user:
-            subprocess.run(["userdel", USER], check=False)
+            # Whatever still runs as the throwaway user is a session this benchmark opened.
+            subprocess.run(["pkill", "-u", USER], check=False)
+            for _ in range(20):
+                if subprocess.run(["userdel", USER], check=False, capture_output=True).returncode == 0:
+                    break
+                time.sleep(0.25)
+            else:
+                print(f"warning: could not remove the user {USER}; run `userdel {USER}`", file=sys.stderr)
         shutil.rmtree(WORK, ignore_errors=True)
 
     def inventories(self, n):
