@@ -11,7 +11,7 @@ fn command_variants() {
         r#"play "p" on "localhost" {
   task "argv keeps words whole" { command { argv = ["sh", "-c", "printf '%s' \"$0\" > {root}/argv", "a b; rm -rf /"] } }
   task "no shell expansion in command" { command { cmd = "echo $HOME *" } register = "c" }
-  task "shell expands" { shell { cmd = "echo $GREETING > out", chdir = "{root}", env = { GREETING = "hi there" } } }
+  task "shell expands" { shell { cmd = "echo $GREETING > out", chdir = "{root}", env = { GREETING = "hi there" }, creates = "out" } }
   task "stdin" { shell { cmd = "cat > {root}/stdin", stdin = "fed" } }
   task "removes" { command { cmd = "rm {root}/victim", removes = "{root}/victim" } }
   task "save" { copy { dest = "{root}/literal", content = "{{ c.stdout }}" } }
@@ -29,6 +29,14 @@ fn command_variants() {
         again
             .stdout
             .contains("ok          localhost | removes: not run: `[TMP]/victim` does not exist"),
+        "{}",
+        again.stdout
+    );
+    // A relative `creates` is taken from `chdir`.
+    assert!(
+        again
+            .stdout
+            .contains("ok          localhost | shell expands: not run: `[TMP]/out` exists"),
         "{}",
         again.stdout
     );

@@ -46,11 +46,22 @@ pub const SHELL_SPEC: ModuleSpec = ModuleSpec {
     exclusive: &[],
 };
 
+/// `creates` / `removes`: a relative path is taken from `chdir`, where the command runs.
+fn guard(args: &Args, name: &str) -> Result<Option<String>, ModuleError> {
+    let Some(path) = args.opt_str(name)? else {
+        return Ok(None);
+    };
+    Ok(Some(match args.opt_str("chdir")? {
+        Some(dir) if !path.starts_with('/') => format!("{}/{path}", dir.trim_end_matches('/')),
+        _ => path,
+    }))
+}
+
 /// The paths `creates` / `removes` will test; without them the command always runs.
 pub fn lookahead(args: &Args) -> super::Lookahead {
     let paths: Vec<PathQuery> = ["creates", "removes"]
         .into_iter()
-        .filter_map(|name| args.opt_str(name).ok().flatten())
+        .filter_map(|name| guard(args, name).ok().flatten())
         .map(|p| PathQuery::new(&p, false, false))
         .collect();
     if paths.is_empty() {
@@ -113,8 +124,8 @@ impl Command {
         Ok(Command {
             script,
             display: if shell { body.clone() } else { words.join(" ") },
-            creates: args.opt_str("creates")?,
-            removes: args.opt_str("removes")?,
+            creates: guard(args, "creates")?,
+            removes: guard(args, "removes")?,
             stdin: args.opt_str("stdin")?,
         })
     }
