@@ -169,6 +169,18 @@ fn five_hosts_idempotent_and_check_mode_changes_nothing() {
             second.stdout
         );
     }
+    // Over SSH too, the probes of the file tasks share one round trip, and the last task's
+    // rides along with the command before it: one command per module that must run its own.
+    let json = run(&t, &inv, &["--output", "json"]);
+    let last = json.stdout.lines().last().unwrap_or_default();
+    let finished: serde_json::Value = serde_json::from_str(last).expect("JSON");
+    for host in finished["recap"].as_array().expect("a recap") {
+        assert_eq!(host["changed"], 0, "{last}");
+        assert_eq!(
+            host["commands"], 4,
+            "read-ahead, apt, service, command: {last}"
+        );
+    }
 }
 
 #[test]

@@ -214,7 +214,8 @@ impl HostRun {
             if key.get_or_insert_with(|| sudo.clone()) != &sudo {
                 break;
             }
-            let Ok(args) = self.render_args(t, &to_value(&ctx)) else {
+            let only = Some(t.module.lookahead_args());
+            let Ok(args) = self.render_args(t, &to_value(&ctx), only) else {
                 break;
             };
             match t.module.lookahead(&args, self.s.options.diff) {

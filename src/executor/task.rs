@@ -299,7 +299,7 @@ impl HostRun {
             }
         };
         let vars = to_value(ctx);
-        let args = match self.render_args(t, &vars) {
+        let args = match self.render_args(t, &vars, None) {
             Ok(a) => a,
             Err(e) => return self.template_failure(t, &e),
         };
@@ -357,10 +357,16 @@ impl HostRun {
         }
     }
 
-    /// The task's arguments, rendered.
-    pub(super) fn render_args(&self, t: &Task, vars: &Value) -> Result<Args, TemplateError> {
+    /// The task's arguments, rendered (with `only`, just those).
+    pub(super) fn render_args(
+        &self,
+        t: &Task,
+        vars: &Value,
+        only: Option<&[&str]>,
+    ) -> Result<Args, TemplateError> {
         let mut args = IndexMap::new();
-        for e in &t.args {
+        let wanted = |name: &str| only.is_none_or(|o| o.contains(&name));
+        for e in t.args.iter().filter(|e| wanted(&e.key.name)) {
             let v = self
                 .s
                 .templates

@@ -172,6 +172,18 @@ impl Module {
         )
     }
 
+    /// The arguments [`Module::lookahead`] reads: only these are rendered ahead, so that a
+    /// task whose content uses a result registered just before can still be read ahead.
+    pub fn lookahead_args(self) -> &'static [&'static str] {
+        match self {
+            Module::File | Module::Lineinfile | Module::Blockinfile => &["path"],
+            Module::Copy | Module::Template => &["dest"],
+            Module::Stat => &["path", "checksum"],
+            Module::Command | Module::Shell => &["creates", "removes", "chdir"],
+            _ => &[],
+        }
+    }
+
     /// What a task of this module with these (rendered) arguments will probe first. Must name
     /// exactly the queries its `probe` makes, or the read-ahead is wasted (never wrong: a
     /// task whose query was not read ahead probes for itself).
