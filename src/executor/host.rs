@@ -140,7 +140,12 @@ impl HostRun {
                 let flow = match step {
                     Step::Task(t) => {
                         self.read_ahead(&steps[i..]).await;
-                        let next = self.plan(&steps[i + 1..], *READ_AHEAD_TASKS.start());
+                        // A controller-only task changes no host: nothing to carry along.
+                        let next = if t.module.is_local_only() {
+                            None
+                        } else {
+                            self.plan(&steps[i + 1..], *READ_AHEAD_TASKS.start())
+                        };
                         self.probes.set_next(next);
                         let flow = self.task(t, false).await;
                         self.probes.set_next(None);

@@ -125,6 +125,8 @@ impl Executor {
     /// Runs every play; returns the exit code.
     pub async fn run(mut self, plan: Plan) -> i32 {
         let start = Instant::now();
+        // Nothing holds the shared state before the first play starts (the canceller only
+        // clones its `Cancel`), so the templates can still be added to.
         if let Some(shared) = Arc::get_mut(&mut self.shared) {
             preload_templates(&mut shared.templates, &plan);
         }

@@ -137,16 +137,22 @@ impl Action for Command {
     type Change = ();
 
     async fn probe(&self, cx: &ModuleCx<'_>) -> Result<Option<String>, ModuleError> {
-        // `test -e`: a dangling link does not count.
-        if let Some(c) = &self.creates
-            && path_state::probe(cx, c, false, false).await?.exists
-        {
-            return Ok(Some(format!("`{c}` exists")));
-        }
-        if let Some(r) = &self.removes
-            && !path_state::probe(cx, r, false, false).await?.exists
-        {
-            return Ok(Some(format!("`{r}` does not exist")));
+        // Both in one round trip; `exists` is `test -e`: a dangling link does not count.
+        let guards: Vec<(&String, bool)> = [(&self.creates, true), (&self.removes, false)]
+            .into_iter()
+            .filter_map(|(p, creates)| p.as_ref().map(|p| (p, creates)))
+            .collect();
+        let queries: Vec<PathQuery> = guards
+            .iter()
+            .map(|(p, _)| PathQuery::new(p, false, false))
+            .collect();
+        let states = path_state::probe_all(cx, &queries).await?;
+        for ((path, creates), state) in guards.into_iter().zip(states) {
+            match (creates, state.exists) {
+                (true, true) => return Ok(Some(format!("`{path}` exists"))),
+                (false, false) => return Ok(Some(format!("`{path}` does not exist"))),
+                _ => {}
+            }
         }
         Ok(None)
     }

@@ -63,11 +63,6 @@ impl PathState {
             content: None,
         }
     }
-
-    /// Whether this state answers `q` (it was read with at least what `q` asks).
-    pub fn answers(&self, hashed: bool, with_content: bool, q: &PathQuery) -> bool {
-        (hashed || !q.hash) && (with_content || !q.content)
-    }
 }
 
 /// One path to inspect: with `hash`, regular files get a sha256; with `content`, files up to
@@ -88,6 +83,11 @@ impl PathQuery {
         }
     }
 
+    /// Whether what this query read answers `q` too (same path, at least as much read).
+    pub fn covers(&self, q: &PathQuery) -> bool {
+        self.path == q.path && (self.hash || !q.hash) && (self.content || !q.content)
+    }
+
     /// The path as the script names it: `find` would read `-x`, `!` or `(` as an expression.
     fn arg(&self) -> String {
         if self.path.starts_with('/') {
@@ -105,15 +105,27 @@ pub async fn probe(
     hash: bool,
     content: bool,
 ) -> Result<PathState, ModuleError> {
-    let q = PathQuery::new(path, hash, content);
-    if let Some(state) = cx.prefetched(&q) {
-        return Ok(state);
+    let mut states = probe_all(cx, &[PathQuery::new(path, hash, content)]).await?;
+    Ok(states.pop().expect("one answer per query"))
+}
+
+/// Probes every query: from the prefetched probes when they hold them all, else in one round
+/// trip.
+pub async fn probe_all(
+    cx: &ModuleCx<'_>,
+    queries: &[PathQuery],
+) -> Result<Vec<PathState>, ModuleError> {
+    if let Some(states) = queries.iter().map(|q| cx.prefetched(q)).collect() {
+        return Ok(states);
     }
-    let mut states = probe_many(cx, std::slice::from_ref(&q)).await?;
-    states
-        .pop()
-        .expect("one answer per query")
-        .map_err(|e| ModuleError::Failed(format!("cannot inspect `{path}`: {e}")))
+    probe_many(cx, queries)
+        .await?
+        .into_iter()
+        .zip(queries)
+        .map(|(state, q)| {
+            state.map_err(|e| ModuleError::Failed(format!("cannot inspect `{}`: {e}", q.path)))
+        })
+        .collect()
 }
 
 /// Probes every query in one round trip; an answer per query, in order.
@@ -150,13 +162,7 @@ fn glob_escape(path: &str) -> String {
 /// `C` its bytes (all files' bytes follow the records, from one `cat`), `H` a checksum line
 /// (after the bytes, from one `sha256sum`), `I` nothing more. `END` and a NUL close it all.
 pub fn script(queries: &[PathQuery]) -> String {
-    let mut all: Vec<String> = Vec::new();
-    for q in queries {
-        let w = quote(&q.arg());
-        if !all.contains(&w) {
-            all.push(w);
-        }
-    }
+    let all: Vec<String> = distinct_args(queries).iter().map(|a| quote(a)).collect();
     let all = all.join(" ");
     let select = |pick: &dyn Fn(&PathQuery) -> bool| -> Option<String> {
         let mut words: Vec<String> = Vec::new();
@@ -198,6 +204,19 @@ pub fn script(queries: &[PathQuery]) -> String {
          if [ $# -gt 0 ]; then find \"$@\" -maxdepth 0 \\( {expr} \\); fi\n\
          printf 'END\\0'\n"
     )
+}
+
+/// Each path once, as the script names it, in the order first asked: the order of the status
+/// letters and of `find`'s records.
+fn distinct_args(queries: &[PathQuery]) -> Vec<String> {
+    let mut args: Vec<String> = Vec::new();
+    for q in queries {
+        let a = q.arg();
+        if !args.contains(&a) {
+            args.push(a);
+        }
+    }
+    args
 }
 
 /// Splits the script's output into one answer per query.
@@ -244,14 +263,10 @@ fn parse_sections(
 ) -> Result<Vec<Result<PathState, String>>, String> {
     let mut r = Reader { rest: out };
     let letters = r.until(b'\n')?;
-    // One letter per distinct path, in the order the script lists them.
-    let mut distinct: Vec<Vec<u8>> = Vec::new();
-    for q in queries {
-        let arg = q.arg().into_bytes();
-        if !distinct.contains(&arg) {
-            distinct.push(arg);
-        }
-    }
+    let distinct: Vec<Vec<u8>> = distinct_args(queries)
+        .into_iter()
+        .map(String::into_bytes)
+        .collect();
     if letters.len() != distinct.len() {
         return Err(format!("unexpected probe output `{}`", text(letters)));
     }

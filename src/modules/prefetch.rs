@@ -134,10 +134,7 @@ impl Prefetch {
         if host != conn || with.as_ref() != sudo {
             return None;
         }
-        let (_, state) = s
-            .states
-            .iter()
-            .find(|(have, st)| have.path == q.path && st.answers(have.hash, have.content, q))?;
+        let (_, state) = s.states.iter().find(|(have, _)| have.covers(q))?;
         let mut state = state.clone();
         if !q.hash {
             state.sha256 = None;
@@ -176,10 +173,10 @@ impl Prefetch {
             .expect("the plan lock is never poisoned")
             .clone()
             .filter(|p| p.host == conn.host() && p.sudo.as_ref() == sudo);
-        let probes = plan.as_ref().map(|p| path_state::script(&p.queries));
-        let (Some(plan), Some(probes)) = (plan, probes) else {
+        let Some(plan) = plan else {
             return self.exec(conn, script, stdin, sudo).await;
         };
+        let probes = path_state::script(&plan.queries);
         if script.len() + probes.len() > MAX_COMBINED {
             return self.exec(conn, script, stdin, sudo).await;
         }
