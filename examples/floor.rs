@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use eov::connection::Cancel;
 use eov::connection::ssh::known_hosts::KnownHosts;
-use eov::connection::ssh::{Ssh, Target};
+use eov::connection::ssh::{KeyCache, Ssh, Target};
 use eov::inventory::Inventory;
 
 fn var(inv: &Inventory, host: &str, name: &str) -> Option<String> {
@@ -30,6 +30,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cancel = Cancel::default();
     let connecting = Instant::now();
     let mut handles = Vec::new();
+    let keys = Arc::new(KeyCache::new(None));
     for host in inv.hosts.keys() {
         let known = Arc::new(KnownHosts::load(&PathBuf::from(
             var(&inv, host, "eov_known_hosts").ok_or("eov_known_hosts")?,
@@ -46,6 +47,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             accept_new: false,
             timeout: Duration::from_secs(30),
             retries: 2,
+            agent: None,
+            keys: keys.clone(),
+            // The bench measures the floor both ways (see bench/README.md).
+            session: std::env::var_os("EOV_SSH_NO_SESSION").is_none(),
         };
         let cancel = cancel.clone();
         handles.push(tokio::spawn(async move {

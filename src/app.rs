@@ -1,7 +1,7 @@
 //! The commands: each drives the pipeline as far as it needs
 //! (syntax -> check -> plan -> executor -> events -> reporter) and returns an exit code.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Parser as _;
@@ -9,14 +9,11 @@ use indexmap::IndexMap;
 use minijinja::Value;
 
 use crate::check::Checker;
-use crate::cli::{CheckArgs, Cli, Command, InventoryArgs, InventorySource, LabCommand, RunArgs};
-use crate::event::EventSink;
-use crate::executor::{Executor, RunOptions, SshOptions, exit};
-use crate::inventory::Inventory;
-use crate::plan::{Planner, Selection};
-use crate::redact::Secrets;
+use crate::cli::{CheckArgs, Cli, Command, InventoryArgs, LabCommand, RunArgs, exit};
+use crate::connection::{Cancel, LocalEnv, SshOptions};
+use crate::plan::Selection;
 use crate::report::{self, Reporter};
-use crate::template::Templates;
+use crate::run::{PrepareError, RunOptions, RunRequest};
 
 /// Runs the `eov` command line; returns the process exit code.
 pub fn main() -> i32 {
@@ -72,7 +69,7 @@ fn lab(cmd: &LabCommand) -> i32 {
 }
 
 fn check(args: &CheckArgs) -> i32 {
-    let mut checker = Checker::new(args.roles_path.clone());
+    let mut checker = Checker::new(roles_path(&args.roles_path));
     let mut files = 0;
     for path in &args.paths {
         files += checker.check_path(path);
@@ -90,24 +87,9 @@ fn check(args: &CheckArgs) -> i32 {
     }
 }
 
-fn load_inventory(source: &InventorySource) -> Result<Inventory, String> {
-    let path = match &source.inventory {
-        Some(p) => p.clone(),
-        None => {
-            let default = PathBuf::from("current/hosts");
-            if !default.is_file() {
-                return Ok(Inventory::localhost());
-            }
-            default
-        }
-    };
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("cannot read inventory `{}`: {e}", path.display()))?;
-    Inventory::parse(&path.display().to_string(), &text).map_err(|e| format!("inventory {e}"))
-}
-
 fn inventory(args: &InventoryArgs) -> i32 {
-    match load_inventory(&args.source) {
+    let workdir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    match crate::run::load_inventory(args.source.inventory.as_deref(), &workdir) {
         Ok(inv) => {
             report::stdout(&report::render_inventory(&inv, args.json));
             exit::OK
@@ -146,46 +128,11 @@ fn extra_vars(specs: &[String]) -> Result<IndexMap<String, Value>, String> {
 }
 
 fn run(args: RunArgs) -> i32 {
-    let mut checker = Checker::new(args.roles_path.clone());
-    let program = match checker.check_play_file(&args.play) {
-        Ok(p) => p,
-        Err(errors) => {
-            report::stderr(&report::render_diagnostics(&errors, &checker.sources));
-            return exit::INVALID;
-        }
-    };
-    let inventory = match load_inventory(&args.source) {
-        Ok(i) => Arc::new(i),
-        Err(e) => {
-            report::error(&e);
-            return exit::INVALID;
-        }
-    };
-    let extra = match extra_vars(&args.extra_vars) {
+    let extra_vars = match extra_vars(&args.extra_vars) {
         Ok(v) => v,
         Err(e) => {
             report::error(&e);
             return exit::USAGE;
-        }
-    };
-    let secrets = Secrets::default();
-    let templates = Templates::new();
-    let selection = Selection {
-        limit: args.limit.clone(),
-        tags: args.tags.clone(),
-        skip_tags: args.skip_tags.clone(),
-    };
-    let planner = Planner {
-        inventory: &inventory,
-        templates: &templates,
-        extra_vars: &extra,
-        secrets: &secrets,
-    };
-    let plan = match planner.plan(program, &selection) {
-        Ok(p) => p,
-        Err(e) => {
-            report::error(&e.to_string());
-            return exit::INVALID;
         }
     };
     let become_password: Option<Arc<str>> = if args.ssh.ask_become_pass {
@@ -197,29 +144,53 @@ fn run(args: RunArgs) -> i32 {
             }
         }
     } else {
-        std::env::var("EOV_BECOME_PASSWORD")
-            .ok()
-            .filter(|p| !p.is_empty())
-            .map(Into::into)
+        env_text("EOV_BECOME_PASSWORD").map(Into::into)
     };
-    let ssh = SshOptions {
-        user: args.ssh.user.clone(),
-        private_key: args.ssh.private_key.clone(),
-        known_hosts: args.ssh.known_hosts.clone(),
-        accept_new: args.ssh.accept_new_host_keys,
-        timeout: std::time::Duration::from_secs(args.ssh.timeout.max(1)),
-        retries: 2,
-        handshakes: args.ssh.max_handshakes,
+    let workdir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let request = RunRequest {
+        play: args.play.clone(),
+        roles_path: roles_path(&args.roles_path),
+        inventory: args.source.inventory.clone(),
+        extra_vars,
+        selection: Selection {
+            limit: args.limit.clone(),
+            tags: args.tags.clone(),
+            skip_tags: args.skip_tags.clone(),
+        },
+        options: RunOptions {
+            check: args.check,
+            diff: args.diff,
+            forks: args.forks,
+            ssh: SshOptions {
+                user: args.ssh.user.clone(),
+                private_key: args.ssh.private_key.clone(),
+                known_hosts: args.ssh.known_hosts.clone(),
+                accept_new: args.ssh.accept_new_host_keys,
+                timeout: std::time::Duration::from_secs(args.ssh.timeout.max(1)),
+                retries: 2,
+                handshakes: args.ssh.max_handshakes,
+                key_passphrase: env_text("EOV_KEY_PASSPHRASE").map(Into::into),
+                session: std::env::var_os("EOV_SSH_NO_SESSION").is_none(),
+                env: LocalEnv::from_process(),
+            },
+            become_password,
+            read_ahead: std::env::var_os("EOV_NO_READ_AHEAD").is_none(),
+            workdir,
+        },
     };
-    let options = RunOptions {
-        ssh,
-        become_password,
-        check: args.check,
-        diff: args.diff,
-        forks: args.forks,
-        extra_vars: extra,
-        workdir: std::env::current_dir().unwrap_or_else(|_| Path::new(".").to_path_buf()),
-        read_ahead: std::env::var_os("EOV_NO_READ_AHEAD").is_none(),
+    let prepared = match crate::run::prepare(request) {
+        Ok(p) => p,
+        Err(PrepareError::Invalid {
+            diagnostics,
+            sources,
+        }) => {
+            report::stderr(&report::render_diagnostics(&diagnostics, &sources));
+            return exit::INVALID;
+        }
+        Err(e) => {
+            report::error(&e.to_string());
+            return exit::INVALID;
+        }
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -232,7 +203,7 @@ fn run(args: RunArgs) -> i32 {
         }
     };
     runtime.block_on(async move {
-        let (sink, rx) = EventSink::new(secrets.clone());
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let reporter = Reporter::new(
             args.output,
             args.verbose,
@@ -241,15 +212,45 @@ fn run(args: RunArgs) -> i32 {
         )
         .with_terminal_progress();
         let printing = tokio::spawn(reporter.drain(rx));
-        let executor = Executor::new(inventory, options, secrets, sink);
-        let cancel = executor.canceller();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                cancel();
-            }
-        });
-        let code = executor.run(plan).await;
+        let cancel = Cancel::default();
+        tokio::spawn(cancel_on_signals(cancel.clone()));
+        let summary = prepared.execute(tx, cancel).await;
         let _ = printing.await;
-        code
+        exit::of(summary.outcome)
     })
+}
+
+/// Ctrl-C or SIGTERM: the run stops what it started and reports what it did.
+async fn cancel_on_signals(cancel: Cancel) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut term) = signal(SignalKind::terminate()) else {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            cancel.cancel();
+        }
+        return;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    cancel.cancel();
+}
+
+/// A non-empty environment variable.
+fn env_text(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// Role directories: `EOV_ROLES_PATH` (colon-separated), then `--roles-path`.
+fn roles_path(args: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = env_text("EOV_ROLES_PATH")
+        .map(|v| {
+            v.split(':')
+                .filter(|s| !s.is_empty())
+                .map(PathBuf::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    out.extend(args.iter().cloned());
+    out
 }

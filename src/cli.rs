@@ -6,6 +6,37 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::report::Format;
 
+/// Exit codes, documented in docs/cli.md. Only the command line decides them.
+pub mod exit {
+    use crate::run::RunOutcome;
+
+    pub const OK: i32 = 0;
+    pub const INTERNAL: i32 = 1;
+    pub const USAGE: i32 = 2;
+    /// Syntax, check, inventory or plan errors: nothing ran.
+    pub const INVALID: i32 = 3;
+    /// A task failed on at least one host.
+    pub const FAILED: i32 = 4;
+    /// At least one host was unreachable.
+    pub const UNREACHABLE: i32 = 5;
+    /// Interrupted (Ctrl-C, SIGTERM).
+    pub const INTERRUPTED: i32 = 130;
+
+    pub fn of(outcome: RunOutcome) -> i32 {
+        match outcome {
+            RunOutcome::Ok => OK,
+            RunOutcome::Failed => FAILED,
+            RunOutcome::Unreachable => UNREACHABLE,
+            RunOutcome::Interrupted => INTERRUPTED,
+        }
+    }
+
+    /// The outcome as its exit code, in `--output json`.
+    pub fn serialize<S: serde::Serializer>(outcome: &RunOutcome, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i32(of(*outcome))
+    }
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "eov",

@@ -97,7 +97,9 @@ pub enum Event {
     RunFinished {
         recap: Vec<Recap>,
         elapsed_ms: u64,
-        exit_code: i32,
+        /// Written as the exit code `eov run` ends with, as JSON readers expect.
+        #[serde(rename = "exit_code", serialize_with = "crate::cli::exit::serialize")]
+        outcome: crate::run::RunOutcome,
     },
 }
 
@@ -141,9 +143,8 @@ pub struct EventSink {
 }
 
 impl EventSink {
-    pub fn new(secrets: Secrets) -> (Self, tokio::sync::mpsc::UnboundedReceiver<Event>) {
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        (EventSink { tx, secrets }, rx)
+    pub fn new(tx: tokio::sync::mpsc::UnboundedSender<Event>, secrets: Secrets) -> Self {
+        EventSink { tx, secrets }
     }
 
     pub fn send(&self, mut event: Event) {

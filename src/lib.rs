@@ -28,6 +28,7 @@ pub mod plan;
 pub mod program;
 pub mod redact;
 pub mod report;
+pub mod run;
 pub mod shell;
 pub mod source;
 pub mod syntax;

@@ -77,3 +77,9 @@ impl SourceMap {
         format!("{}:{line}:{col}", self.path(span.file).display())
     }
 }
+
+impl std::fmt::Debug for SourceMap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SourceMap")
+    }
+}

@@ -23,12 +23,10 @@ pub(super) const TYPES: &[(&str, ArgType)] = &[
 ];
 
 /// Where roles are looked for, in order: beside the play (`roles/`), the play's parent
-/// (`../roles`, so `plays/` and `roles/` can be siblings), `EOV_ROLES_PATH`, `--roles-path`.
+/// (`../roles`, so `plays/` and `roles/` can be siblings), then the caller's directories
+/// (`EOV_ROLES_PATH`, `--roles-path`).
 pub fn role_search_path(play_dir: &Path, extra: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = vec![play_dir.join("roles"), play_dir.join("..").join("roles")];
-    if let Ok(env) = std::env::var("EOV_ROLES_PATH") {
-        out.extend(env.split(':').filter(|s| !s.is_empty()).map(PathBuf::from));
-    }
     out.extend(extra.iter().cloned());
     out
 }

@@ -15,18 +15,11 @@ pub struct Local {
 }
 
 impl Local {
-    pub fn new(host: &str, cancel: Cancel) -> Self {
-        let user = std::env::var("USER")
-            .ok()
-            .filter(|u| !u.is_empty())
-            .or_else(|| {
-                let out = std::process::Command::new("id").arg("-un").output().ok()?;
-                Some(String::from_utf8_lossy(&out.stdout).trim().to_string())
-            })
-            .unwrap_or_else(|| "root".into());
+    /// Commands run as `user`, the controller's own user (see [`super::LocalEnv`]).
+    pub fn new(host: &str, user: &str, cancel: Cancel) -> Self {
         Local {
             host: host.to_string(),
-            user,
+            user: user.to_string(),
             cancel,
         }
     }

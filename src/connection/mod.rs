@@ -2,6 +2,8 @@
 //! so a target needs nothing but a POSIX shell and coreutils.
 
 mod cancel;
+mod env;
+mod factory;
 mod local;
 mod output;
 pub mod ssh;
@@ -9,6 +11,8 @@ pub mod ssh;
 use std::sync::Arc;
 
 pub use cancel::Cancel;
+pub use env::LocalEnv;
+pub use factory::{CONTROLLER, Connections, SshOptions};
 pub use local::Local;
 pub use output::ExecOutput;
 pub use ssh::Ssh;
@@ -23,7 +27,7 @@ pub struct Become {
 }
 
 /// Why a host could not be used (as opposed to a command that failed).
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum ConnectionError {
     #[error("cannot run commands on `{host}`: {reason}")]
     Unreachable { host: String, reason: String },

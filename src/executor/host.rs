@@ -339,7 +339,7 @@ impl HostRun {
 
     fn top(&self) -> VarMap {
         let mut m = self.s.facts.get(&self.host);
-        m.extend(self.s.options.extra_vars.clone());
+        m.extend(self.s.extra_vars.clone());
         m.extend(self.magic.clone());
         m
     }

@@ -2,12 +2,10 @@
 //! host runs its own pipeline, at most `forks` hosts at once, with no per-task wait for the
 //! slowest host. Everything that happens is sent as an [`Event`].
 
-mod connections;
 mod host;
 mod task;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -15,46 +13,15 @@ use indexmap::IndexMap;
 use minijinja::Value;
 use tokio::sync::{OnceCell, Semaphore};
 
-use crate::connection::Cancel;
+use crate::connection::{Cancel, Connections};
 use crate::event::{Event, EventSink, Recap};
 use crate::inventory::Inventory;
 use crate::plan::Plan;
 use crate::program::{Step, Task};
 use crate::redact::Secrets;
+use crate::run::{RunOptions, RunOutcome, RunSummary};
 use crate::template::Templates;
 use crate::vars::{FactStore, HostVars};
-
-pub use connections::{CONTROLLER, SshOptions};
-
-/// Exit codes, documented in docs/cli.md.
-pub mod exit {
-    pub const OK: i32 = 0;
-    pub const INTERNAL: i32 = 1;
-    pub const USAGE: i32 = 2;
-    /// Syntax, check, inventory or plan errors: nothing ran.
-    pub const INVALID: i32 = 3;
-    /// A task failed on at least one host.
-    pub const FAILED: i32 = 4;
-    /// At least one host was unreachable.
-    pub const UNREACHABLE: i32 = 5;
-    /// Interrupted (Ctrl-C).
-    pub const INTERRUPTED: i32 = 130;
-}
-
-#[derive(Clone, Debug)]
-pub struct RunOptions {
-    pub check: bool,
-    pub diff: bool,
-    pub forks: usize,
-    pub extra_vars: IndexMap<String, Value>,
-    /// Base directory for relative controller paths (fetch `dest`).
-    pub workdir: PathBuf,
-    pub ssh: SshOptions,
-    /// The sudo password for `become`, when one is needed.
-    pub become_password: Option<Arc<str>>,
-    /// Read the probes of the next tasks ahead, in one round trip (off: EOV_NO_READ_AHEAD).
-    pub read_ahead: bool,
-}
 
 /// The shared state of one run.
 struct Shared {
@@ -63,8 +30,9 @@ struct Shared {
     secrets: Secrets,
     events: EventSink,
     facts: Arc<FactStore>,
-    connections: connections::Connections,
+    connections: Connections,
     options: RunOptions,
+    extra_vars: IndexMap<String, Value>,
     groups: Value,
     hostvars: Value,
     run_once: std::sync::Mutex<HashMap<usize, Arc<OnceCell<task::Shared>>>>,
@@ -81,13 +49,11 @@ impl Executor {
     pub fn new(
         inventory: Arc<Inventory>,
         options: RunOptions,
+        extra_vars: IndexMap<String, Value>,
         secrets: Secrets,
         events: EventSink,
+        cancel: Cancel,
     ) -> Self {
-        if let Some(pw) = &options.become_password {
-            secrets.add(pw);
-        }
-        let cancel = Cancel::default();
         let facts = Arc::new(FactStore::default());
         let hostvars = Value::from_object(HostVars {
             inventory: inventory.clone(),
@@ -95,17 +61,14 @@ impl Executor {
         });
         let shared = Shared {
             groups: inventory.groups_value(),
-            connections: connections::Connections::new(
-                inventory.clone(),
-                options.ssh.clone(),
-                cancel.clone(),
-            ),
+            connections: Connections::new(inventory.clone(), options.ssh.clone(), cancel.clone()),
             inventory,
             templates: Templates::new(),
             secrets,
             events,
             facts,
             options,
+            extra_vars,
             hostvars,
             run_once: std::sync::Mutex::new(HashMap::new()),
             cancel,
@@ -116,14 +79,8 @@ impl Executor {
         }
     }
 
-    /// Asks running hosts to stop after their current task.
-    pub fn canceller(&self) -> impl Fn() + Send + Sync + 'static {
-        let cancel = self.shared.cancel.clone();
-        move || cancel.cancel()
-    }
-
-    /// Runs every play; returns the exit code.
-    pub async fn run(mut self, plan: Plan) -> i32 {
+    /// Runs every play; the totals and outcome.
+    pub async fn run(mut self, plan: Plan) -> RunSummary {
         let start = Instant::now();
         // Nothing holds the shared state before the first play starts (the canceller only
         // clones its `Cancel`), so the templates can still be added to.
@@ -156,13 +113,15 @@ impl Executor {
             }
             let forks = Arc::new(Semaphore::new(s.options.forks.max(1)));
             let mut set = tokio::task::JoinSet::new();
+            let mut spawned = HashMap::new();
             for host in hosts.clone() {
                 let shared = self.shared.clone();
                 let play = planned.play.clone();
                 let steps = planned.steps.clone();
                 let forks = forks.clone();
                 let play_hosts = hosts.clone();
-                set.spawn(async move {
+                let name = host.clone();
+                let handle = set.spawn(async move {
                     let _permit = forks
                         .acquire_owned()
                         .await
@@ -171,9 +130,27 @@ impl Executor {
                         .run(&steps)
                         .await
                 });
+                spawned.insert(handle.id(), name);
             }
             while let Some(joined) = set.join_next().await {
-                let (host, recap, left) = joined.expect("a host pipeline panicked");
+                let (host, recap, left) = match joined {
+                    Ok(done) => done,
+                    // A bug in one host's pipeline fails that host, not the run.
+                    Err(e) => {
+                        let host = spawned.remove(&e.id()).unwrap_or_default();
+                        s.events.send(Event::HostLeft {
+                            play: planned.play.name.clone(),
+                            host: host.clone(),
+                            reason: format!("internal error: {}", panic_text(e)),
+                        });
+                        let recap = Recap {
+                            host: host.clone(),
+                            failed: 1,
+                            ..Recap::default()
+                        };
+                        (host, recap, true)
+                    }
+                };
                 if left {
                     gone.insert(host.clone(), ());
                 }
@@ -190,22 +167,31 @@ impl Executor {
                 break;
             }
         }
-        let code = if s.cancel.is_cancelled() {
-            exit::INTERRUPTED
-        } else if recaps.values().any(|r| r.unreachable > 0) {
-            exit::UNREACHABLE
-        } else if recaps.values().any(|r| r.failed > 0) {
-            exit::FAILED
-        } else {
-            exit::OK
-        };
+        let recap: Vec<Recap> = recaps.into_values().collect();
+        let outcome = RunOutcome::of(&recap, s.cancel.is_cancelled());
         let elapsed_ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
         s.events.send(Event::RunFinished {
-            recap: recaps.into_values().collect(),
+            recap: recap.clone(),
             elapsed_ms,
-            exit_code: code,
+            outcome,
         });
-        code
+        RunSummary {
+            recap,
+            outcome,
+            elapsed_ms,
+        }
+    }
+}
+
+/// What a host pipeline's panic said.
+fn panic_text(e: tokio::task::JoinError) -> String {
+    match e.try_into_panic() {
+        Ok(payload) => payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a host pipeline panicked".into()),
+        Err(e) => e.to_string(),
     }
 }
 

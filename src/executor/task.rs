@@ -7,8 +7,8 @@ use std::time::Instant;
 use indexmap::IndexMap;
 use minijinja::Value;
 
-use super::connections::CONTROLLER;
 use super::host::{Flow, HostRun};
+use crate::connection::CONTROLLER;
 use crate::event::{Event, Status, TaskResult};
 use crate::modules::{Args, ModuleCx, ModuleError, Outcome};
 use crate::program::Task;

@@ -275,7 +275,7 @@ mod tests {
     use crate::connection::{Cancel, Local};
 
     fn local(host: &str) -> Connection {
-        Connection::Local(Local::new(host, Cancel::default()))
+        Connection::Local(Local::new(host, "root", Cancel::default()))
     }
 
     #[tokio::test]

@@ -84,15 +84,6 @@ pub fn resolve(text: &str, host: &str, home: &Path) -> HostConfig {
     cfg
 }
 
-/// Reads `~/.ssh/config` for `host` (nothing if there is no such file).
-pub fn for_host(host: &str) -> HostConfig {
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_default();
-    let text = std::fs::read_to_string(home.join(".ssh/config")).unwrap_or_default();
-    resolve(&text, host, &home)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

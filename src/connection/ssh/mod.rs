@@ -2,6 +2,7 @@
 //! command, host keys always verified against known_hosts.
 
 pub mod config;
+mod keys;
 pub mod known_hosts;
 mod session;
 
@@ -16,6 +17,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::Semaphore;
 
 use super::{Cancel, ConnectionError, ExecOutput};
+pub use keys::KeyCache;
 use known_hosts::{KnownHosts, Verdict, fingerprint};
 
 /// Channels open at once on one connection: below sshd's default MaxSessions (10).
@@ -35,6 +37,12 @@ pub struct Target {
     pub accept_new: bool,
     pub timeout: Duration,
     pub retries: u32,
+    /// The ssh-agent socket, if any (`SSH_AUTH_SOCK`, read by the command line).
+    pub agent: Option<PathBuf>,
+    /// Key files read for this run, shared by the hosts that use them.
+    pub keys: Arc<KeyCache>,
+    /// Run commands through one long-lived remote shell (else a channel per command).
+    pub session: bool,
 }
 
 /// Decides on the server's host key during the handshake.
@@ -214,10 +222,10 @@ impl Ssh {
             Ok(Err(why)) => return Err((why, false)),
             Err(_) => return Err((format!("authentication as `{}` timed out", t.user), true)),
         }
-        let shell = if std::env::var_os("EOV_SSH_NO_SESSION").is_some() {
-            session::Session::closed()
-        } else {
+        let shell = if t.session {
             session::Session::open(&handle).await
+        } else {
+            session::Session::closed()
         };
         Ok(Ssh {
             host: t.host.clone(),
@@ -316,8 +324,8 @@ impl Ssh {
 /// ssh-agent keys first, then key files; the first the server accepts wins.
 async fn authenticate(handle: &mut Handle<Client>, t: &Target) -> Result<(), String> {
     let mut tried = Vec::new();
-    if std::env::var_os("SSH_AUTH_SOCK").is_some()
-        && let Ok(mut agent) = russh::keys::agent::client::AgentClient::connect_env().await
+    if let Some(sock) = &t.agent
+        && let Ok(mut agent) = russh::keys::agent::client::AgentClient::connect_uds(sock).await
     {
         let identities = agent.request_identities().await.unwrap_or_default();
         for id in identities {
@@ -339,7 +347,7 @@ async fn authenticate(handle: &mut Handle<Client>, t: &Target) -> Result<(), Str
         if !path.exists() {
             continue;
         }
-        let key = match load_key(path).await {
+        let key = match t.keys.load(path).await {
             Ok(k) => k,
             Err(e) => {
                 tried.push(format!("{} (unreadable: {e})", path.display()));
@@ -368,28 +376,6 @@ async fn authenticate(handle: &mut Handle<Client>, t: &Target) -> Result<(), Str
             tried.join(", ")
         )
     })
-}
-
-/// A key file, read (and decrypted: bcrypt with a passphrase costs ~0.1 s) once per run for
-/// all the hosts that use it.
-async fn load_key(path: &std::path::Path) -> Result<Arc<russh::keys::PrivateKey>, String> {
-    type Cell = Arc<tokio::sync::OnceCell<Result<Arc<russh::keys::PrivateKey>, String>>>;
-    static KEYS: std::sync::LazyLock<Mutex<std::collections::HashMap<PathBuf, Cell>>> =
-        std::sync::LazyLock::new(Mutex::default);
-    let cell = KEYS
-        .lock()
-        .expect("the key cache lock is never poisoned")
-        .entry(path.to_path_buf())
-        .or_default()
-        .clone();
-    cell.get_or_init(|| async {
-        let passphrase = std::env::var("EOV_KEY_PASSPHRASE").ok();
-        russh::keys::load_secret_key(path, passphrase.as_deref())
-            .map(Arc::new)
-            .map_err(|e| e.to_string())
-    })
-    .await
-    .clone()
 }
 
 async fn rsa_hash(handle: &Handle<Client>, key: &PublicKey) -> Option<russh::keys::HashAlg> {

@@ -1,24 +1,27 @@
-//! One connection per host for the whole run, opened on first use, in parallel across hosts
-//! with a cap on concurrent SSH handshakes.
+//! The connection factory: one connection per host for the whole run, opened on first use,
+//! in parallel across hosts with a cap on concurrent SSH handshakes. How a host is reached
+//! (local or SSH, address, user, keys, known_hosts) is decided here, from inventory variables
+//! over `~/.ssh/config` over the run's settings.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use indexmap::IndexMap;
 use minijinja::Value;
 use tokio::sync::{OnceCell, Semaphore};
 
-use crate::connection::ssh::config;
-use crate::connection::ssh::known_hosts::KnownHosts;
-use crate::connection::ssh::{Ssh, Target};
-use crate::connection::{Cancel, Connection, ConnectionError, Local};
+use super::ssh::config::{self, HostConfig};
+use super::ssh::known_hosts::KnownHosts;
+use super::ssh::{KeyCache, Ssh, Target};
+use super::{Cancel, Connection, ConnectionError, Local, LocalEnv};
 use crate::inventory::Inventory;
 
 /// Names that mean "the controller itself" in `delegate_to`.
 pub const CONTROLLER: &[&str] = &["localhost", "127.0.0.1", "controller"];
 
-/// SSH settings from the command line; inventory variables override them per host.
+/// SSH settings of a run; inventory variables override them per host.
 #[derive(Clone, Debug)]
 pub struct SshOptions {
     pub user: Option<String>,
@@ -29,6 +32,11 @@ pub struct SshOptions {
     pub retries: u32,
     /// SSH handshakes in flight at once.
     pub handshakes: usize,
+    /// The passphrase of encrypted key files.
+    pub key_passphrase: Option<Arc<str>>,
+    /// Commands through one long-lived remote shell per host (else a channel per command).
+    pub session: bool,
+    pub env: LocalEnv,
 }
 
 impl Default for SshOptions {
@@ -41,39 +49,52 @@ impl Default for SshOptions {
             timeout: Duration::from_secs(10),
             retries: 2,
             handshakes: 32,
+            key_passphrase: None,
+            session: true,
+            env: LocalEnv::default(),
         }
     }
 }
 
-type Slot = Arc<OnceCell<Result<Arc<Connection>, String>>>;
+type Slot = Arc<OnceCell<Result<Arc<Connection>, ConnectionError>>>;
 
 pub struct Connections {
     inventory: Arc<Inventory>,
     options: SshOptions,
     cancel: Cancel,
+    /// `~/.ssh/config`, read once per run.
+    ssh_config: String,
+    keys: Arc<KeyCache>,
     open: std::sync::Mutex<HashMap<String, Slot>>,
     known_hosts: std::sync::Mutex<HashMap<PathBuf, Arc<KnownHosts>>>,
     handshakes: Semaphore,
 }
 
-fn var(vars: &indexmap::IndexMap<String, Value>, names: &[&str]) -> Option<String> {
+fn var(vars: &IndexMap<String, Value>, names: &[&str]) -> Option<String> {
     names
         .iter()
         .find_map(|n| vars.get(*n))
         .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
 }
 
-fn home() -> PathBuf {
-    std::env::var_os("HOME").map_or_else(|| PathBuf::from("/root"), PathBuf::from)
+fn unreachable(host: &str, reason: String) -> ConnectionError {
+    ConnectionError::Unreachable {
+        host: host.to_string(),
+        reason,
+    }
 }
 
 impl Connections {
     pub fn new(inventory: Arc<Inventory>, options: SshOptions, cancel: Cancel) -> Self {
         let handshakes = Semaphore::new(options.handshakes.max(1));
+        let ssh_config =
+            std::fs::read_to_string(options.env.home.join(".ssh/config")).unwrap_or_default();
         Connections {
             inventory,
+            keys: Arc::new(KeyCache::new(options.key_passphrase.clone())),
             options,
             cancel,
+            ssh_config,
             open: std::sync::Mutex::new(HashMap::new()),
             known_hosts: std::sync::Mutex::new(HashMap::new()),
             handshakes,
@@ -89,20 +110,9 @@ impl Connections {
             .entry(host.to_string())
             .or_default()
             .clone();
-        let result = slot
-            .get_or_init(|| async {
-                self.connect(host)
-                    .await
-                    .map(Arc::new)
-                    .map_err(|e| e.to_string())
-            })
-            .await;
-        result
+        slot.get_or_init(|| async { self.connect(host).await.map(Arc::new) })
+            .await
             .clone()
-            .map_err(|reason| ConnectionError::Unreachable {
-                host: host.to_string(),
-                reason: strip_prefix(&reason, host),
-            })
     }
 
     async fn connect(&self, host: &str) -> Result<Connection, ConnectionError> {
@@ -115,10 +125,15 @@ impl Connections {
             }
         });
         match kind.as_str() {
-            "local" => Ok(Connection::Local(Local::new(host, self.cancel.clone()))),
+            "local" => Ok(Connection::Local(Local::new(
+                host,
+                &self.options.env.user,
+                self.cancel.clone(),
+            ))),
             "ssh" => {
-                let target = self.target(host, &vars)?;
-                let known = self.known_hosts_for(host, &vars)?;
+                let cfg = config::resolve(&self.ssh_config, host, &self.options.env.home);
+                let target = self.target(host, &vars, &cfg)?;
+                let known = self.known_hosts_for(host, &vars, &cfg)?;
                 let _permit = self
                     .handshakes
                     .acquire()
@@ -128,35 +143,34 @@ impl Connections {
                     Ssh::connect(&target, known, self.cancel.clone()).await?,
                 )))
             }
-            other => Err(ConnectionError::Unreachable {
-                host: host.to_string(),
-                reason: format!("unknown connection type `{other}` (use `ssh` or `local`)"),
-            }),
+            other => Err(unreachable(
+                host,
+                format!("unknown connection type `{other}` (use `ssh` or `local`)"),
+            )),
         }
     }
 
     fn target(
         &self,
         host: &str,
-        vars: &indexmap::IndexMap<String, Value>,
+        vars: &IndexMap<String, Value>,
+        cfg: &HostConfig,
     ) -> Result<Target, ConnectionError> {
-        let cfg = config::for_host(host);
         if let Some(jump) = &cfg.proxy_jump {
-            return Err(ConnectionError::Unreachable {
-                host: host.to_string(),
-                reason: format!(
+            return Err(unreachable(
+                host,
+                format!(
                     "~/.ssh/config asks for `ProxyJump {jump}`, which eov does not support yet"
                 ),
-            });
+            ));
         }
-        let bad_port = |p: String| ConnectionError::Unreachable {
-            host: host.to_string(),
-            reason: format!("`{p}` is not a port"),
-        };
         let port = match var(vars, &["eov_port", "ansible_port"]) {
-            Some(p) => p.parse().map_err(|_| bad_port(p))?,
+            Some(p) => p
+                .parse()
+                .map_err(|_| unreachable(host, format!("`{p}` is not a port")))?,
             None => cfg.port.unwrap_or(22),
         };
+        let home = &self.options.env.home;
         let mut identity_files: Vec<PathBuf> = var(
             vars,
             &["eov_private_key_file", "ansible_ssh_private_key_file"],
@@ -169,38 +183,41 @@ impl Connections {
         if identity_files.is_empty() {
             identity_files = ["id_ed25519", "id_ecdsa", "id_rsa"]
                 .iter()
-                .map(|f| home().join(".ssh").join(f))
+                .map(|f| home.join(".ssh").join(f))
                 .collect();
         }
         Ok(Target {
             host: host.to_string(),
             address: var(vars, &["eov_host", "ansible_host"])
-                .or(cfg.host_name)
+                .or_else(|| cfg.host_name.clone())
                 .unwrap_or_else(|| host.to_string()),
             port,
             user: var(vars, &["eov_user", "ansible_user"])
                 .or_else(|| self.options.user.clone())
-                .or(cfg.user)
-                .or_else(|| std::env::var("USER").ok())
-                .unwrap_or_else(|| "root".into()),
+                .or_else(|| cfg.user.clone())
+                .unwrap_or_else(|| self.options.env.user.clone()),
             identity_files,
             accept_new: self.options.accept_new
                 || var(vars, &["eov_host_key_checking"]).as_deref() == Some("accept-new"),
             timeout: self.options.timeout,
             retries: self.options.retries,
+            agent: self.options.env.agent.clone(),
+            keys: self.keys.clone(),
+            session: self.options.session,
         })
     }
 
     fn known_hosts_for(
         &self,
         host: &str,
-        vars: &indexmap::IndexMap<String, Value>,
+        vars: &IndexMap<String, Value>,
+        cfg: &HostConfig,
     ) -> Result<Arc<KnownHosts>, ConnectionError> {
         let path = var(vars, &["eov_known_hosts"])
             .map(PathBuf::from)
             .or_else(|| self.options.known_hosts.clone())
-            .or_else(|| config::for_host(host).known_hosts)
-            .unwrap_or_else(|| home().join(".ssh/known_hosts"));
+            .or_else(|| cfg.known_hosts.clone())
+            .unwrap_or_else(|| self.options.env.home.join(".ssh/known_hosts"));
         let mut cache = self
             .known_hosts
             .lock()
@@ -208,21 +225,11 @@ impl Connections {
         if let Some(k) = cache.get(&path) {
             return Ok(k.clone());
         }
-        let k = Arc::new(KnownHosts::load(Path::new(&path)).map_err(|e| {
-            ConnectionError::Unreachable {
-                host: host.to_string(),
-                reason: format!("cannot read {}: {e}", path.display()),
-            }
-        })?);
+        let k = Arc::new(
+            KnownHosts::load(&path)
+                .map_err(|e| unreachable(host, format!("cannot read {}: {e}", path.display())))?,
+        );
         cache.insert(path, k.clone());
         Ok(k)
     }
-}
-
-/// "cannot run commands on `h`: reason" -> "reason", so a remembered failure is not wrapped twice.
-fn strip_prefix(message: &str, host: &str) -> String {
-    message
-        .strip_prefix(&format!("cannot run commands on `{host}`: "))
-        .unwrap_or(message)
-        .to_string()
 }

@@ -1,0 +1,176 @@
+//! The library's way to run a play, used by `eov run` and by anything that runs plays
+//! in-process (a server): [`prepare`] does everything that needs no host (check, inventory,
+//! plan) and either fails with located errors or gives a [`PreparedRun`], whose
+//! [`PreparedRun::execute`] runs it, sends every [`Event`] to the caller's channel and
+//! returns a [`RunSummary`]. Nothing here prints, prompts or reads the environment: the
+//! caller passes every setting in a [`RunRequest`]. Runs share no mutable state, so one
+//! process can execute many at once.
+
+mod summary;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use minijinja::Value;
+
+use crate::check::Checker;
+use crate::connection::{Cancel, SshOptions};
+use crate::diagnostic::Diagnostic;
+use crate::event::{Event, EventSink};
+use crate::executor::Executor;
+use crate::inventory::Inventory;
+use crate::plan::{Plan, PlanError, Planner, Selection};
+use crate::redact::Secrets;
+use crate::source::SourceMap;
+use crate::template::Templates;
+
+pub use summary::{RunOutcome, RunSummary};
+
+/// How a run behaves once it is planned.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Probe and decide, change nothing.
+    pub check: bool,
+    pub diff: bool,
+    /// Hosts running at once.
+    pub forks: usize,
+    pub ssh: SshOptions,
+    /// The sudo password for `become`, when one is needed.
+    pub become_password: Option<Arc<str>>,
+    /// Read the probes of the next tasks ahead, in one round trip.
+    pub read_ahead: bool,
+    /// Base directory for relative controller paths (fetch `dest`).
+    pub workdir: PathBuf,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            check: false,
+            diff: false,
+            forks: 100,
+            ssh: SshOptions::default(),
+            become_password: None,
+            read_ahead: true,
+            workdir: PathBuf::from("."),
+        }
+    }
+}
+
+/// Everything a run needs, from whoever asks for it.
+#[derive(Clone, Debug, Default)]
+pub struct RunRequest {
+    pub play: PathBuf,
+    /// Directories searched for roles after those beside the play.
+    pub roles_path: Vec<PathBuf>,
+    /// The inventory file; `None`: `current/hosts` below `workdir` if it exists, else
+    /// `localhost` alone.
+    pub inventory: Option<PathBuf>,
+    /// `-e` variables, the highest precedence.
+    pub extra_vars: IndexMap<String, Value>,
+    pub selection: Selection,
+    pub options: RunOptions,
+}
+
+/// Why a run could not start. Nothing ran.
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    /// The play or a role has errors; render them with the sources.
+    #[error("{} error(s) in the play or its roles", diagnostics.len())]
+    Invalid {
+        diagnostics: Vec<Diagnostic>,
+        sources: SourceMap,
+    },
+    #[error("{0}")]
+    Inventory(String),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+}
+
+/// A checked and planned run, ready to execute.
+pub struct PreparedRun {
+    plan: Plan,
+    inventory: Arc<Inventory>,
+    options: RunOptions,
+    extra_vars: IndexMap<String, Value>,
+    secrets: Secrets,
+}
+
+/// Checks the play, loads the inventory and plans the run; touches no host.
+pub fn prepare(request: RunRequest) -> Result<PreparedRun, PrepareError> {
+    let mut checker = Checker::new(request.roles_path.clone());
+    let program = checker
+        .check_play_file(&request.play)
+        .map_err(|diagnostics| PrepareError::Invalid {
+            diagnostics,
+            sources: std::mem::take(&mut checker.sources),
+        })?;
+    let inventory = Arc::new(
+        load_inventory(request.inventory.as_deref(), &request.options.workdir)
+            .map_err(PrepareError::Inventory)?,
+    );
+    let secrets = Secrets::default();
+    if let Some(pw) = &request.options.become_password {
+        secrets.add(pw);
+    }
+    let templates = Templates::new();
+    let plan = Planner {
+        inventory: &inventory,
+        templates: &templates,
+        extra_vars: &request.extra_vars,
+        secrets: &secrets,
+    }
+    .plan(program, &request.selection)?;
+    Ok(PreparedRun {
+        plan,
+        inventory,
+        options: request.options,
+        extra_vars: request.extra_vars,
+        secrets,
+    })
+}
+
+/// The inventory a run uses (see [`RunRequest::inventory`]).
+pub fn load_inventory(path: Option<&Path>, workdir: &Path) -> Result<Inventory, String> {
+    let path = match path {
+        Some(p) => p.to_path_buf(),
+        None => {
+            let default = workdir.join("current/hosts");
+            if !default.is_file() {
+                return Ok(Inventory::localhost());
+            }
+            default
+        }
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read inventory `{}`: {e}", path.display()))?;
+    Inventory::parse(&path.display().to_string(), &text).map_err(|e| format!("inventory {e}"))
+}
+
+impl PreparedRun {
+    /// The hosts each play will run on, in order.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// Runs the plan. Every event goes to `events` (secrets masked); `cancel` stops the run
+    /// (running commands are signalled, no new task starts).
+    pub async fn execute(
+        self,
+        events: tokio::sync::mpsc::UnboundedSender<Event>,
+        cancel: Cancel,
+    ) -> RunSummary {
+        let sink = EventSink::new(events, self.secrets.clone());
+        Executor::new(
+            self.inventory,
+            self.options,
+            self.extra_vars,
+            self.secrets,
+            sink,
+            cancel,
+        )
+        .run(self.plan)
+        .await
+    }
+}
