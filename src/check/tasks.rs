@@ -9,8 +9,8 @@ use super::settings::{self, Allowed, Settings};
 use super::{Checker, duplicates, values};
 use crate::ast::{self, Item, ValueKind};
 use crate::diagnostic::{Diagnostic, DiagnosticKind, suggest};
-use crate::modules::Module;
 use crate::modules::context::{describe_search, find_source};
+use crate::modules::{Module, SourceKind};
 use crate::program::{Block, Scope, Step, Task};
 use crate::template::is_templated;
 
@@ -303,7 +303,7 @@ impl Checker {
                     call.name.span,
                 )
                 .help(
-                    suggest(name, Module::ALL.iter().map(|m| m.name()))
+                    suggest(name, Module::all().map(|m| m.name()))
                         .or_else(|| Some(format!("modules are {}", module_list()))),
                 ),
             );
@@ -390,8 +390,8 @@ impl Checker {
                 ));
             }
         }
-        if let Some((kind, arg)) = module.local_source() {
-            self.local_source(kind, arg, call, scope, out);
+        if let Some(source) = module.source() {
+            self.local_source(source.kind, source.arg, call, scope, out);
         }
         Some(module)
     }
@@ -399,7 +399,7 @@ impl Checker {
     /// A literal `src` must exist; a template must also parse.
     fn local_source(
         &mut self,
-        kind: &'static str,
+        kind: SourceKind,
         arg: &str,
         call: &ast::ModuleCall,
         scope: &Scope,
@@ -419,28 +419,23 @@ impl Checker {
         if is_templated(name) {
             return;
         }
-        let subdir = if kind == "template" {
-            "templates"
-        } else {
-            "files"
-        };
-        let Some(path) = find_source(&scope.search, name, subdir) else {
+        let Some(path) = find_source(&scope.search, name, kind) else {
             out.push(
                 Diagnostic::new(
                     DiagnosticKind::MissingFile {
-                        kind,
+                        kind: kind.describe(),
                         name: name.clone(),
                     },
                     value.span,
                 )
                 .label(format!(
                     "looked in {}",
-                    describe_search(&scope.search, subdir)
+                    describe_search(&scope.search, kind)
                 )),
             );
             return;
         };
-        if kind != "template" {
+        if kind != SourceKind::Template {
             return;
         }
         match std::fs::read_to_string(&path) {
@@ -487,8 +482,7 @@ fn role_uses(body: &[Item]) -> Vec<&ast::RoleUse> {
 }
 
 fn module_list() -> String {
-    Module::ALL
-        .iter()
+    Module::all()
         .map(|m| format!("`{}`", m.name()))
         .collect::<Vec<_>>()
         .join(", ")

@@ -13,7 +13,7 @@ use crate::ast::Entry;
 use crate::connection::Become as Sudo;
 use crate::event::{Event, Recap};
 use crate::modules::prefetch::{Plan, READ_AHEAD_BYTES, READ_AHEAD_TASKS};
-use crate::modules::{Lookahead, Prefetch};
+use crate::modules::{Prefetch, ReadMode};
 use crate::program::{Become, Block, Cond, Play, RoleInstance, Step, Task};
 use crate::template::TemplateError;
 use crate::vars::{VarMap, to_value};
@@ -141,7 +141,7 @@ impl HostRun {
                     Step::Task(t) => {
                         self.read_ahead(&steps[i..]).await;
                         // A controller-only task changes no host: nothing to carry along.
-                        let next = if t.module.is_local_only() {
+                        let next = if t.module.runs_on_controller() {
                             None
                         } else {
                             self.plan(&steps[i + 1..], *READ_AHEAD_TASKS.start())
@@ -169,7 +169,7 @@ impl HostRun {
             return;
         };
         // A controller-only task needs no probe; the next task that does reads ahead.
-        if self.probes.covers(first.id) || first.module.is_local_only() {
+        if self.probes.covers(first.id) || first.module.runs_on_controller() {
             return;
         }
         self.window = if self.probes.emptied_by_change() {
@@ -203,7 +203,7 @@ impl HostRun {
             if t.looping.is_some() || t.delegate_to.is_some() || t.run_once {
                 break;
             }
-            if t.module.is_local_only() {
+            if t.module.runs_on_controller() {
                 // debug, assert and fail leave everything as it was; set_fact and pause do not.
                 if t.module.is_inert() {
                     continue;
@@ -219,21 +219,24 @@ impl HostRun {
             if key.get_or_insert_with(|| sudo.clone()) != &sudo {
                 break;
             }
-            let only = Some(t.module.lookahead_args());
+            let only = Some(t.module.read_ahead_args());
             let Ok(args) = self.render_args(t, &to_value(&ctx), only) else {
                 break;
             };
-            match t.module.lookahead(&args, self.s.options.diff) {
-                Lookahead::Probes(q) => {
-                    budget += q.iter().map(|q| q.path.len() + 16).sum::<usize>();
-                    if budget > READ_AHEAD_BYTES || tasks.len() == window {
-                        break;
-                    }
-                    tasks.push(t.id);
-                    queries.extend(q);
-                }
-                Lookahead::Stop => break,
+            let mode = ReadMode {
+                diff: self.s.options.diff,
+            };
+            // A module that may change the host before it probes, or whose reads are not
+            // known yet, ends the read-ahead.
+            let Some(q) = t.module.reads(&args, mode) else {
+                break;
+            };
+            budget += q.iter().map(|q| q.path.len() + 16).sum::<usize>();
+            if budget > READ_AHEAD_BYTES || tasks.len() == window {
+                break;
             }
+            tasks.push(t.id);
+            queries.extend(q);
         }
         if queries.is_empty() {
             return None;

@@ -16,6 +16,7 @@ use tokio::sync::{OnceCell, Semaphore};
 use crate::connection::{Cancel, Connections};
 use crate::event::{Event, EventSink, Recap};
 use crate::inventory::Inventory;
+use crate::modules::SourceKind;
 use crate::plan::Plan;
 use crate::program::{Step, Task};
 use crate::redact::Secrets;
@@ -210,14 +211,14 @@ fn preload_templates(templates: &mut Templates, plan: &Plan) {
         }
     }
     fn preload(templates: &mut Templates, t: &Task) {
-        if t.module != crate::modules::Module::Template {
+        let Some(source) = t.module.source().filter(|s| s.kind == SourceKind::Template) else {
             return;
-        }
-        let src = t.args.iter().find(|e| e.key.name == "src");
+        };
+        let src = t.args.iter().find(|e| e.key.name == source.arg);
         if let Some(crate::ast::ValueKind::Str(name)) = src.map(|e| &e.value.kind)
             && !crate::template::is_templated(name)
             && let Some(path) =
-                crate::modules::context::find_source(&t.scope.search, name, "templates")
+                crate::modules::context::find_source(&t.scope.search, name, source.kind)
         {
             templates.preload(&path);
         }

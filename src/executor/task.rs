@@ -56,7 +56,7 @@ impl Attempt {
 
     /// The registered value: the module's data plus changed / failed / skipped / msg.
     fn register(&self) -> Value {
-        let mut m = self.outcome.data.clone();
+        let mut m = self.outcome.registered();
         m.insert(
             "changed".into(),
             Value::from(self.status == Status::Changed),
@@ -72,8 +72,8 @@ impl Attempt {
             "skipped".into(),
             Value::from(self.status == Status::Skipped),
         );
-        if let Some(msg) = &self.outcome.msg {
-            m.insert("msg".into(), Value::from(msg.as_str()));
+        if let Some(msg) = self.outcome.message() {
+            m.insert("msg".into(), Value::from(msg));
         }
         if self.attempts > 1 {
             m.insert("attempts".into(), Value::from(self.attempts));
@@ -277,7 +277,7 @@ impl HostRun {
                 Err(e) => return self.template_failure(t, &e),
             },
         };
-        let target = match (&delegate, t.module.is_local_only()) {
+        let target = match (&delegate, t.module.runs_on_controller()) {
             (_, true) => CONTROLLER[0].to_string(),
             (Some(d), false) => d.clone(),
             (None, false) => self.host.clone(),
@@ -394,19 +394,18 @@ impl HostRun {
                     delegated_to: None,
                 };
             }
-            Err(ModuleError::Connection(e)) => Outcome {
+            // An assertion in check mode may look at state that a command skipped in check
+            // mode would change: a real run decides.
+            Err(e @ ModuleError::Assertion(_)) if self.s.options.check && self.unknown => {
+                let mut o = Outcome::ok().msg(format!(
+                    "{e}; it may depend on a result only a real run can know"
+                ));
+                o.skipped = true;
+                o
+            }
+            Err(e) => Outcome {
                 failed: true,
                 msg: Some(e.to_string()),
-                ..Outcome::ok()
-            },
-            Err(ModuleError::Failed(m)) => Outcome {
-                failed: true,
-                msg: Some(m),
-                ..Outcome::ok()
-            },
-            Err(ModuleError::Template(e)) => Outcome {
-                failed: true,
-                msg: Some(e.message),
                 ..Outcome::ok()
             },
         };
@@ -438,33 +437,10 @@ impl HostRun {
             }
             if let Some(c) = &t.failed_when {
                 match eval(c) {
-                    Ok(v) => {
-                        outcome.failed = v;
-                        if !v
-                            && outcome
-                                .msg
-                                .as_deref()
-                                .is_some_and(|m| m.starts_with("command failed"))
-                        {
-                            outcome.msg = None;
-                        }
-                    }
+                    Ok(v) => outcome.failed = v,
                     Err(e) => return Attempt::failed(format!("`failed_when`: {}", e.message)),
                 }
             }
-        }
-        if outcome.failed
-            && self.s.options.check
-            && self.unknown
-            && t.module == crate::modules::Module::Assert
-        {
-            // The assertion may look at state that a command skipped in check mode would change.
-            outcome.failed = false;
-            outcome.skipped = true;
-            outcome.msg = Some(format!(
-                "{}; it may depend on a result only a real run can know",
-                outcome.msg.unwrap_or_default()
-            ));
         }
         a.status = match (outcome.failed, outcome.skipped, outcome.changed) {
             (true, _, _) if self.ignoring_errors(t) => Status::Ignored,
@@ -522,7 +498,7 @@ impl HostRun {
         };
         let mut facts = IndexMap::new();
         for (_, a) in &results {
-            if a.outcome.data.get("unknown").is_some_and(Value::is_true) {
+            if a.outcome.unknown {
                 self.unknown = true;
             }
             if matches!(a.status, Status::Ok | Status::Changed) {
@@ -562,7 +538,7 @@ impl HostRun {
             let msg = results
                 .iter()
                 .rev()
-                .find_map(|(_, a)| a.outcome.msg.clone())
+                .find_map(|(_, a)| a.outcome.message())
                 .unwrap_or_default();
             format!("task `{}`: {msg}", t.name)
         };
@@ -591,13 +567,8 @@ impl HostRun {
         a: &Attempt,
         elapsed_ms: u64,
     ) {
-        let text = |key: &str| {
-            a.outcome
-                .data
-                .get(key)
-                .and_then(|v| v.as_str().map(str::to_string))
-                .filter(|s| !s.is_empty())
-        };
+        let output = a.outcome.output.as_ref().filter(|_| !t.no_log);
+        let text = |s: &str| Some(s.to_string()).filter(|s| !s.is_empty());
         let hidden = t.no_log.then(|| "output hidden (no_log)".to_string());
         let result = TaskResult {
             play: self.play.name.clone(),
@@ -607,14 +578,14 @@ impl HostRun {
             item,
             loop_summary,
             status: a.status,
-            msg: hidden.clone().or_else(|| a.outcome.msg.clone()),
+            msg: hidden.clone().or_else(|| a.outcome.message()),
             diffs: if t.no_log || !self.s.options.diff {
                 Vec::new()
             } else {
                 a.outcome.diffs.clone()
             },
-            stdout: if t.no_log { None } else { text("stdout") },
-            stderr: if t.no_log { None } else { text("stderr") },
+            stdout: output.and_then(|o| text(&o.stdout)),
+            stderr: output.and_then(|o| text(&o.stderr)),
             delegated_to: a.delegated_to.clone(),
             attempts: (a.attempts > 1).then_some(a.attempts),
             elapsed_ms,

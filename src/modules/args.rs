@@ -13,10 +13,7 @@ pub struct Args {
 }
 
 fn bad(name: &str, expected: &str, v: &Value) -> ModuleError {
-    ModuleError::Failed(format!(
-        "argument `{name}` must be {expected}, got {} `{v}`",
-        v.kind()
-    ))
+    ModuleError::argument(name, format!("must be {expected}, got {} `{v}`", v.kind()))
 }
 
 impl Args {
@@ -47,7 +44,7 @@ impl Args {
 
     pub fn str(&self, name: &str) -> Result<String, ModuleError> {
         self.opt_str(name)?
-            .ok_or_else(|| ModuleError::Failed(format!("argument `{name}` is required")))
+            .ok_or_else(|| ModuleError::argument(name, "is required"))
     }
 
     pub fn str_or(&self, name: &str, default: &str) -> Result<String, ModuleError> {
@@ -144,10 +141,13 @@ impl Args {
         if allowed.contains(&value.as_str()) {
             Ok(value)
         } else {
-            Err(ModuleError::Failed(format!(
-                "argument `{name}` must be one of {}, got `{value}`",
-                super::spec::choices(allowed)
-            )))
+            Err(ModuleError::argument(
+                name,
+                format!(
+                    "must be one of {}, got `{value}`",
+                    super::spec::choices(allowed)
+                ),
+            ))
         }
     }
 }

@@ -96,9 +96,9 @@ pub async fn write(
     if out.success() {
         Ok(())
     } else {
-        Err(ModuleError::Failed(format!(
-            "cannot write `{path}`: {}",
-            out.failure_reason()
-        )))
+        Err(ModuleError::Remote {
+            what: format!("cannot write `{path}`"),
+            reason: out.failure_reason(),
+        })
     }
 }

@@ -2,9 +2,21 @@
 
 use super::action::{Action, Decision};
 use super::attrs::Attrs;
-use super::path_state::{self, PathKind, PathState};
-use super::{ModuleCx, ModuleError, Outcome};
+use super::def::ReadMode;
+use super::path_state::{self, PathKind, PathQuery, PathState};
+use super::{Args, ModuleCx, ModuleError, Outcome};
 use crate::diff::FileDiff;
+
+/// What `copy` and `template` probe at `dest`: its checksum, and its content for a diff.
+fn query(dest: &str, mode: ReadMode) -> PathQuery {
+    PathQuery::new(dest, true, mode.diff)
+}
+
+/// Read ahead unless `dest` is a directory, whose file name comes from `src`.
+pub fn reads(args: &Args, mode: ReadMode) -> Option<Vec<PathQuery>> {
+    let dest = args.opt_str("dest").ok()??;
+    (!dest.ends_with('/')).then(|| vec![query(&dest, mode)])
+}
 
 pub struct EnsureContent {
     pub dest: String,
@@ -20,12 +32,13 @@ impl Action for EnsureContent {
     type Change = Write;
 
     async fn probe(&self, cx: &ModuleCx<'_>) -> Result<PathState, ModuleError> {
-        path_state::probe(cx, &self.dest, true, cx.diff).await
+        let q = query(&self.dest, ReadMode { diff: cx.diff });
+        Ok(path_state::probe_all(cx, &[q]).await?.remove(0))
     }
 
     fn decide(&self, state: PathState, cx: &ModuleCx<'_>) -> Result<Decision<Write>, ModuleError> {
         if !matches!(state.kind, PathKind::Absent | PathKind::File) {
-            return Err(ModuleError::Failed(format!(
+            return Err(ModuleError::State(format!(
                 "`{}` is a {}, not a file",
                 self.dest,
                 state.kind.name()

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use minijinja::Value;
 
 use super::ModuleError;
+use super::def::SourceKind;
 use super::path_state::{PathQuery, PathState};
 use super::prefetch::{Origin, Prefetch};
 use crate::connection::{Become, Connection, ExecOutput};
@@ -84,25 +85,28 @@ impl ModuleCx<'_> {
         if out.success() {
             Ok(out.stdout_text())
         } else {
-            Err(ModuleError::Failed(format!(
-                "{what}: {}",
-                out.failure_reason()
-            )))
+            Err(ModuleError::Remote {
+                what: what.to_string(),
+                reason: out.failure_reason(),
+            })
         }
     }
 
     /// Finds a local source file (`src`) under `subdir` of each search directory, then in it.
-    pub fn find_source(&self, name: &str, subdir: &str) -> Result<PathBuf, ModuleError> {
-        find_source(self.search, name, subdir).ok_or_else(|| {
-            ModuleError::Failed(format!(
+    pub fn find_source(&self, name: &str, kind: SourceKind) -> Result<PathBuf, ModuleError> {
+        find_source(self.search, name, kind).ok_or_else(|| {
+            ModuleError::Usage(format!(
                 "`{name}` not found in {}",
-                describe_search(self.search, subdir)
+                describe_search(self.search, kind)
             ))
         })
     }
 }
 
-pub fn find_source(search: &[PathBuf], name: &str, subdir: &str) -> Option<PathBuf> {
+/// A controller file named by a task: an absolute path as it is, else in the kind's folder
+/// of each search directory (role, then play), then in the directory itself.
+pub fn find_source(search: &[PathBuf], name: &str, kind: SourceKind) -> Option<PathBuf> {
+    let subdir = kind.folder();
     let direct = PathBuf::from(name);
     if direct.is_absolute() {
         return direct.is_file().then_some(direct);
@@ -113,7 +117,8 @@ pub fn find_source(search: &[PathBuf], name: &str, subdir: &str) -> Option<PathB
         .find(|p| p.is_file())
 }
 
-pub fn describe_search(search: &[PathBuf], subdir: &str) -> String {
+pub fn describe_search(search: &[PathBuf], kind: SourceKind) -> String {
+    let subdir = kind.folder();
     let dirs: Vec<String> = search
         .iter()
         .map(|d| format!("{}/{subdir}", d.display()))

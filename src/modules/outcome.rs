@@ -1,4 +1,4 @@
-//! What a module reports back.
+//! What a module reports back: a typed outcome, or a typed error.
 
 use indexmap::IndexMap;
 use minijinja::Value;
@@ -7,16 +7,74 @@ use crate::connection::ConnectionError;
 use crate::diff::FileDiff;
 use crate::template::TemplateError;
 
+/// Why a module could not do its work. The message is what the user reads; the kind is what
+/// the executor decides on.
 #[derive(Debug, thiserror::Error)]
 pub enum ModuleError {
-    /// The task failed; the message says why.
+    /// An argument's value, once rendered, is not usable.
+    #[error("argument `{name}` {problem}")]
+    Argument { name: String, problem: String },
+    /// An argument combination or value the module cannot work with.
     #[error("{0}")]
-    Failed(String),
+    Usage(String),
+    /// `assert`: a condition was false. In check mode it may have looked at a result only a
+    /// real run can know.
+    #[error("{0}")]
+    Assertion(String),
+    /// `fail`: the play asked for it.
+    #[error("{0}")]
+    Requested(String),
+    /// A command eov ran on the host (to inspect or change it) failed.
+    #[error("{what}: {reason}")]
+    Remote { what: String, reason: String },
+    /// A file on the controller could not be read or written.
+    #[error("cannot {action} `{path}`: {error}")]
+    Local {
+        action: &'static str,
+        path: String,
+        error: String,
+    },
+    /// What is on the host does not allow what was asked (a directory where a file should be).
+    #[error("{0}")]
+    State(String),
     /// The host cannot be used any more.
     #[error(transparent)]
     Connection(#[from] ConnectionError),
     #[error("{0}")]
     Template(#[from] TemplateError),
+}
+
+impl ModuleError {
+    pub fn argument(name: &str, problem: impl Into<String>) -> Self {
+        ModuleError::Argument {
+            name: name.to_string(),
+            problem: problem.into(),
+        }
+    }
+}
+
+/// What a user's command did (`command`, `shell`): registered as `rc`, `stdout`, `stderr`,
+/// `stdout_lines` and `stderr_lines`, and shown for failed tasks or with `-v`.
+#[derive(Clone, Debug, Default)]
+pub struct CommandOutput {
+    pub rc: i64,
+    /// Without the final newline.
+    pub stdout: String,
+    pub stderr: String,
+    /// Why it counts as failed (exit status, signal, last line of stderr), if it does.
+    pub failure: Option<String>,
+}
+
+impl CommandOutput {
+    /// The fields it adds to a registered result.
+    pub fn register_into(&self, m: &mut IndexMap<String, Value>) {
+        let lines = |s: &str| s.lines().map(Value::from).collect::<Value>();
+        m.insert("rc".into(), Value::from(self.rc));
+        m.insert("stdout".into(), Value::from(self.stdout.as_str()));
+        m.insert("stderr".into(), Value::from(self.stderr.as_str()));
+        m.insert("stdout_lines".into(), lines(&self.stdout));
+        m.insert("stderr_lines".into(), lines(&self.stderr));
+    }
 }
 
 /// The result of one module run.
@@ -25,9 +83,14 @@ pub struct Outcome {
     pub changed: bool,
     pub failed: bool,
     pub skipped: bool,
+    /// Check mode: the result is one only a real run can know (a command not run), so later
+    /// conditions on it cannot be decided.
+    pub unknown: bool,
     pub msg: Option<String>,
     pub diffs: Vec<FileDiff>,
-    /// Fields of the registered result (`rc`, `stdout`, `stat`, ...).
+    /// A user's command's output.
+    pub output: Option<CommandOutput>,
+    /// Other fields of the registered result (`cmd`, `stat`, `content`, ...).
     pub data: IndexMap<String, Value>,
     /// Facts to set on the host (set_fact).
     pub facts: IndexMap<String, Value>,
@@ -62,5 +125,25 @@ impl Outcome {
     pub fn data(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.data.insert(key.to_string(), value.into());
         self
+    }
+
+    /// The message to show: the module's, else why its command failed.
+    pub fn message(&self) -> Option<String> {
+        self.msg.clone().or_else(|| {
+            self.output
+                .as_ref()
+                .filter(|_| self.failed)
+                .and_then(|o| o.failure.as_ref())
+                .map(|f| format!("command failed: {f}"))
+        })
+    }
+
+    /// The registered fields a module gives (the executor adds `changed`, `failed`...).
+    pub fn registered(&self) -> IndexMap<String, Value> {
+        let mut m = self.data.clone();
+        if let Some(out) = &self.output {
+            out.register_into(&mut m);
+        }
+        m
     }
 }

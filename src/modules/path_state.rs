@@ -98,17 +98,6 @@ impl PathQuery {
     }
 }
 
-/// Probes one path (answered from the host's prefetched probes when they hold it).
-pub async fn probe(
-    cx: &ModuleCx<'_>,
-    path: &str,
-    hash: bool,
-    content: bool,
-) -> Result<PathState, ModuleError> {
-    let mut states = probe_all(cx, &[PathQuery::new(path, hash, content)]).await?;
-    Ok(states.pop().expect("one answer per query"))
-}
-
 /// Probes every query: from the prefetched probes when they hold them all, else in one round
 /// trip.
 pub async fn probe_all(
@@ -123,7 +112,7 @@ pub async fn probe_all(
         .into_iter()
         .zip(queries)
         .map(|(state, q)| {
-            state.map_err(|e| ModuleError::Failed(format!("cannot inspect `{}`: {e}", q.path)))
+            state.map_err(|e| ModuleError::State(format!("cannot inspect `{}`: {e}", q.path)))
         })
         .collect()
 }

@@ -4,8 +4,9 @@
 
 use super::action::{Action, Decision};
 use super::attrs::Attrs;
-use super::path_state::{self, PathKind, PathState};
-use super::{ModuleCx, ModuleError, Outcome};
+use super::def::ReadMode;
+use super::path_state::{self, PathKind, PathQuery, PathState};
+use super::{Args, ModuleCx, ModuleError, Outcome};
 use crate::diff::FileDiff;
 use crate::shell::quote;
 
@@ -23,26 +24,36 @@ pub struct Probed {
     text: Option<String>,
 }
 
+/// What a text edit probes: the file with its content.
+fn query(path: &str) -> PathQuery {
+    PathQuery::new(path, false, true)
+}
+
+/// Read ahead for `lineinfile` and `blockinfile`: their `path`.
+pub fn reads(args: &Args, _: ReadMode) -> Option<Vec<PathQuery>> {
+    Some(vec![query(&args.opt_str("path").ok()??)])
+}
+
 /// Reads a whole text file (probe with content; a second read only for large files).
 pub async fn read_text(
     cx: &ModuleCx<'_>,
     path: &str,
 ) -> Result<(PathState, Option<String>), ModuleError> {
-    let mut state = path_state::probe(cx, path, false, true).await?;
+    let mut state = path_state::probe_all(cx, &[query(path)]).await?.remove(0);
     if state.kind == PathKind::File && state.content.is_none() {
         let out = cx.sh_probe(&format!("cat -- {}", quote(path))).await?;
         if !out.success() {
-            return Err(ModuleError::Failed(format!(
-                "cannot read `{path}`: {}",
-                out.failure_reason()
-            )));
+            return Err(ModuleError::Remote {
+                what: format!("cannot read `{path}`"),
+                reason: out.failure_reason(),
+            });
         }
         state.content = Some(out.stdout);
     }
     let text = match state.content.take() {
         Some(bytes) => Some(
             String::from_utf8(bytes)
-                .map_err(|_| ModuleError::Failed(format!("`{path}` is not a text file")))?,
+                .map_err(|_| ModuleError::State(format!("`{path}` is not a text file")))?,
         ),
         None => None,
     };
@@ -56,7 +67,7 @@ impl Action for TextEdit {
     async fn probe(&self, cx: &ModuleCx<'_>) -> Result<Probed, ModuleError> {
         let (state, text) = read_text(cx, &self.path).await?;
         if !matches!(state.kind, PathKind::Absent | PathKind::File) {
-            return Err(ModuleError::Failed(format!(
+            return Err(ModuleError::State(format!(
                 "`{}` is a {}, not a file",
                 self.path,
                 state.kind.name()
@@ -131,7 +142,7 @@ impl Anchor {
     pub fn from_args(after: Option<String>, before: Option<String>) -> Result<Anchor, ModuleError> {
         Ok(match (after.as_deref(), before.as_deref()) {
             (Some(_), Some(_)) => {
-                return Err(ModuleError::Failed(
+                return Err(ModuleError::Usage(
                     "give at most one of `insertafter` and `insertbefore`".into(),
                 ));
             }
@@ -161,7 +172,7 @@ impl Anchor {
 
 pub fn compile(re: &str, arg: &str) -> Result<regex::Regex, ModuleError> {
     regex::Regex::new(re)
-        .map_err(|e| ModuleError::Failed(format!("argument `{arg}` is not a valid regex: {e}")))
+        .map_err(|e| ModuleError::argument(arg, format!("is not a valid regex: {e}")))
 }
 
 /// A file that does not exist: nothing to do when removing, created with `lines` when
@@ -175,7 +186,7 @@ pub fn when_missing(
     match (present, create) {
         (false, _) => Ok(None),
         (true, true) => Ok(Some(join_lines(lines))),
-        (true, false) => Err(ModuleError::Failed(format!(
+        (true, false) => Err(ModuleError::State(format!(
             "`{path}` does not exist (set `create = true` to create it)"
         ))),
     }

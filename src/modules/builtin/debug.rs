@@ -1,7 +1,8 @@
 //! `debug`: print a message or a variable's value.
 
-use super::spec::{ArgType, ModuleSpec, opt};
-use super::{Args, ModuleError, Outcome};
+use crate::modules::def::ModuleDef;
+use crate::modules::spec::{ArgType, ModuleSpec, opt};
+use crate::modules::{Args, ModuleError, Outcome};
 
 pub const SPEC: ModuleSpec = ModuleSpec {
     args: &[opt("msg", ArgType::Any), opt("var", ArgType::Any)],
@@ -22,3 +23,8 @@ pub fn run(args: &Args) -> Result<Outcome, ModuleError> {
     };
     Ok(Outcome::ok().msg(text).data("msg", value))
 }
+
+pub const DEF: ModuleDef =
+    ModuleDef::new("debug", &SPEC, |args, _| Box::pin(async move { run(args) }))
+        .on_controller()
+        .inert();

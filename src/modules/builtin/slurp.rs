@@ -2,8 +2,9 @@
 
 use base64::Engine as _;
 
-use super::spec::{ArgType, ModuleSpec, req};
-use super::{Args, ModuleCx, ModuleError, Outcome};
+use crate::modules::def::ModuleDef;
+use crate::modules::spec::{ArgType, ModuleSpec, req};
+use crate::modules::{Args, ModuleCx, ModuleError, Outcome};
 use crate::shell::quote;
 
 pub const SPEC: ModuleSpec = ModuleSpec::new(&[req("src", ArgType::Str)]);
@@ -22,10 +23,10 @@ pub async fn run(args: &Args, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError>
         return Ok(Outcome::absent_in_check(&format!("`{src}` does not exist")));
     }
     if !out.success() {
-        return Err(ModuleError::Failed(format!(
-            "cannot read `{src}`: {}",
-            out.failure_reason()
-        )));
+        return Err(ModuleError::Remote {
+            what: format!("cannot read `{src}`"),
+            reason: out.failure_reason(),
+        });
     }
     let encoded = base64::engine::general_purpose::STANDARD.encode(&out.stdout);
     Ok(Outcome::ok()
@@ -33,3 +34,5 @@ pub async fn run(args: &Args, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError>
         .data("encoding", "base64")
         .data("source", src.as_str()))
 }
+
+pub const DEF: ModuleDef = ModuleDef::new("slurp", &SPEC, |args, cx| Box::pin(run(args, cx)));

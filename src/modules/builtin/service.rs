@@ -2,10 +2,12 @@
 //! where it runs (PID 1), else the SysV scripts (`service`, `update-rc.d`): containers and
 //! minimal hosts without systemd work too. The result's `manager` says which was used.
 
-use super::action::{Action, Decision};
-use super::spec::{ArgType, ModuleSpec, opt, req};
-use super::{Args, ModuleCx, ModuleError, Outcome};
 use crate::diff::FileDiff;
+use crate::modules::action::drive;
+use crate::modules::action::{Action, Decision};
+use crate::modules::def::ModuleDef;
+use crate::modules::spec::{ArgType, ModuleSpec, opt, req};
+use crate::modules::{Args, ModuleCx, ModuleError, Outcome};
 use crate::shell::quote;
 
 const STATES: &[&str] = &["started", "stopped", "restarted", "reloaded"];
@@ -93,14 +95,13 @@ impl Action for Service {
                     enabled: false,
                 });
             }
-            return Err(ModuleError::Failed(reason));
+            return Err(ModuleError::State(reason));
         }
         if !out.success() {
-            return Err(ModuleError::Failed(format!(
-                "cannot query service `{}`: {}",
-                self.name,
-                out.failure_reason()
-            )));
+            return Err(ModuleError::Remote {
+                what: format!("cannot query service `{}`", self.name),
+                reason: out.failure_reason(),
+            });
         }
         let text = out.stdout_text();
         let words: Vec<&str> = text.lines().collect();
@@ -194,3 +195,7 @@ impl Action for Service {
         Ok(planned)
     }
 }
+
+pub const DEF: ModuleDef = ModuleDef::new("service", &SPEC, |args, cx| {
+    Box::pin(async move { drive(Service::new(args)?, cx).await })
+});

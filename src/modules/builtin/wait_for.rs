@@ -3,8 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use super::spec::{ArgType, ModuleSpec, opt};
-use super::{Args, ModuleCx, ModuleError, Outcome};
+use crate::modules::def::ModuleDef;
+use crate::modules::spec::{ArgType, ModuleSpec, opt};
+use crate::modules::{Args, ModuleCx, ModuleError, Outcome};
 use crate::shell::quote;
 
 const STATES: &[&str] = &["started", "stopped", "present", "absent"];
@@ -47,7 +48,7 @@ pub async fn run(args: &Args, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError>
         }
         (None, Some(path)) => (format!("[ -e {} ]", quote(&path)), format!("path `{path}`")),
         _ => {
-            return Err(ModuleError::Failed(
+            return Err(ModuleError::Usage(
                 "give exactly one of `port` and `path`".into(),
             ));
         }
@@ -60,7 +61,7 @@ pub async fn run(args: &Args, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError>
     loop {
         let out = cx.sh_probe(&script).await?;
         if out.status == Some(3) {
-            return Err(ModuleError::Failed(
+            return Err(ModuleError::State(
                 "cannot test ports on this host: it has none of nc, bash or python3".into(),
             ));
         }
@@ -77,7 +78,7 @@ pub async fn run(args: &Args, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError>
             return Ok(o);
         }
         if start.elapsed() >= timeout {
-            return Err(ModuleError::Failed(format!(
+            return Err(ModuleError::State(format!(
                 "timed out after {}s waiting for {what} to be {goal}",
                 timeout.as_secs()
             )));
@@ -85,3 +86,5 @@ pub async fn run(args: &Args, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError>
         tokio::time::sleep(sleep).await;
     }
 }
+
+pub const DEF: ModuleDef = ModuleDef::new("wait_for", &SPEC, |args, cx| Box::pin(run(args, cx)));

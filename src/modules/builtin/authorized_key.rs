@@ -1,10 +1,12 @@
 //! `authorized_key`: an SSH public key in (or out of) a user's authorized_keys.
 
-use super::action::{Action, Decision};
-use super::spec::{ArgType, ModuleSpec, opt, req};
-use super::text_edit::{join_lines, read_text};
-use super::{Args, ModuleCx, ModuleError, Outcome};
 use crate::diff::FileDiff;
+use crate::modules::action::drive;
+use crate::modules::action::{Action, Decision};
+use crate::modules::def::ModuleDef;
+use crate::modules::spec::{ArgType, ModuleSpec, opt, req};
+use crate::modules::text_edit::{join_lines, read_text};
+use crate::modules::{Args, ModuleCx, ModuleError, Outcome};
 use crate::shell::{atomic_write, quote};
 
 pub const SPEC: ModuleSpec = ModuleSpec::new(&[
@@ -40,7 +42,7 @@ impl AuthorizedKey {
             .map(str::to_string)
             .collect();
         if let Some(bad) = keys.iter().find(|k| identity(k).is_none()) {
-            return Err(ModuleError::Failed(format!(
+            return Err(ModuleError::Usage(format!(
                 "`{bad}` is not an SSH public key"
             )));
         }
@@ -74,7 +76,7 @@ impl Action for AuthorizedKey {
                     .await?;
                 let home = home.trim();
                 if home.is_empty() {
-                    return Err(ModuleError::Failed(format!(
+                    return Err(ModuleError::State(format!(
                         "user `{}` does not exist",
                         self.user
                     )));
@@ -143,11 +145,15 @@ impl Action for AuthorizedKey {
         ));
         let out = cx.sh_in(&script, text.as_bytes()).await?;
         if !out.success() {
-            return Err(ModuleError::Failed(format!(
-                "cannot write `{path}`: {}",
-                out.failure_reason()
-            )));
+            return Err(ModuleError::Remote {
+                what: format!("cannot write `{path}`"),
+                reason: out.failure_reason(),
+            });
         }
         Ok(planned)
     }
 }
+
+pub const DEF: ModuleDef = ModuleDef::new("authorized_key", &SPEC, |args, cx| {
+    Box::pin(async move { drive(AuthorizedKey::new(args)?, cx).await })
+});

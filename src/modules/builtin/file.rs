@@ -1,11 +1,14 @@
 //! `file`: a path's kind (file, directory, link, absent, touch) and attributes.
 
-use super::action::{Action, Decision};
-use super::attrs::Attrs;
-use super::path_state::{self, PathKind, PathState};
-use super::spec::{ArgType, GROUP, MODE, ModuleSpec, OWNER, opt, req};
-use super::{Args, ModuleCx, ModuleError, Outcome};
 use crate::diff::FileDiff;
+use crate::modules::action::drive;
+use crate::modules::action::{Action, Decision};
+use crate::modules::attrs::Attrs;
+use crate::modules::def::{ModuleDef, ReadMode};
+use crate::modules::path_state::PathQuery;
+use crate::modules::path_state::{self, PathKind, PathState};
+use crate::modules::spec::{ArgType, GROUP, MODE, ModuleSpec, OWNER, opt, req};
+use crate::modules::{Args, ModuleCx, ModuleError, Outcome};
 use crate::shell::quote;
 
 const STATES: &[&str] = &["file", "directory", "link", "absent", "touch"];
@@ -31,7 +34,7 @@ impl File {
         let state = args.choice("state", STATES, "file")?;
         let src = args.opt_str("src")?;
         if state == "link" && src.is_none() {
-            return Err(ModuleError::Failed(
+            return Err(ModuleError::Usage(
                 "`state = \"link\"` needs `src` (the link target)".into(),
             ));
         }
@@ -49,7 +52,8 @@ impl Action for File {
     type Change = String;
 
     async fn probe(&self, cx: &ModuleCx<'_>) -> Result<PathState, ModuleError> {
-        path_state::probe(cx, &self.path, false, false).await
+        let mut states = path_state::probe_all(cx, &[query(&self.path)]).await?;
+        Ok(states.remove(0))
     }
 
     fn decide(&self, st: PathState, cx: &ModuleCx<'_>) -> Result<Decision<String>, ModuleError> {
@@ -76,7 +80,7 @@ impl Action for File {
                 ))));
             }
             ("file", PathKind::Absent) => {
-                return Err(ModuleError::Failed(format!(
+                return Err(ModuleError::State(format!(
                     "`{}` does not exist; use `state = \"touch\"` to create an empty file",
                     self.path
                 )));
@@ -96,7 +100,7 @@ impl Action for File {
             ("link", kind) => {
                 let target = self.src.as_deref().unwrap_or_default();
                 if kind == PathKind::Directory {
-                    return Err(ModuleError::Failed(format!(
+                    return Err(ModuleError::State(format!(
                         "`{}` is a directory; will not replace it with a link",
                         self.path
                     )));
@@ -111,7 +115,7 @@ impl Action for File {
                 }
             }
             (_, kind) if kind != wanted && !(self.state == "touch" && kind == PathKind::File) => {
-                return Err(ModuleError::Failed(format!(
+                return Err(ModuleError::State(format!(
                     "`{}` is a {}, not a {}",
                     self.path,
                     kind.name(),
@@ -156,12 +160,25 @@ impl Action for File {
     ) -> Result<Outcome, ModuleError> {
         let out = cx.sh(&script).await?;
         if !out.success() {
-            return Err(ModuleError::Failed(format!(
-                "cannot set `{}`: {}",
-                self.path,
-                out.failure_reason()
-            )));
+            return Err(ModuleError::Remote {
+                what: format!("cannot set `{}`", self.path),
+                reason: out.failure_reason(),
+            });
         }
         Ok(planned)
     }
+}
+
+pub const DEF: ModuleDef = ModuleDef::new("file", &SPEC, |args, cx| {
+    Box::pin(async move { drive(File::new(args)?, cx).await })
+})
+.read_ahead(&["path"], reads);
+
+/// What `file` probes: the path's metadata.
+fn query(path: &str) -> PathQuery {
+    PathQuery::new(path, false, false)
+}
+
+fn reads(args: &Args, _: ReadMode) -> Option<Vec<PathQuery>> {
+    Some(vec![query(&args.opt_str("path").ok()??)])
 }

@@ -1,11 +1,13 @@
 //! `sysctl`: a kernel parameter set now (`reload`) and kept in a sysctl.d file.
 
-use super::action::{Action, Decision};
-use super::attrs::Attrs;
-use super::spec::{ArgType, ModuleSpec, opt, req};
-use super::text_edit::{TextEdit, join_lines, read_text, split_lines};
-use super::{Args, ModuleCx, ModuleError, Outcome};
 use crate::diff::FileDiff;
+use crate::modules::action::drive;
+use crate::modules::action::{Action, Decision};
+use crate::modules::attrs::Attrs;
+use crate::modules::def::ModuleDef;
+use crate::modules::spec::{ArgType, ModuleSpec, opt, req};
+use crate::modules::text_edit::{TextEdit, join_lines, read_text, split_lines};
+use crate::modules::{Args, ModuleCx, ModuleError, Outcome};
 use crate::shell::quote;
 
 pub const SPEC: ModuleSpec = ModuleSpec::new(&[
@@ -31,14 +33,12 @@ impl Sysctl {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c))
         {
-            return Err(ModuleError::Failed(format!(
-                "`{name}` is not a sysctl name"
-            )));
+            return Err(ModuleError::Usage(format!("`{name}` is not a sysctl name")));
         }
         let present = args.choice("state", &["present", "absent"], "present")? == "present";
         let value = args.opt_str("value")?;
         if present && value.is_none() {
-            return Err(ModuleError::Failed(
+            return Err(ModuleError::Usage(
                 "`state = \"present\"` needs `value`".into(),
             ));
         }
@@ -105,8 +105,8 @@ impl Action for Sysctl {
     async fn probe(&self, cx: &ModuleCx<'_>) -> Result<Current, ModuleError> {
         let runtime = if self.reload && self.value.is_some() {
             let (st, text) = read_text(cx, &self.proc_path()).await?;
-            if st.kind == super::path_state::PathKind::Absent {
-                return Err(ModuleError::Failed(format!(
+            if st.kind == crate::modules::path_state::PathKind::Absent {
+                return Err(ModuleError::State(format!(
                     "unknown sysctl `{}` ({} does not exist)",
                     self.name,
                     self.proc_path()
@@ -171,3 +171,7 @@ impl Action for Sysctl {
         Ok(planned)
     }
 }
+
+pub const DEF: ModuleDef = ModuleDef::new("sysctl", &SPEC, |args, cx| {
+    Box::pin(async move { drive(Sysctl::new(args)?, cx).await })
+});

@@ -1,9 +1,11 @@
 //! `copy`: put a local file, or literal content, at a path on the host.
 
-use super::attrs::Attrs;
-use super::content::EnsureContent;
-use super::spec::{ArgType, GROUP, MODE, ModuleSpec, OWNER, opt, req};
-use super::{Args, ModuleCx, ModuleError};
+use crate::modules::action::drive;
+use crate::modules::attrs::Attrs;
+use crate::modules::content::EnsureContent;
+use crate::modules::def::{ModuleDef, SourceKind};
+use crate::modules::spec::{ArgType, GROUP, MODE, ModuleSpec, OWNER, opt, req};
+use crate::modules::{Args, ModuleCx, ModuleError};
 
 pub const SPEC: ModuleSpec = ModuleSpec {
     args: &[
@@ -24,16 +26,20 @@ pub async fn new(args: &Args, cx: &ModuleCx<'_>) -> Result<EnsureContent, Module
     let content = match (args.opt_str("content")?, args.opt_str("src")?) {
         (Some(text), None) => text.into_bytes(),
         (None, Some(src)) => {
-            let path = cx.find_source(&src, "files")?;
+            let path = cx.find_source(&src, SourceKind::File)?;
             if dest.ends_with('/') {
                 dest.push_str(path.file_name().and_then(|n| n.to_str()).unwrap_or("file"));
             }
-            tokio::fs::read(&path).await.map_err(|e| {
-                ModuleError::Failed(format!("cannot read `{}`: {e}", path.display()))
-            })?
+            tokio::fs::read(&path)
+                .await
+                .map_err(|e| ModuleError::Local {
+                    action: "read",
+                    path: path.display().to_string(),
+                    error: e.to_string(),
+                })?
         }
         _ => {
-            return Err(ModuleError::Failed(
+            return Err(ModuleError::Usage(
                 "give exactly one of `content` and `src`".into(),
             ));
         }
@@ -44,3 +50,9 @@ pub async fn new(args: &Args, cx: &ModuleCx<'_>) -> Result<EnsureContent, Module
         attrs: Attrs::from_args(args)?,
     })
 }
+
+pub const DEF: ModuleDef = ModuleDef::new("copy", &SPEC, |args, cx| {
+    Box::pin(async move { drive(new(args, cx).await?, cx).await })
+})
+.source("src", SourceKind::File)
+.read_ahead(&["dest"], crate::modules::content::reads);

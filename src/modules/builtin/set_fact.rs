@@ -1,7 +1,8 @@
 //! `set_fact`: set host variables from now on (above task vars, below `-e`).
 
-use super::spec::ModuleSpec;
-use super::{Args, Outcome};
+use crate::modules::def::ModuleDef;
+use crate::modules::spec::ModuleSpec;
+use crate::modules::{Args, Outcome};
 
 pub const SPEC: ModuleSpec = ModuleSpec {
     args: &[],
@@ -17,3 +18,8 @@ pub fn run(args: &Args) -> Outcome {
     }
     o
 }
+
+pub const DEF: ModuleDef = ModuleDef::new("set_fact", &SPEC, |args, _| {
+    Box::pin(async move { Ok(run(args)) })
+})
+.on_controller();

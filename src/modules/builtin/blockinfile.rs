@@ -1,9 +1,11 @@
 //! `blockinfile`: keep a block of lines between two marker lines.
 
-use super::attrs::Attrs;
-use super::spec::{ArgType, GROUP, MODE, ModuleSpec, OWNER, opt, req};
-use super::text_edit::{Anchor, TextEdit, rewritten, split_lines, when_missing};
-use super::{Args, ModuleError};
+use crate::modules::action::drive;
+use crate::modules::attrs::Attrs;
+use crate::modules::def::ModuleDef;
+use crate::modules::spec::{ArgType, GROUP, MODE, ModuleSpec, OWNER, opt, req};
+use crate::modules::text_edit::{Anchor, TextEdit, rewritten, split_lines, when_missing};
+use crate::modules::{Args, ModuleError};
 
 pub const SPEC: ModuleSpec = ModuleSpec::new(&[
     req("path", ArgType::Str),
@@ -28,9 +30,7 @@ impl Blockinfile {
         let block = args.str_or("block", "")?;
         let marker = args.str_or("marker", "# {mark} EOV MANAGED BLOCK")?;
         if !marker.contains("{mark}") {
-            return Err(ModuleError::Failed(
-                "argument `marker` must contain `{mark}`".into(),
-            ));
+            return Err(ModuleError::argument("marker", "must contain `{mark}`"));
         }
         let begin = marker.replace("{mark}", "BEGIN");
         let end = marker.replace("{mark}", "END");
@@ -71,3 +71,8 @@ impl Blockinfile {
         })
     }
 }
+
+pub const DEF: ModuleDef = ModuleDef::new("blockinfile", &SPEC, |args, cx| {
+    Box::pin(async move { drive(Blockinfile::new(args)?, cx).await })
+})
+.read_ahead(&["path"], crate::modules::text_edit::reads);

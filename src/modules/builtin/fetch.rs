@@ -2,11 +2,13 @@
 
 use std::path::PathBuf;
 
-use super::action::{Action, Decision};
-use super::path_state::{self, PathKind, sha256_hex};
-use super::spec::{ArgType, ModuleSpec, opt, req};
-use super::{Args, ModuleCx, ModuleError, Outcome};
 use crate::diff::FileDiff;
+use crate::modules::action::drive;
+use crate::modules::action::{Action, Decision};
+use crate::modules::def::ModuleDef;
+use crate::modules::path_state::{self, PathKind, sha256_hex};
+use crate::modules::spec::{ArgType, ModuleSpec, opt, req};
+use crate::modules::{Args, ModuleCx, ModuleError, Outcome};
 use crate::shell::quote;
 
 pub const SPEC: ModuleSpec = ModuleSpec::new(&[
@@ -54,7 +56,8 @@ impl Action for Fetch {
     type Change = ();
 
     async fn probe(&self, cx: &ModuleCx<'_>) -> Result<Remote, ModuleError> {
-        let st = path_state::probe(cx, &self.src, true, false).await?;
+        let q = path_state::PathQuery::new(&self.src, true, false);
+        let st = path_state::probe_all(cx, &[q]).await?.remove(0);
         match st.kind {
             PathKind::File => {}
             PathKind::Absent if !self.fail_on_missing || cx.check => {
@@ -64,7 +67,7 @@ impl Action for Fetch {
                 });
             }
             kind => {
-                return Err(ModuleError::Failed(format!(
+                return Err(ModuleError::State(format!(
                     "cannot fetch `{}`: it is {}",
                     self.src,
                     if kind == PathKind::Absent {
@@ -118,15 +121,20 @@ impl Action for Fetch {
     ) -> Result<Outcome, ModuleError> {
         let out = cx.sh_probe(&format!("cat -- {}", quote(&self.src))).await?;
         if !out.success() {
-            return Err(ModuleError::Failed(format!(
-                "cannot read `{}`: {}",
-                self.src,
-                out.failure_reason()
-            )));
+            return Err(ModuleError::Remote {
+                what: format!("cannot read `{}`", self.src),
+                reason: out.failure_reason(),
+            });
         }
-        crate::fsutil::write_atomic(&self.dest, &out.stdout).map_err(|e| {
-            ModuleError::Failed(format!("cannot write `{}`: {e}", self.dest.display()))
+        crate::fsutil::write_atomic(&self.dest, &out.stdout).map_err(|e| ModuleError::Local {
+            action: "write",
+            path: self.dest.display().to_string(),
+            error: e.to_string(),
         })?;
         Ok(planned)
     }
 }
+
+pub const DEF: ModuleDef = ModuleDef::new("fetch", &SPEC, |args, cx| {
+    Box::pin(async move { drive(Fetch::new(args, cx)?, cx).await })
+});

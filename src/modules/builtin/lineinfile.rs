@@ -1,9 +1,11 @@
 //! `lineinfile`: make sure one line is (or is not) in a file.
 
-use super::attrs::Attrs;
-use super::spec::{ArgType, GROUP, MODE, ModuleSpec, OWNER, opt, req};
-use super::text_edit::{Anchor, TextEdit, compile, rewritten, split_lines, when_missing};
-use super::{Args, ModuleError};
+use crate::modules::action::drive;
+use crate::modules::attrs::Attrs;
+use crate::modules::def::ModuleDef;
+use crate::modules::spec::{ArgType, GROUP, MODE, ModuleSpec, OWNER, opt, req};
+use crate::modules::text_edit::{Anchor, TextEdit, compile, rewritten, split_lines, when_missing};
+use crate::modules::{Args, ModuleError};
 
 pub const SPEC: ModuleSpec = ModuleSpec::new(&[
     req("path", ArgType::Str),
@@ -35,12 +37,12 @@ impl Lineinfile {
             Anchor::from_args(args.opt_str("insertafter")?, args.opt_str("insertbefore")?)?;
         let present = state == "present";
         if present && line.is_none() {
-            return Err(ModuleError::Failed(
+            return Err(ModuleError::Usage(
                 "`state = \"present\"` needs `line`".into(),
             ));
         }
         if !present && line.is_none() && regexp.is_none() {
-            return Err(ModuleError::Failed(
+            return Err(ModuleError::Usage(
                 "`state = \"absent\"` needs `line` or `regexp`".into(),
             ));
         }
@@ -75,3 +77,8 @@ impl Lineinfile {
         })
     }
 }
+
+pub const DEF: ModuleDef = ModuleDef::new("lineinfile", &SPEC, |args, cx| {
+    Box::pin(async move { drive(Lineinfile::new(args)?, cx).await })
+})
+.read_ahead(&["path"], crate::modules::text_edit::reads);

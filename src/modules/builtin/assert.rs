@@ -2,8 +2,9 @@
 
 use minijinja::Value;
 
-use super::spec::{ArgType, ModuleSpec, opt, req};
-use super::{Args, ModuleCx, ModuleError, Outcome};
+use crate::modules::def::ModuleDef;
+use crate::modules::spec::{ArgType, ModuleSpec, opt, req};
+use crate::modules::{Args, ModuleCx, ModuleError, Outcome};
 
 pub const SPEC: ModuleSpec = ModuleSpec::new(&[
     req("that", ArgType::ExprList),
@@ -16,9 +17,7 @@ pub fn run(args: &Args, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError> {
         Some(v) if v.as_str().is_some() => vec![v.as_str().unwrap_or_default().to_string()],
         Some(v) => v
             .try_iter()
-            .map_err(|_| {
-                ModuleError::Failed("argument `that` must be a list of expressions".into())
-            })?
+            .map_err(|_| ModuleError::argument("that", "must be a list of expressions"))?
             .map(|e: Value| {
                 e.as_str()
                     .map(str::to_string)
@@ -32,8 +31,14 @@ pub fn run(args: &Args, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError> {
             let msg = args
                 .opt_str("fail_msg")?
                 .unwrap_or_else(|| format!("assertion failed: `{expr}`"));
-            return Err(ModuleError::Failed(msg));
+            return Err(ModuleError::Assertion(msg));
         }
     }
     Ok(Outcome::ok().msg(args.str_or("success_msg", "all assertions passed")?))
 }
+
+pub const DEF: ModuleDef = ModuleDef::new("assert", &SPEC, |args, cx| {
+    Box::pin(async move { run(args, cx) })
+})
+.on_controller()
+.inert();

@@ -1,15 +1,16 @@
 //! `command` and `shell`: run a program. `command` quotes every word, so no shell expansion
 //! happens; `shell` hands the text to `sh`. `creates` / `removes` make them idempotent.
 
-use minijinja::Value;
-
-use super::action::{Action, Decision};
-use super::path_state::{self, PathQuery};
-use super::spec::{ArgType, ModuleSpec, opt};
-use super::{Args, ModuleCx, ModuleError, Outcome};
+use crate::modules::action::drive;
+use crate::modules::action::{Action, Decision};
+use crate::modules::def::{ModuleDef, ReadMode};
+use crate::modules::outcome::CommandOutput;
+use crate::modules::path_state::{self, PathQuery};
+use crate::modules::spec::{ArgType, ModuleSpec, opt};
+use crate::modules::{Args, ModuleCx, ModuleError, Outcome};
 use crate::shell::quote;
 
-const COMMON: [super::spec::ArgSpec; 5] = [
+const COMMON: [crate::modules::spec::ArgSpec; 5] = [
     opt("chdir", ArgType::Str),
     opt("creates", ArgType::Str),
     opt("removes", ArgType::Str),
@@ -57,25 +58,35 @@ fn guard(args: &Args, name: &str) -> Result<Option<String>, ModuleError> {
     }))
 }
 
-/// The paths `creates` / `removes` will test; without them the command always runs.
-pub fn lookahead(args: &Args) -> super::Lookahead {
-    let paths: Vec<PathQuery> = ["creates", "removes"]
-        .into_iter()
-        .filter_map(|name| guard(args, name).ok().flatten())
-        .map(|p| PathQuery::new(&p, false, false))
-        .collect();
-    if paths.is_empty() {
-        super::Lookahead::Stop
-    } else {
-        super::Lookahead::Probes(paths)
+/// The paths `creates` / `removes` will test (`true` for `creates`), in probe order.
+fn guards(args: &Args) -> Result<Vec<(String, bool)>, ModuleError> {
+    let mut out = Vec::new();
+    for (name, creates) in [("creates", true), ("removes", false)] {
+        if let Some(p) = guard(args, name)? {
+            out.push((p, creates));
+        }
     }
+    Ok(out)
+}
+
+/// Both guards in one round trip; `exists` is `test -e`: a dangling link does not count.
+fn queries(guards: &[(String, bool)]) -> Vec<PathQuery> {
+    guards
+        .iter()
+        .map(|(p, _)| PathQuery::new(p, false, false))
+        .collect()
+}
+
+/// Without `creates` / `removes` the command always runs: nothing to read ahead.
+fn reads(args: &Args, _: ReadMode) -> Option<Vec<PathQuery>> {
+    let guards = guards(args).ok()?;
+    (!guards.is_empty()).then(|| queries(&guards))
 }
 
 pub struct Command {
     script: String,
     display: String,
-    creates: Option<String>,
-    removes: Option<String>,
+    guards: Vec<(String, bool)>,
     stdin: Option<String>,
 }
 
@@ -88,7 +99,7 @@ impl Command {
         } else {
             let cmd = args.str("cmd")?;
             shlex::split(&cmd).ok_or_else(|| {
-                ModuleError::Failed(format!(
+                ModuleError::Usage(format!(
                     "cannot split `{cmd}` into words (unbalanced quotes?)"
                 ))
             })?
@@ -99,18 +110,18 @@ impl Command {
             words.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ")
         };
         if body.trim().is_empty() {
-            return Err(ModuleError::Failed("the command is empty".into()));
+            return Err(ModuleError::Usage("the command is empty".into()));
         }
         let mut script = String::new();
         if let Some(env) = args.get("env") {
             let iter = env
                 .try_iter()
-                .map_err(|_| ModuleError::Failed("argument `env` must be a map".into()))?;
+                .map_err(|_| ModuleError::argument("env", "must be a map"))?;
             for key in iter {
                 let value = env.get_item(&key).unwrap_or_default();
                 let name = key.to_string();
                 if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                    return Err(ModuleError::Failed(format!(
+                    return Err(ModuleError::Usage(format!(
                         "`{name}` is not a valid environment variable name"
                     )));
                 }
@@ -124,8 +135,7 @@ impl Command {
         Ok(Command {
             script,
             display: if shell { body.clone() } else { words.join(" ") },
-            creates: guard(args, "creates")?,
-            removes: guard(args, "removes")?,
+            guards: guards(args)?,
             stdin: args.opt_str("stdin")?,
         })
     }
@@ -137,18 +147,9 @@ impl Action for Command {
     type Change = ();
 
     async fn probe(&self, cx: &ModuleCx<'_>) -> Result<Option<String>, ModuleError> {
-        // Both in one round trip; `exists` is `test -e`: a dangling link does not count.
-        let guards: Vec<(&String, bool)> = [(&self.creates, true), (&self.removes, false)]
-            .into_iter()
-            .filter_map(|(p, creates)| p.as_ref().map(|p| (p, creates)))
-            .collect();
-        let queries: Vec<PathQuery> = guards
-            .iter()
-            .map(|(p, _)| PathQuery::new(p, false, false))
-            .collect();
-        let states = path_state::probe_all(cx, &queries).await?;
-        for ((path, creates), state) in guards.into_iter().zip(states) {
-            match (creates, state.exists) {
+        let states = path_state::probe_all(cx, &queries(&self.guards)).await?;
+        for ((path, creates), state) in self.guards.iter().zip(states) {
+            match (*creates, state.exists) {
                 (true, true) => return Ok(Some(format!("`{path}` exists"))),
                 (false, false) => return Ok(Some(format!("`{path}` does not exist"))),
                 _ => {}
@@ -174,7 +175,7 @@ impl Action for Command {
                 .msg("not run in check mode")
                 .data("cmd", self.display.as_str());
             o.skipped = true;
-            o.data.insert("unknown".into(), Value::from(true));
+            o.unknown = true;
             return Ok(Decision::Keep(o));
         }
         Ok(Decision::Change((), Outcome::ok()))
@@ -189,21 +190,28 @@ impl Action for Command {
         let out = cx
             .sh_user(&self.script, self.stdin.as_ref().map(String::as_bytes))
             .await?;
-        let stdout = out.stdout_text();
-        let stderr = out.stderr_text();
-        let trimmed = |s: &str| s.strip_suffix('\n').unwrap_or(s).to_string();
-        let lines = |s: &str| s.lines().map(Value::from).collect::<Value>();
-        let mut o = Outcome::ok()
-            .data("cmd", self.display.as_str())
-            .data("rc", out.status.map_or(-1, i64::from))
-            .data("stdout", trimmed(&stdout))
-            .data("stderr", trimmed(&stderr))
-            .data("stdout_lines", lines(&stdout))
-            .data("stderr_lines", lines(&stderr));
-        if !out.success() {
-            o.failed = true;
-            o.msg = Some(format!("command failed: {}", out.failure_reason()));
-        }
+        let trimmed = |s: String| {
+            s.strip_suffix('\n')
+                .map_or_else(|| s.clone(), str::to_string)
+        };
+        let mut o = Outcome::ok().data("cmd", self.display.as_str());
+        o.failed = !out.success();
+        o.output = Some(CommandOutput {
+            rc: out.status.map_or(-1, i64::from),
+            stdout: trimmed(out.stdout_text()),
+            stderr: trimmed(out.stderr_text()),
+            failure: o.failed.then(|| out.failure_reason()),
+        });
         Ok(o)
     }
 }
+
+pub const COMMAND: ModuleDef = ModuleDef::new("command", &COMMAND_SPEC, |args, cx| {
+    Box::pin(async move { drive(Command::new(args, false)?, cx).await })
+})
+.read_ahead(&["creates", "removes", "chdir"], reads);
+
+pub const SHELL: ModuleDef = ModuleDef::new("shell", &SHELL_SPEC, |args, cx| {
+    Box::pin(async move { drive(Command::new(args, true)?, cx).await })
+})
+.read_ahead(&["creates", "removes", "chdir"], reads);

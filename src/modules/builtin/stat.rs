@@ -3,16 +3,20 @@
 use indexmap::IndexMap;
 use minijinja::Value;
 
-use super::path_state::{self, PathKind};
-use super::spec::{ArgType, ModuleSpec, opt, req};
-use super::{Args, ModuleCx, ModuleError, Outcome};
+use crate::modules::def::{ModuleDef, ReadMode};
+use crate::modules::path_state::PathQuery;
+use crate::modules::path_state::{self, PathKind};
+use crate::modules::spec::{ArgType, ModuleSpec, opt, req};
+use crate::modules::{Args, ModuleCx, ModuleError, Outcome};
 
 pub const SPEC: ModuleSpec =
     ModuleSpec::new(&[req("path", ArgType::Str), opt("checksum", ArgType::Bool)]);
 
 pub async fn run(args: &Args, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError> {
     let path = args.str("path")?;
-    let st = path_state::probe(cx, &path, args.bool_or("checksum", true)?, false).await?;
+    args.bool_or("checksum", true)?;
+    let queries = reads(args, ReadMode { diff: cx.diff }).unwrap_or_default();
+    let st = path_state::probe_all(cx, &queries).await?.remove(0);
     let mut m: IndexMap<&str, Value> = IndexMap::new();
     m.insert("path", Value::from(path.as_str()));
     m.insert("exists", Value::from(st.kind != PathKind::Absent));
@@ -35,4 +39,14 @@ pub async fn run(args: &Args, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError>
     }
     let map: IndexMap<Value, Value> = m.into_iter().map(|(k, v)| (Value::from(k), v)).collect();
     Ok(Outcome::ok().data("stat", Value::from_object(map)))
+}
+
+pub const DEF: ModuleDef = ModuleDef::new("stat", &SPEC, |args, cx| Box::pin(run(args, cx)))
+    .read_ahead(&["path", "checksum"], reads);
+
+/// What `stat` probes: the path, with its checksum unless `checksum = false`.
+fn reads(args: &Args, _: ReadMode) -> Option<Vec<PathQuery>> {
+    let path = args.opt_str("path").ok()??;
+    let hash = args.bool_or("checksum", true).ok()?;
+    Some(vec![PathQuery::new(&path, hash, false)])
 }

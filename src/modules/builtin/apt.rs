@@ -1,9 +1,11 @@
 //! `apt`: Debian packages present, absent or latest; the cache refreshed when stale.
 
-use super::action::{Action, Decision};
-use super::spec::{ArgType, ModuleSpec, opt};
-use super::{Args, ModuleCx, ModuleError, Outcome};
 use crate::diff::FileDiff;
+use crate::modules::action::drive;
+use crate::modules::action::{Action, Decision};
+use crate::modules::def::ModuleDef;
+use crate::modules::spec::{ArgType, ModuleSpec, opt};
+use crate::modules::{Args, ModuleCx, ModuleError, Outcome};
 use crate::shell::quote;
 
 const STATES: &[&str] = &["present", "absent", "latest"];
@@ -36,9 +38,7 @@ impl Apt {
             .iter()
             .find(|n| n.is_empty() || n.starts_with('-') || n.contains(char::is_whitespace))
         {
-            return Err(ModuleError::Failed(format!(
-                "`{bad}` is not a package name"
-            )));
+            return Err(ModuleError::Usage(format!("`{bad}` is not a package name")));
         }
         Ok(Apt {
             names,
@@ -176,3 +176,7 @@ impl Action for Apt {
         Ok(planned)
     }
 }
+
+pub const DEF: ModuleDef = ModuleDef::new("apt", &SPEC, |args, cx| {
+    Box::pin(async move { drive(Apt::new(args)?, cx).await })
+});

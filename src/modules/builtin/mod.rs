@@ -1,0 +1,72 @@
+//! The built-in modules, one file each; [`ALL`] is the table every other part of eov reads.
+
+mod apt;
+mod assert;
+mod authorized_key;
+mod blockinfile;
+mod command;
+mod copy;
+mod debug;
+mod fail;
+mod fetch;
+mod file;
+mod lineinfile;
+mod pause;
+mod service;
+mod set_fact;
+mod slurp;
+mod stat;
+mod sysctl;
+mod template;
+mod wait_for;
+
+use super::def::ModuleDef;
+
+/// Every built-in module, in alphabetical order.
+pub(super) static ALL: &[ModuleDef] = &[
+    apt::DEF,
+    assert::DEF,
+    authorized_key::DEF,
+    blockinfile::DEF,
+    command::COMMAND,
+    copy::DEF,
+    debug::DEF,
+    fail::DEF,
+    fetch::DEF,
+    file::DEF,
+    lineinfile::DEF,
+    pause::DEF,
+    service::DEF,
+    set_fact::DEF,
+    command::SHELL,
+    slurp::DEF,
+    stat::DEF,
+    sysctl::DEF,
+    template::DEF,
+    wait_for::DEF,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::ALL;
+
+    #[test]
+    fn the_table_is_sorted_and_names_are_unique() {
+        let names: Vec<&str> = ALL.iter().map(|d| d.name).collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(names, sorted);
+    }
+
+    #[test]
+    fn read_ahead_looks_only_at_declared_arguments() {
+        for def in ALL {
+            if let Some(r) = def.read_ahead {
+                for arg in r.args {
+                    assert!(def.spec.arg(arg).is_some(), "{}: `{arg}`", def.name);
+                }
+            }
+        }
+    }
+}
