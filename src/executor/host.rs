@@ -9,12 +9,11 @@ use std::sync::Arc;
 use minijinja::Value;
 
 use super::Shared;
-use crate::ast::Entry;
 use crate::connection::Become as Sudo;
 use crate::event::{Event, Recap};
-use crate::modules::prefetch::{Plan, READ_AHEAD_BYTES, READ_AHEAD_TASKS};
-use crate::modules::{Prefetch, ReadMode};
-use crate::program::{Become, Block, Cond, Play, RoleInstance, Step, Task};
+use crate::modules::HostSession;
+use crate::modules::session::READ_AHEAD_TASKS;
+use crate::program::{Become, Block, Cond, Play, Step, Task};
 use crate::template::TemplateError;
 use crate::vars::{VarMap, to_value};
 
@@ -26,10 +25,10 @@ pub(super) enum Flow {
     Stop,
 }
 
-struct Frame {
-    vars: VarMap,
-    sudo: Become,
-    ignore_errors: bool,
+pub(super) struct Frame {
+    pub(super) vars: VarMap,
+    pub(super) sudo: Become,
+    pub(super) ignore_errors: bool,
 }
 
 pub(super) struct HostRun {
@@ -38,19 +37,19 @@ pub(super) struct HostRun {
     pub(super) play: Arc<Play>,
     /// The variables every task of this host sees and that do not change during the play
     /// (`inventory_hostname`, `groups`, `group_names`, `hostvars`, `play_hosts`, ...).
-    magic: VarMap,
-    base: VarMap,
-    play_vars: VarMap,
-    roles: HashMap<usize, (VarMap, VarMap)>,
-    frames: Vec<Frame>,
+    pub(super) magic: VarMap,
+    pub(super) base: VarMap,
+    pub(super) play_vars: VarMap,
+    pub(super) roles: HashMap<usize, (VarMap, VarMap)>,
+    pub(super) frames: Vec<Frame>,
     pub(super) notified: BTreeSet<usize>,
     pub(super) recap: Recap,
     /// Check mode: a registered result is unknown, so conditions on it cannot be decided.
     pub(super) unknown: bool,
     /// Probes read ahead for the next tasks, and the count of remote commands.
-    pub(super) probes: Arc<Prefetch>,
+    pub(super) session: Arc<HostSession>,
     /// How many tasks the last read-ahead covered at most.
-    window: usize,
+    pub(super) window: usize,
 }
 
 impl HostRun {
@@ -78,7 +77,7 @@ impl HostRun {
             play_hosts.iter().map(|h| Value::from(h.as_str())).collect(),
         );
         magic.insert("eov_check_mode".into(), Value::from(s.options.check));
-        let probes = s.probes.join(&host);
+        let session = s.sessions.join(&host);
         HostRun {
             recap: Recap {
                 host: host.clone(),
@@ -94,7 +93,7 @@ impl HostRun {
             frames: Vec::new(),
             notified: BTreeSet::new(),
             unknown: false,
-            probes,
+            session,
             window: 0,
         }
     }
@@ -113,7 +112,7 @@ impl HostRun {
             Flow::Go => self.handlers().await,
             other => other,
         };
-        self.recap.commands = self.probes.commands();
+        self.recap.commands = self.session.commands();
         let left = match flow {
             Flow::Go | Flow::Stop => false,
             Flow::Failed(reason) | Flow::Unreachable(reason) => {
@@ -146,9 +145,9 @@ impl HostRun {
                         } else {
                             self.plan(&steps[i + 1..], *READ_AHEAD_TASKS.start())
                         };
-                        self.probes.set_next(next);
+                        self.session.set_next(next);
                         let flow = self.task(t, false).await;
-                        self.probes.set_next(None);
+                        self.session.set_next(None);
                         flow
                     }
                     Step::Block(b) => self.block(b).await,
@@ -158,94 +157,6 @@ impl HostRun {
                 }
             }
             Flow::Go
-        })
-    }
-
-    /// Reads ahead the probes of the tasks that start `steps` and only read the host before
-    /// they decide (file, copy, template, lineinfile, stat, a command's `creates`...), so that
-    /// on a host already in shape they cost one round trip between them.
-    async fn read_ahead(&mut self, steps: &[Step]) {
-        let Some(Step::Task(first)) = steps.first() else {
-            return;
-        };
-        // A controller-only task needs no probe; the next task that does reads ahead.
-        if self.probes.covers(first.id) || first.module.runs_on_controller() {
-            return;
-        }
-        self.window = if self.probes.emptied_by_change() {
-            *READ_AHEAD_TASKS.start()
-        } else {
-            (self.window * 2).clamp(*READ_AHEAD_TASKS.start(), *READ_AHEAD_TASKS.end())
-        };
-        let Some(plan) = self.plan(steps, self.window) else {
-            return;
-        };
-        let Ok(conn) = self.s.connections.get(&self.host).await else {
-            return;
-        };
-        // A failure here is the next task's to report, when it runs its own probe.
-        let _ = self
-            .probes
-            .load(&conn, plan.sudo.as_ref(), plan.tasks, plan.queries)
-            .await;
-    }
-
-    /// The probes of the tasks that start `steps`, up to the first that may change the host
-    /// before it probes, or whose inputs are not known yet (a result registered before it).
-    fn plan(&mut self, steps: &[Step], window: usize) -> Option<Plan> {
-        if !self.s.options.read_ahead {
-            return None;
-        }
-        let mut key = None;
-        let (mut tasks, mut queries, mut budget) = (Vec::new(), Vec::new(), 0);
-        for step in steps {
-            let Step::Task(t) = step else { break };
-            if t.looping.is_some() || t.delegate_to.is_some() || t.run_once {
-                break;
-            }
-            if t.module.runs_on_controller() {
-                // debug, assert and fail leave everything as it was; set_fact and pause do not.
-                if t.module.is_inert() {
-                    continue;
-                }
-                break;
-            }
-            let Ok(ctx) = self.context(Some(t), &[]) else {
-                break;
-            };
-            let Ok(sudo) = self.become_for(t, &ctx) else {
-                break;
-            };
-            if key.get_or_insert_with(|| sudo.clone()) != &sudo {
-                break;
-            }
-            let only = Some(t.module.read_ahead_args());
-            let Ok(args) = self.render_args(t, &to_value(&ctx), only) else {
-                break;
-            };
-            let mode = ReadMode {
-                diff: self.s.options.diff,
-            };
-            // A module that may change the host before it probes, or whose reads are not
-            // known yet, ends the read-ahead.
-            let Some(q) = t.module.reads(&args, mode) else {
-                break;
-            };
-            budget += q.iter().map(|q| q.path.len() + 16).sum::<usize>();
-            if budget > READ_AHEAD_BYTES || tasks.len() == window {
-                break;
-            }
-            tasks.push(t.id);
-            queries.extend(q);
-        }
-        if queries.is_empty() {
-            return None;
-        }
-        Some(Plan {
-            host: self.host.clone(),
-            sudo: key.flatten(),
-            tasks,
-            queries,
         })
     }
 
@@ -322,105 +233,6 @@ impl HostRun {
         Flow::Go
     }
 
-    /// Renders `entries` in order on top of `scope` (each sees the ones before it).
-    fn render_entries(
-        &self,
-        entries: &[Entry],
-        scope: &mut VarMap,
-    ) -> Result<VarMap, TemplateError> {
-        let mut out = VarMap::new();
-        for e in entries {
-            let v = self
-                .s
-                .templates
-                .render_value(&e.value, &to_value(scope), &self.s.secrets)?;
-            scope.insert(e.key.name.clone(), v.clone());
-            out.insert(e.key.name.clone(), v);
-        }
-        Ok(out)
-    }
-
-    fn top(&self) -> VarMap {
-        let mut m = self.s.facts.get(&self.host);
-        m.extend(self.s.extra_vars.clone());
-        m.extend(self.magic.clone());
-        m
-    }
-
-    fn render_play_vars(&mut self) -> Result<(), TemplateError> {
-        let mut scope = self.base.clone();
-        scope.extend(self.top());
-        let play = self.play.clone();
-        self.play_vars = self.render_entries(&play.vars, &mut scope)?;
-        Ok(())
-    }
-
-    fn role_vars(&mut self, role: &RoleInstance) -> Result<(VarMap, VarMap), TemplateError> {
-        if let Some(cached) = self.roles.get(&role.id) {
-            return Ok(cached.clone());
-        }
-        let mut scope = self.base.clone();
-        scope.extend(self.play_vars.clone());
-        scope.extend(self.top());
-        let defaults = self.render_entries(&role.defaults, &mut scope)?;
-        let mut scope = self.base.clone();
-        scope.extend(defaults.clone());
-        scope.extend(self.play_vars.clone());
-        scope.extend(self.top());
-        let args = self.render_entries(&role.args, &mut scope)?;
-        for (name, ty) in &role.param_types {
-            let value = args.get(name).or_else(|| {
-                if self.play_vars.contains_key(name) {
-                    None
-                } else {
-                    defaults.get(name)
-                }
-            });
-            if let Some(v) = value {
-                check_param(&role.name, name, ty, v)?;
-                if role.secret_params.contains(name) {
-                    self.s.secrets.add(&v.to_string());
-                }
-            }
-        }
-        self.roles.insert(role.id, (defaults.clone(), args.clone()));
-        Ok((defaults, args))
-    }
-
-    /// The variables a task (or, with `None`, a block) sees, plus `locals` (loop variables).
-    pub(super) fn context(
-        &mut self,
-        task: Option<&Task>,
-        locals: &[(String, Value)],
-    ) -> Result<VarMap, TemplateError> {
-        let mut m = self.base.clone();
-        match task.and_then(|t| t.scope.role.clone()) {
-            Some(role) => {
-                let (defaults, args) = self.role_vars(&role)?;
-                m.extend(defaults);
-                m.extend(self.play_vars.clone());
-                m.extend(args);
-                m.insert("role_name".into(), Value::from(role.name.as_str()));
-            }
-            None => m.extend(self.play_vars.clone()),
-        }
-        for f in &self.frames {
-            m.extend(f.vars.clone());
-        }
-        let top = self.top();
-        // A looping task's own vars may use the loop variable: they are rendered per item.
-        if let Some(t) = task.filter(|t| t.looping.is_none() || !locals.is_empty()) {
-            let mut scope = m.clone();
-            scope.extend(top.clone());
-            scope.extend(locals.iter().cloned());
-            let own = self.render_entries(&t.vars, &mut scope)?;
-            m.extend(own);
-        }
-        m.extend(top);
-        m.extend(locals.iter().cloned());
-        Ok(m)
-    }
-
     pub(super) fn condition(&self, cond: &Cond, ctx: &VarMap) -> Result<bool, TemplateError> {
         match cond {
             Cond::Const(b) => Ok(*b),
@@ -459,34 +271,4 @@ impl HostRun {
             password: self.s.options.become_password.clone(),
         }))
     }
-}
-
-/// A role argument's runtime value against its declared type.
-fn check_param(role: &str, name: &str, ty: &str, v: &Value) -> Result<(), TemplateError> {
-    use minijinja::value::ValueKind as K;
-    let ok = match ty {
-        "any" => true,
-        "str" | "cidr" => v.kind() == K::String,
-        "int" => v.as_i64().is_some(),
-        "bool" => v.kind() == K::Bool,
-        "list" => v.kind() == K::Seq,
-        "map" => v.kind() == K::Map,
-        "mode" | "duration" => v.kind() == K::Number || v.kind() == K::String,
-        _ => false,
-    };
-    if !ok {
-        return Err(TemplateError::plain(format!(
-            "parameter `{name}` of role `{role}` must be of type `{ty}`, got {} `{v}`",
-            v.kind()
-        )));
-    }
-    if ty == "cidr" {
-        crate::template::parse_cidr(v.as_str().unwrap_or_default()).map_err(|e| {
-            TemplateError::plain(format!(
-                "parameter `{name}` of role `{role}`: {}",
-                e.detail().unwrap_or("invalid CIDR")
-            ))
-        })?;
-    }
-    Ok(())
 }

@@ -3,6 +3,9 @@
 //! slowest host. Everything that happens is sent as an [`Event`].
 
 mod host;
+mod read_ahead;
+mod result;
+mod scope;
 mod task;
 
 use std::collections::HashMap;
@@ -36,10 +39,10 @@ struct Shared {
     extra_vars: IndexMap<String, Value>,
     groups: Value,
     hostvars: Value,
-    run_once: std::sync::Mutex<HashMap<usize, Arc<OnceCell<task::Shared>>>>,
+    run_once: std::sync::Mutex<HashMap<usize, Arc<OnceCell<result::Shared>>>>,
     cancel: Cancel,
-    /// Every host pipeline's probes read ahead.
-    probes: Arc<crate::modules::prefetch::Registry>,
+    /// Every host pipeline's session (read-ahead and command count).
+    sessions: Arc<crate::modules::session::Sessions>,
 }
 
 pub struct Executor {
@@ -73,7 +76,7 @@ impl Executor {
             hostvars,
             run_once: std::sync::Mutex::new(HashMap::new()),
             cancel,
-            probes: Arc::default(),
+            sessions: Arc::default(),
         };
         Executor {
             shared: Arc::new(shared),

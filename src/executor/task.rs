@@ -1,5 +1,5 @@
-//! One task on one host: `when`, loops, `delegate_to`, retries / `until`, `changed_when` /
-//! `failed_when`, `register`, `notify`, `run_once`, and the events that report it.
+//! One task on one host: `when`, loops, `delegate_to`, retries / `until`, `run_once`, and the
+//! module run itself. What the results mean (status, register, events) is in `result.rs`.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -8,122 +8,13 @@ use indexmap::IndexMap;
 use minijinja::Value;
 
 use super::host::{Flow, HostRun};
+use super::result::{Attempt, Shared, item_label, with};
 use crate::connection::CONTROLLER;
-use crate::event::{Event, Status, TaskResult};
-use crate::modules::{Args, ModuleCx, ModuleError, Outcome};
+use crate::event::Status;
+use crate::modules::{Args, ModuleCx, Outcome};
 use crate::program::Task;
 use crate::template::TemplateError;
 use crate::vars::{VarMap, to_value};
-
-/// A `run_once` task's result, handed to the other hosts of the play.
-#[derive(Clone, Debug)]
-pub(super) struct Shared {
-    host: String,
-    status: Status,
-    register: Value,
-    facts: IndexMap<String, Value>,
-}
-
-/// One execution (a task, or one loop item).
-struct Attempt {
-    status: Status,
-    outcome: Outcome,
-    attempts: u32,
-    delegated_to: Option<String>,
-}
-
-impl Attempt {
-    fn failed(msg: impl Into<String>) -> Self {
-        Attempt {
-            status: Status::Failed,
-            outcome: Outcome::ok().msg(msg),
-            attempts: 1,
-            delegated_to: None,
-        }
-    }
-
-    fn skipped(msg: Option<String>) -> Self {
-        let mut outcome = Outcome::ok();
-        outcome.skipped = true;
-        outcome.msg = msg;
-        Attempt {
-            status: Status::Skipped,
-            outcome,
-            attempts: 0,
-            delegated_to: None,
-        }
-    }
-
-    /// The registered value: the module's data plus changed / failed / skipped / msg.
-    fn register(&self) -> Value {
-        let mut m = self.outcome.registered();
-        m.insert(
-            "changed".into(),
-            Value::from(self.status == Status::Changed),
-        );
-        m.insert(
-            "failed".into(),
-            Value::from(matches!(
-                self.status,
-                Status::Failed | Status::Ignored | Status::Unreachable
-            )),
-        );
-        m.insert(
-            "skipped".into(),
-            Value::from(self.status == Status::Skipped),
-        );
-        if let Some(msg) = self.outcome.message() {
-            m.insert("msg".into(), Value::from(msg));
-        }
-        if self.attempts > 1 {
-            m.insert("attempts".into(), Value::from(self.attempts));
-        }
-        to_value(&m)
-    }
-}
-
-fn with(ctx: &VarMap, extra: &[(&str, &Value)]) -> Value {
-    let mut m = ctx.clone();
-    for (k, v) in extra {
-        m.insert((*k).to_string(), (*v).clone());
-    }
-    to_value(&m)
-}
-
-fn summarize(statuses: impl Iterator<Item = Status>) -> Status {
-    let all: Vec<Status> = statuses.collect();
-    for s in [
-        Status::Unreachable,
-        Status::Failed,
-        Status::Ignored,
-        Status::Changed,
-    ] {
-        if all.contains(&s) {
-            return s;
-        }
-    }
-    if !all.is_empty() && all.iter().all(|s| *s == Status::Skipped) {
-        Status::Skipped
-    } else {
-        Status::Ok
-    }
-}
-
-/// How a loop item is named in output: a string as is, a map by its `name`, a list item by
-/// item, else JSON.
-fn item_label(v: &Value) -> String {
-    if let Some(name) = v
-        .get_attr("name")
-        .ok()
-        .filter(|n| !n.is_undefined() && !n.is_none())
-    {
-        return name.to_string();
-    }
-    v.as_str().map_or_else(
-        || serde_json::to_string(v).unwrap_or_else(|_| v.to_string()),
-        str::to_string,
-    )
-}
 
 impl HostRun {
     pub(super) async fn task(&mut self, t: &Arc<Task>, handler: bool) -> Flow {
@@ -241,7 +132,7 @@ impl HostRun {
         self.finish(t, handler, results, start)
     }
 
-    fn template_failure(&self, _t: &Task, e: &TemplateError) -> Attempt {
+    pub(super) fn template_failure(&self, _t: &Task, e: &TemplateError) -> Attempt {
         // In check mode, once a result is unknown, an expression may fail on it in any way
         // (undefined, or a filter given an undefined value): a real run decides.
         if self.unknown && self.s.options.check {
@@ -315,7 +206,7 @@ impl HostRun {
             vars: &vars,
             search: &t.scope.search,
             fetch_root: &fetch_root,
-            prefetch: &self.probes,
+            session: &self.session,
         };
         let max = if self.s.options.check {
             1
@@ -378,218 +269,5 @@ impl HostRun {
             args.insert(e.key.name.clone(), v);
         }
         Ok(Args::new(args))
-    }
-
-    /// Turns a module result into a status, applying changed_when / failed_when.
-    fn judge(&self, t: &Task, ctx: &VarMap, result: Result<Outcome, ModuleError>) -> Attempt {
-        let mut outcome = match result {
-            Ok(o) => o,
-            Err(ModuleError::Connection(
-                e @ crate::connection::ConnectionError::Unreachable { .. },
-            )) => {
-                return Attempt {
-                    status: Status::Unreachable,
-                    outcome: Outcome::ok().msg(e.to_string()),
-                    attempts: 1,
-                    delegated_to: None,
-                };
-            }
-            // An assertion in check mode may look at state that a command skipped in check
-            // mode would change: a real run decides.
-            Err(e @ ModuleError::Assertion(_)) if self.s.options.check && self.unknown => {
-                let mut o = Outcome::ok().msg(format!(
-                    "{e}; it may depend on a result only a real run can know"
-                ));
-                o.skipped = true;
-                o
-            }
-            Err(e) => Outcome {
-                failed: true,
-                msg: Some(e.to_string()),
-                ..Outcome::ok()
-            },
-        };
-        let mut a = Attempt {
-            status: Status::Ok,
-            outcome: Outcome::ok(),
-            attempts: 1,
-            delegated_to: None,
-        };
-        if (t.changed_when.is_some() || t.failed_when.is_some()) && !outcome.skipped {
-            a.outcome = outcome.clone();
-            a.status = if outcome.changed {
-                Status::Changed
-            } else {
-                Status::Ok
-            };
-            let reg = a.register();
-            let name = t.register.as_deref().unwrap_or("result");
-            let scope = with(ctx, &[(name, &reg), ("result", &reg)]);
-            let eval = |c: &crate::program::Cond| match c {
-                crate::program::Cond::Const(b) => Ok(*b),
-                crate::program::Cond::Expr(e) => self.s.templates.truth(e, &scope),
-            };
-            if let Some(c) = &t.changed_when {
-                match eval(c) {
-                    Ok(v) => outcome.changed = v,
-                    Err(e) => return Attempt::failed(format!("`changed_when`: {}", e.message)),
-                }
-            }
-            if let Some(c) = &t.failed_when {
-                match eval(c) {
-                    Ok(v) => outcome.failed = v,
-                    Err(e) => return Attempt::failed(format!("`failed_when`: {}", e.message)),
-                }
-            }
-        }
-        a.status = match (outcome.failed, outcome.skipped, outcome.changed) {
-            (true, _, _) if self.ignoring_errors(t) => Status::Ignored,
-            (true, _, _) => Status::Failed,
-            (false, true, _) => Status::Skipped,
-            (false, false, true) => Status::Changed,
-            (false, false, false) => Status::Ok,
-        };
-        a.outcome = outcome;
-        a
-    }
-
-    /// Registers, sets facts, notifies, counts and reports the task; the host's next flow.
-    fn finish(
-        &mut self,
-        t: &Task,
-        handler: bool,
-        results: Vec<(Option<Value>, Attempt)>,
-        start: Instant,
-    ) -> (Flow, Shared) {
-        let looped = t.looping.is_some();
-        let status = summarize(results.iter().map(|(_, a)| a.status));
-        let register = if looped {
-            let list: Vec<Value> = results
-                .iter()
-                .map(|(item, a)| {
-                    let mut m: IndexMap<Value, Value> = IndexMap::new();
-                    for (k, v) in a
-                        .register()
-                        .try_iter()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|k| a.register().get_item(&k).ok().map(|v| (k, v)))
-                    {
-                        m.insert(k, v);
-                    }
-                    m.insert(Value::from("item"), item.clone().unwrap_or_default());
-                    Value::from_object(m)
-                })
-                .collect();
-            let mut m = VarMap::new();
-            m.insert("results".into(), Value::from(list));
-            m.insert("changed".into(), Value::from(status == Status::Changed));
-            m.insert(
-                "failed".into(),
-                Value::from(matches!(status, Status::Failed | Status::Unreachable)),
-            );
-            m.insert("skipped".into(), Value::from(status == Status::Skipped));
-            to_value(&m)
-        } else {
-            results
-                .first()
-                .map(|(_, a)| a.register())
-                .unwrap_or_default()
-        };
-        let mut facts = IndexMap::new();
-        for (_, a) in &results {
-            if a.outcome.unknown {
-                self.unknown = true;
-            }
-            if matches!(a.status, Status::Ok | Status::Changed) {
-                facts.extend(a.outcome.facts.clone());
-            }
-        }
-        if let Some(name) = &t.register {
-            self.s.facts.set(&self.host, name, register.clone());
-        }
-        for (k, v) in &facts {
-            self.s.facts.set(&self.host, k, v.clone());
-        }
-        if status == Status::Changed {
-            self.notified.extend(t.notify.iter().copied());
-        }
-        let elapsed = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
-        if looped {
-            let summary = Attempt {
-                status,
-                outcome: Outcome::ok(),
-                attempts: 1,
-                delegated_to: None,
-            };
-            self.emit(t, handler, None, true, &summary, elapsed);
-        } else if let Some((_, a)) = results.first() {
-            self.emit(t, handler, None, false, a, elapsed);
-        }
-        match status {
-            Status::Ok => self.recap.ok += 1,
-            Status::Changed => self.recap.changed += 1,
-            Status::Skipped => self.recap.skipped += 1,
-            Status::Failed => self.recap.failed += 1,
-            Status::Ignored => self.recap.ignored += 1,
-            Status::Unreachable => self.recap.unreachable += 1,
-        }
-        let reason = || {
-            let msg = results
-                .iter()
-                .rev()
-                .find_map(|(_, a)| a.outcome.message())
-                .unwrap_or_default();
-            format!("task `{}`: {msg}", t.name)
-        };
-        let flow = match status {
-            Status::Failed => Flow::Failed(reason()),
-            Status::Unreachable => Flow::Unreachable(reason()),
-            _ => Flow::Go,
-        };
-        (
-            flow,
-            Shared {
-                host: self.host.clone(),
-                status,
-                register,
-                facts,
-            },
-        )
-    }
-
-    fn emit(
-        &self,
-        t: &Task,
-        handler: bool,
-        item: Option<String>,
-        loop_summary: bool,
-        a: &Attempt,
-        elapsed_ms: u64,
-    ) {
-        let output = a.outcome.output.as_ref().filter(|_| !t.no_log);
-        let text = |s: &str| Some(s.to_string()).filter(|s| !s.is_empty());
-        let hidden = t.no_log.then(|| "output hidden (no_log)".to_string());
-        let result = TaskResult {
-            play: self.play.name.clone(),
-            host: self.host.clone(),
-            task: t.name.clone(),
-            handler,
-            item,
-            loop_summary,
-            status: a.status,
-            msg: hidden.clone().or_else(|| a.outcome.message()),
-            diffs: if t.no_log || !self.s.options.diff {
-                Vec::new()
-            } else {
-                a.outcome.diffs.clone()
-            },
-            stdout: output.and_then(|o| text(&o.stdout)),
-            stderr: output.and_then(|o| text(&o.stderr)),
-            delegated_to: a.delegated_to.clone(),
-            attempts: (a.attempts > 1).then_some(a.attempts),
-            elapsed_ms,
-        };
-        self.s.events.send(Event::Task(result));
     }
 }

@@ -7,7 +7,7 @@ use minijinja::Value;
 use super::ModuleError;
 use super::def::SourceKind;
 use super::path_state::{PathQuery, PathState};
-use super::prefetch::{Origin, Prefetch};
+use super::session::{HostSession, Origin};
 use crate::connection::{Become, Connection, ExecOutput};
 use crate::template::Templates;
 
@@ -25,21 +25,21 @@ pub struct ModuleCx<'a> {
     /// The controller's state directory for fetched files.
     pub fetch_root: &'a std::path::Path,
     /// This host's probes read ahead, and its command count.
-    pub prefetch: &'a Prefetch,
+    pub session: &'a HostSession,
 }
 
 impl ModuleCx<'_> {
     /// Runs a script that may change the host: probes read ahead are forgotten first.
     pub async fn sh(&self, script: &str) -> Result<ExecOutput, ModuleError> {
         Ok(self
-            .prefetch
+            .session
             .exec_change(self.conn, script, None, self.sudo, Origin::Eov)
             .await?)
     }
 
     pub async fn sh_in(&self, script: &str, stdin: &[u8]) -> Result<ExecOutput, ModuleError> {
         Ok(self
-            .prefetch
+            .session
             .exec_change(self.conn, script, Some(stdin), self.sudo, Origin::Eov)
             .await?)
     }
@@ -51,7 +51,7 @@ impl ModuleCx<'_> {
         stdin: Option<&[u8]>,
     ) -> Result<ExecOutput, ModuleError> {
         Ok(self
-            .prefetch
+            .session
             .exec_change(self.conn, script, stdin, self.sudo, Origin::User)
             .await?)
     }
@@ -59,14 +59,14 @@ impl ModuleCx<'_> {
     /// Runs a script that only reads the host.
     pub async fn sh_probe(&self, script: &str) -> Result<ExecOutput, ModuleError> {
         Ok(self
-            .prefetch
+            .session
             .exec(self.conn, script, None, self.sudo)
             .await?)
     }
 
     /// The state of a path read ahead for this task, if any.
-    pub fn prefetched(&self, q: &PathQuery) -> Option<PathState> {
-        self.prefetch.lookup(self.conn.host(), self.sudo, q)
+    pub fn read_ahead(&self, q: &PathQuery) -> Option<PathState> {
+        self.session.lookup(self.conn.host(), self.sudo, q)
     }
 
     /// Runs a script that must succeed; its stdout on success.

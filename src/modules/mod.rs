@@ -11,7 +11,7 @@ pub mod context;
 pub mod def;
 pub mod outcome;
 pub mod path_state;
-pub mod prefetch;
+pub mod session;
 pub mod spec;
 mod text_edit;
 
@@ -20,5 +20,5 @@ pub use context::ModuleCx;
 pub use def::{Module, ReadMode, SourceKind};
 pub use outcome::{ModuleError, Outcome};
 pub use path_state::PathQuery;
-pub use prefetch::Prefetch;
+pub use session::HostSession;
 pub use spec::ModuleSpec;

@@ -1,8 +1,9 @@
-//! Probes read ahead: before a run of tasks that only read the host until they decide to
-//! change it, the executor asks what each will probe and reads all of it in one round trip.
-//! A task then finds its probe here. Anything that may change the host (an apply, a command)
-//! empties the store first, so a task never decides on a state older than the last change
-//! made through this host's pipeline.
+//! A host pipeline's session: every command a module runs on a host goes through it (counted),
+//! and it holds the probes read ahead. Before a run of tasks that only read the host until
+//! they decide to change it, the executor asks what each will probe (`executor/read_ahead.rs`)
+//! and the session reads all of it in one round trip; a task then finds its probe here.
+//! Anything that may change the host (an apply, a command) empties the store first, so a task
+//! never decides on a state older than the last change made through this host's pipeline.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -12,9 +13,9 @@ use super::path_state::{self, PathQuery, PathState};
 use crate::connection::{Become, Connection, ConnectionError, ExecOutput};
 
 /// The probes of the tasks that come next, to read along with a command that may change the
-/// host (see [`Prefetch::exec_change`]).
+/// host (see [`HostSession::exec_change`]).
 #[derive(Clone, Debug)]
-pub struct Plan {
+pub struct ReadAheadPlan {
     pub host: String,
     pub sudo: Option<Become>,
     pub tasks: Vec<usize>,
@@ -56,29 +57,29 @@ struct Store {
 
 /// One host pipeline's read-ahead probes and its count of remote commands.
 #[derive(Default)]
-pub struct Prefetch {
+pub struct HostSession {
     /// The host whose pipeline this is.
     host: String,
-    registry: Weak<Registry>,
+    registry: Weak<Sessions>,
     store: Mutex<Store>,
-    next: Mutex<Option<Plan>>,
+    next: Mutex<Option<ReadAheadPlan>>,
     commands: AtomicU32,
 }
 
 /// Every host pipeline's read-ahead in a run: a change made on a host from another host's
 /// pipeline (`delegate_to`) empties that host's read-ahead too.
 #[derive(Default)]
-pub struct Registry {
-    hosts: Mutex<HashMap<String, Weak<Prefetch>>>,
+pub struct Sessions {
+    hosts: Mutex<HashMap<String, Weak<HostSession>>>,
 }
 
-impl Registry {
+impl Sessions {
     /// The read-ahead of `host`'s pipeline (one per host and play).
-    pub fn join(self: &Arc<Self>, host: &str) -> Arc<Prefetch> {
-        let p = Arc::new(Prefetch {
+    pub fn join(self: &Arc<Self>, host: &str) -> Arc<HostSession> {
+        let p = Arc::new(HostSession {
             host: host.to_string(),
             registry: Arc::downgrade(self),
-            ..Prefetch::default()
+            ..HostSession::default()
         });
         self.hosts
             .lock()
@@ -100,7 +101,7 @@ impl Registry {
     }
 }
 
-impl Prefetch {
+impl HostSession {
     fn store(&self) -> std::sync::MutexGuard<'_, Store> {
         self.store
             .lock()
@@ -146,7 +147,7 @@ impl Prefetch {
     }
 
     /// What to read along with the current task's changes: the next tasks' probes.
-    pub fn set_next(&self, plan: Option<Plan>) {
+    pub fn set_next(&self, plan: Option<ReadAheadPlan>) {
         *self.next.lock().expect("the plan lock is never poisoned") = plan;
     }
 
@@ -283,7 +284,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f").to_str().unwrap().to_string();
         let q = PathQuery::new(&path, true, false);
-        let registry = Arc::new(Registry::default());
+        let registry = Arc::new(Sessions::default());
         let (h1, h2) = (registry.join("h1"), registry.join("h2"));
         let on_h2 = local("h2");
         h2.load(&on_h2, None, vec![7], vec![q.clone()])
@@ -319,9 +320,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f").to_str().unwrap().to_string();
         let q = PathQuery::new(&path, true, false);
-        let p = Arc::new(Registry::default()).join("h");
+        let p = Arc::new(Sessions::default()).join("h");
         let conn = local("h");
-        p.set_next(Some(Plan {
+        p.set_next(Some(ReadAheadPlan {
             host: "h".into(),
             sudo: None,
             tasks: vec![3],

@@ -1,0 +1,145 @@
+//! The variables a task sees, layered as documented in docs/language.md: inventory < role
+//! defaults < play vars < role arguments < block vars < task vars < facts < `-e` < magic
+//! variables < loop variables. Rendered lazily, cached per role instance.
+
+use minijinja::Value;
+
+use super::host::HostRun;
+use crate::ast::Entry;
+use crate::program::{RoleInstance, Task};
+use crate::template::TemplateError;
+use crate::vars::{VarMap, to_value};
+
+impl HostRun {
+    /// Renders `entries` in order on top of `scope` (each sees the ones before it).
+    pub(super) fn render_entries(
+        &self,
+        entries: &[Entry],
+        scope: &mut VarMap,
+    ) -> Result<VarMap, TemplateError> {
+        let mut out = VarMap::new();
+        for e in entries {
+            let v = self
+                .s
+                .templates
+                .render_value(&e.value, &to_value(scope), &self.s.secrets)?;
+            scope.insert(e.key.name.clone(), v.clone());
+            out.insert(e.key.name.clone(), v);
+        }
+        Ok(out)
+    }
+
+    pub(super) fn top(&self) -> VarMap {
+        let mut m = self.s.facts.get(&self.host);
+        m.extend(self.s.extra_vars.clone());
+        m.extend(self.magic.clone());
+        m
+    }
+
+    pub(super) fn render_play_vars(&mut self) -> Result<(), TemplateError> {
+        let mut scope = self.base.clone();
+        scope.extend(self.top());
+        let play = self.play.clone();
+        self.play_vars = self.render_entries(&play.vars, &mut scope)?;
+        Ok(())
+    }
+
+    pub(super) fn role_vars(
+        &mut self,
+        role: &RoleInstance,
+    ) -> Result<(VarMap, VarMap), TemplateError> {
+        if let Some(cached) = self.roles.get(&role.id) {
+            return Ok(cached.clone());
+        }
+        let mut scope = self.base.clone();
+        scope.extend(self.play_vars.clone());
+        scope.extend(self.top());
+        let defaults = self.render_entries(&role.defaults, &mut scope)?;
+        let mut scope = self.base.clone();
+        scope.extend(defaults.clone());
+        scope.extend(self.play_vars.clone());
+        scope.extend(self.top());
+        let args = self.render_entries(&role.args, &mut scope)?;
+        for (name, ty) in &role.param_types {
+            let value = args.get(name).or_else(|| {
+                if self.play_vars.contains_key(name) {
+                    None
+                } else {
+                    defaults.get(name)
+                }
+            });
+            if let Some(v) = value {
+                check_param(&role.name, name, ty, v)?;
+                if role.secret_params.contains(name) {
+                    self.s.secrets.add(&v.to_string());
+                }
+            }
+        }
+        self.roles.insert(role.id, (defaults.clone(), args.clone()));
+        Ok((defaults, args))
+    }
+
+    /// The variables a task (or, with `None`, a block) sees, plus `locals` (loop variables).
+    pub(super) fn context(
+        &mut self,
+        task: Option<&Task>,
+        locals: &[(String, Value)],
+    ) -> Result<VarMap, TemplateError> {
+        let mut m = self.base.clone();
+        match task.and_then(|t| t.scope.role.clone()) {
+            Some(role) => {
+                let (defaults, args) = self.role_vars(&role)?;
+                m.extend(defaults);
+                m.extend(self.play_vars.clone());
+                m.extend(args);
+                m.insert("role_name".into(), Value::from(role.name.as_str()));
+            }
+            None => m.extend(self.play_vars.clone()),
+        }
+        for f in &self.frames {
+            m.extend(f.vars.clone());
+        }
+        let top = self.top();
+        // A looping task's own vars may use the loop variable: they are rendered per item.
+        if let Some(t) = task.filter(|t| t.looping.is_none() || !locals.is_empty()) {
+            let mut scope = m.clone();
+            scope.extend(top.clone());
+            scope.extend(locals.iter().cloned());
+            let own = self.render_entries(&t.vars, &mut scope)?;
+            m.extend(own);
+        }
+        m.extend(top);
+        m.extend(locals.iter().cloned());
+        Ok(m)
+    }
+}
+
+/// A role argument's runtime value against its declared type.
+fn check_param(role: &str, name: &str, ty: &str, v: &Value) -> Result<(), TemplateError> {
+    use minijinja::value::ValueKind as K;
+    let ok = match ty {
+        "any" => true,
+        "str" | "cidr" => v.kind() == K::String,
+        "int" => v.as_i64().is_some(),
+        "bool" => v.kind() == K::Bool,
+        "list" => v.kind() == K::Seq,
+        "map" => v.kind() == K::Map,
+        "mode" | "duration" => v.kind() == K::Number || v.kind() == K::String,
+        _ => false,
+    };
+    if !ok {
+        return Err(TemplateError::plain(format!(
+            "parameter `{name}` of role `{role}` must be of type `{ty}`, got {} `{v}`",
+            v.kind()
+        )));
+    }
+    if ty == "cidr" {
+        crate::template::parse_cidr(v.as_str().unwrap_or_default()).map_err(|e| {
+            TemplateError::plain(format!(
+                "parameter `{name}` of role `{role}`: {}",
+                e.detail().unwrap_or("invalid CIDR")
+            ))
+        })?;
+    }
+    Ok(())
+}
