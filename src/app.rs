@@ -1,7 +1,7 @@
 //! The commands: each drives the pipeline as far as it needs
 //! (syntax -> check -> plan -> executor -> events -> reporter) and returns an exit code.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use clap::Parser as _;
@@ -90,26 +90,32 @@ fn check(args: &CheckArgs) -> i32 {
     }
 }
 
-fn load_inventory(source: &InventorySource) -> Result<Inventory, String> {
-    let path = match &source.inventory {
-        Some(p) => p.clone(),
-        None => {
-            let default = PathBuf::from("current/hosts");
-            if !default.is_file() {
-                return Ok(Inventory::localhost());
-            }
-            default
-        }
+/// The inventory from `-i` (see `inventory::Sources`), with `group_vars/` and `host_vars/`
+/// beside `play_dir` when there is one.
+fn load_inventory(source: &InventorySource, play_dir: Option<&Path>) -> Result<Inventory, String> {
+    let sources = crate::inventory::Sources {
+        paths: source.inventory.clone(),
+        timeout: std::time::Duration::from_secs(source.inventory_timeout.max(1)),
     };
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("cannot read inventory `{}`: {e}", path.display()))?;
-    Inventory::parse(&path.display().to_string(), &text).map_err(|e| format!("inventory {e}"))
+    let mut inv = Inventory::load(&sources).map_err(|e| format!("inventory {e}"))?;
+    if let Some(dir) = play_dir {
+        inv.load_play_vars(dir)
+            .map_err(|e| format!("inventory {e}"))?;
+    }
+    Ok(inv)
 }
 
 fn inventory(args: &InventoryArgs) -> i32 {
-    match load_inventory(&args.source) {
-        Ok(inv) => {
-            report::stdout(&report::render_inventory(&inv, args.json));
+    let shown = load_inventory(&args.source, args.playbook_dir.as_deref()).and_then(|inv| {
+        match (&args.graph, &args.host) {
+            (Some(group), _) => report::render_inventory_graph(&inv, group),
+            (None, Some(host)) => report::render_inventory_host(&inv, host, args.json),
+            (None, None) => Ok(report::render_inventory(&inv, args.json)),
+        }
+    });
+    match shown {
+        Ok(text) => {
+            report::stdout(&text);
             exit::OK
         }
         Err(e) => {
@@ -154,7 +160,14 @@ fn run(args: RunArgs) -> i32 {
             return exit::INVALID;
         }
     };
-    let inventory = match load_inventory(&args.source) {
+    let play_dir = args.play.parent().map(|d| {
+        if d.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            d
+        }
+    });
+    let inventory = match load_inventory(&args.source, play_dir) {
         Ok(i) => Arc::new(i),
         Err(e) => {
             report::error(&e);
