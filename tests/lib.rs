@@ -7,6 +7,7 @@ mod diagnostics;
 mod dry_run;
 mod fuzz;
 mod inventory;
+mod inventory_types;
 mod lab;
 mod language;
 mod modules;

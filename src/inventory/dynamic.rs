@@ -60,7 +60,7 @@ pub(super) fn parse(path: &Path, timeout: Duration) -> Result<Inventory, Invento
             }
         };
         let vars = object(vars).map_err(|m| err(format!("variables of host `{host}`: {m}")))?;
-        let from = format!("{shown} (host {host})");
+        let from = format!("{shown}, host {host}");
         inv.add_host(&host).vars.extend(sourced(vars, &from));
     }
     Ok(inv)
@@ -103,7 +103,7 @@ fn add_group(inv: &mut Inventory, shown: &str, name: &str, group: Json) -> Resul
         }
     }
     let vars = object(vars).map_err(|m| format!("group `{name}` vars: {m}"))?;
-    let from = format!("{shown} (group {name})");
+    let from = format!("{shown}, group {name}");
     inv.group_mut(name).vars.extend(sourced(vars, &from));
     for child in names(children).map_err(|m| format!("group `{name}` children: {m}"))? {
         inv.group_mut(&child);

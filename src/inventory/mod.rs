@@ -316,6 +316,12 @@ pub(crate) fn typed_value(raw: &str) -> Value {
     literal::typed(raw)
 }
 
+/// serde-saphyr's message (line, column and a snippet), naming the file instead of `<input>`.
+pub(crate) fn yaml_error(path: &str, e: &serde_saphyr::Error) -> String {
+    let text = e.to_string().replace("<input>", path);
+    text.strip_prefix("error: ").unwrap_or(&text).to_string()
+}
+
 /// Plain variables as variables set in `from`.
 pub(crate) fn sourced(vars: IndexMap<String, Value>, from: &str) -> Vars {
     vars.into_iter()

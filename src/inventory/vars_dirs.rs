@@ -88,12 +88,7 @@ fn read_file(file: &Path) -> Result<Vars, InventoryError> {
     let shown = file.display().to_string();
     let text = std::fs::read_to_string(file)
         .map_err(|e| InventoryError::new(&shown, None, format!("cannot read: {e}")))?;
-    let map: Option<IndexMap<String, Value>> = crate::yaml::from_str(&text).map_err(|e| {
-        InventoryError::new(
-            &shown,
-            None,
-            format!("not a YAML mapping of variables: {e}"),
-        )
-    })?;
+    let map: Option<IndexMap<String, Value>> = crate::yaml::from_str(&text)
+        .map_err(|e| InventoryError::new(&shown, None, super::yaml_error(&shown, &e)))?;
     Ok(sourced(map.unwrap_or_default(), &shown))
 }

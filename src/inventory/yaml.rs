@@ -6,7 +6,7 @@ use indexmap::IndexMap;
 use minijinja::Value;
 use serde::Deserialize;
 
-use super::{Inventory, InventoryError, range, sourced, valid_name};
+use super::{Inventory, InventoryError, range, sourced, valid_name, yaml_error};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,7 +35,7 @@ pub(super) fn looks_like(path: &str, text: &str) -> bool {
 
 pub(super) fn parse(path: &str, text: &str) -> Result<Inventory, InventoryError> {
     let doc: Option<IndexMap<String, Option<YamlGroup>>> = crate::yaml::from_str(text)
-        .map_err(|e| InventoryError::new(path, None, format!("not a YAML inventory: {e}")))?;
+        .map_err(|e| InventoryError::new(path, None, yaml_error(path, &e)))?;
     let mut inv = Inventory::default();
     for (name, group) in doc.unwrap_or_default() {
         add_group(&mut inv, path, &name, group.unwrap_or_default())?;
@@ -53,7 +53,7 @@ fn add_group(
     if !valid_name(name) {
         return Err(err(format!("`{name}` is not a group name")));
     }
-    let from = format!("{path} (group {name})");
+    let from = format!("{path}, group {name}");
     inv.group_mut(name)
         .vars
         .extend(sourced(group.vars.unwrap_or_default(), &from));
@@ -62,7 +62,7 @@ fn add_group(
             if !valid_name(&host) {
                 return Err(err(format!("`{host}` is not a host name")));
             }
-            let from = format!("{path} (host {host})");
+            let from = format!("{path}, host {host}");
             let vars = sourced(vars.clone().unwrap_or_default(), &from);
             inv.add_host(&host).vars.extend(vars);
             if name != "all" {

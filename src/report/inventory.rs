@@ -110,7 +110,7 @@ pub fn render_host(inv: &Inventory, host: &str, json: bool) -> Result<String, St
     let width = vars.keys().map(String::len).max().unwrap_or(0);
     for (k, v) in &vars {
         let value = serde_json::to_string(&v.value).unwrap_or_default();
-        let _ = writeln!(s, "  {k:width$} = {value}    ({})", v.from);
+        let _ = writeln!(s, "  {k:width$} = {value}    # {}", v.from);
     }
     Ok(s)
 }
