@@ -102,7 +102,12 @@ fn failing_inventories_are_named_and_nothing_runs() {
         "#!/bin/sh\necho '{\"web\": {\"host\": [\"a\"]}}'\n",
     );
     script(&t, "hangs.sh", "#!/bin/sh\nsleep 60\necho '{}'\n");
+    t.file("notexec.sh", WITH_META);
     for (file, message) in [
+        (
+            "notexec.sh",
+            "inventory notexec.sh:1: starts with `#!` but is not executable",
+        ),
         (
             "fails.sh",
             "inventory fails.sh: `--list` exited with status 3: cannot reach the API",

@@ -80,6 +80,11 @@ fn load_file(path: &Path, timeout: Duration) -> Result<Inventory, InventoryError
     } else {
         let text = std::fs::read_to_string(path)
             .map_err(|e| InventoryError::new(&shown, None, format!("cannot read: {e}")))?;
+        if text.starts_with("#!") {
+            let message = "starts with `#!` but is not executable: `chmod +x` it to use it \
+                           as a dynamic inventory";
+            return Err(InventoryError::new(&shown, Some(1), message));
+        }
         Inventory::parse_unfinished(&shown, &text)?
     };
     if let Some(cycle) = inv.cycle() {
