@@ -160,14 +160,8 @@ fn run(args: RunArgs) -> i32 {
             return exit::INVALID;
         }
     };
-    let play_dir = args.play.parent().map(|d| {
-        if d.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            d
-        }
-    });
-    let inventory = match load_inventory(&args.source, play_dir) {
+    let play_dir = crate::inventory::dir_of(&args.play);
+    let inventory = match load_inventory(&args.source, Some(&play_dir)) {
         Ok(i) => Arc::new(i),
         Err(e) => {
             report::error(&e);

@@ -47,7 +47,7 @@ impl Inventory {
                 vars_dirs.push(path.clone());
             } else {
                 inv.merge(load_file(path, sources.timeout)?);
-                vars_dirs.push(parent(path));
+                vars_dirs.push(dir_of(path));
             }
         }
         let label: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
@@ -65,7 +65,8 @@ impl Inventory {
     }
 }
 
-fn parent(path: &Path) -> PathBuf {
+/// The directory a file is in (`.` for a bare file name): where its `group_vars/` would be.
+pub fn dir_of(path: &Path) -> PathBuf {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),

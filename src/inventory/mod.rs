@@ -16,7 +16,7 @@ use indexmap::{IndexMap, IndexSet};
 use minijinja::Value;
 use serde::Serialize;
 
-pub use load::Sources;
+pub use load::{Sources, dir_of};
 pub use pattern::PatternError;
 
 /// A variable's value and where it was set (`inv.ini:12`, `group_vars/web.yml`).
