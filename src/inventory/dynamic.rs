@@ -149,12 +149,18 @@ fn run(path: &Path, args: &[&str], timeout: Duration) -> Result<Vec<u8>, String>
     let mut stderr = child.stderr.take();
     let out = std::thread::spawn(move || {
         let mut buf = Vec::new();
-        stdout.as_mut().map(|s| s.read_to_end(&mut buf));
+        if let Some(pipe) = stdout.as_mut() {
+            // A read error leaves what was read so far; the exit status tells the rest.
+            let _ = pipe.read_to_end(&mut buf);
+        }
         buf
     });
     let err = std::thread::spawn(move || {
         let mut buf = Vec::new();
-        stderr.as_mut().map(|s| s.read_to_end(&mut buf));
+        if let Some(pipe) = stderr.as_mut() {
+            // A read error leaves what was read so far; the exit status tells the rest.
+            let _ = pipe.read_to_end(&mut buf);
+        }
         buf
     });
     let deadline = Instant::now() + timeout;
