@@ -9,7 +9,9 @@ use indexmap::IndexMap;
 use minijinja::Value;
 
 use crate::check::Checker;
-use crate::cli::{CheckArgs, Cli, Command, InventoryArgs, LabCommand, RunArgs, exit};
+use crate::cli::{
+    CheckArgs, Cli, Command, InventoryArgs, InventorySource, LabCommand, RunArgs, exit,
+};
 use crate::connection::{Cancel, LocalEnv, SshOptions};
 use crate::plan::Selection;
 use crate::report::{self, Reporter};
@@ -88,10 +90,18 @@ fn check(args: &CheckArgs) -> i32 {
 }
 
 fn inventory(args: &InventoryArgs) -> i32 {
-    let workdir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    match crate::run::load_inventory(args.source.inventory.as_deref(), &workdir) {
-        Ok(inv) => {
-            report::stdout(&report::render_inventory(&inv, args.json));
+    let shown = crate::run::load_inventory(
+        &inventory_sources(&args.source),
+        args.playbook_dir.as_deref(),
+    )
+    .and_then(|inv| match (&args.graph, &args.host) {
+        (Some(group), _) => report::render_inventory_graph(&inv, group),
+        (None, Some(host)) => report::render_inventory_host(&inv, host, args.json),
+        (None, None) => Ok(report::render_inventory(&inv, args.json)),
+    });
+    match shown {
+        Ok(text) => {
+            report::stdout(&text);
             exit::OK
         }
         Err(e) => {
@@ -150,7 +160,7 @@ fn run(args: RunArgs) -> i32 {
     let request = RunRequest {
         play: args.play.clone(),
         roles_path: roles_path(&args.roles_path),
-        inventory: args.source.inventory.clone(),
+        inventory: inventory_sources(&args.source),
         extra_vars,
         selection: Selection {
             limit: args.limit.clone(),
@@ -234,6 +244,14 @@ async fn cancel_on_signals(cancel: Cancel) {
         _ = term.recv() => {}
     }
     cancel.cancel();
+}
+
+/// The inventories named by `-i` (see `inventory::Sources`).
+fn inventory_sources(source: &InventorySource) -> crate::inventory::Sources {
+    crate::inventory::Sources {
+        paths: source.inventory.clone(),
+        timeout: std::time::Duration::from_secs(source.inventory_timeout.max(1)),
+    }
 }
 
 /// A non-empty environment variable.

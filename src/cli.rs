@@ -94,10 +94,14 @@ pub struct LabName {
 
 #[derive(Debug, Args)]
 pub struct InventorySource {
-    /// Inventory file (positional `current/hosts` or grouped INI). Default: `current/hosts`
-    /// if it exists, else `localhost` alone.
+    /// Inventory: a file (positional `current/hosts`, INI, YAML), an executable (dynamic
+    /// inventory), a directory of them, or `host1,host2,`. Repeatable; merged in order.
+    /// Default: `current/hosts` if it exists, else `localhost` alone.
     #[arg(short, long, env = "EOV_INVENTORY")]
-    pub inventory: Option<PathBuf>,
+    pub inventory: Vec<PathBuf>,
+    /// Seconds a dynamic inventory may run before it is stopped.
+    #[arg(long, env = "EOV_INVENTORY_TIMEOUT", default_value_t = 30)]
+    pub inventory_timeout: u64,
 }
 
 #[derive(Debug, Args)]
@@ -184,4 +188,13 @@ pub struct InventoryArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Show the tree of groups (below GROUP, default `all`) and their hosts.
+    #[arg(long, value_name = "GROUP", num_args = 0..=1, default_missing_value = "all", conflicts_with = "host")]
+    pub graph: Option<String>,
+    /// Show one host's variables, merged, with where each comes from.
+    #[arg(long, value_name = "NAME")]
+    pub host: Option<String>,
+    /// Also read `group_vars/` and `host_vars/` in this directory, as beside a play.
+    #[arg(long, value_name = "DIR")]
+    pub playbook_dir: Option<PathBuf>,
 }

@@ -1,6 +1,7 @@
-//! Grouped INI inventories: `[group]`, `host k=v`, `[group:vars]`, `[group:children]`.
+//! Grouped INI inventories: `[group]`, `host k=v`, `[group:vars]`, `[group:children]`, host
+//! ranges (`web[01:20]`) and `host:port`. Values are typed as Ansible types them.
 
-use super::{Inventory, InventoryError, host_line, typed_value};
+use super::{Inventory, InventoryError, Sourced, host_line, range, typed_value, valid_name};
 
 enum Section {
     Hosts(String),
@@ -11,11 +12,7 @@ enum Section {
 pub(super) fn parse(path: &str, text: &str) -> Result<Inventory, InventoryError> {
     let mut inv = Inventory::default();
     let mut section = Section::Hosts("ungrouped".into());
-    let err = |line: usize, message: String| InventoryError {
-        path: path.into(),
-        line,
-        message,
-    };
+    let err = |line: usize, message: String| InventoryError::new(path, Some(line), message);
     let mut child_refs: Vec<(usize, String)> = Vec::new();
     for (index, raw) in text.lines().enumerate() {
         let n = index + 1;
@@ -24,7 +21,8 @@ pub(super) fn parse(path: &str, text: &str) -> Result<Inventory, InventoryError>
             continue;
         }
         if let Some(header) = line.strip_prefix('[') {
-            let header = header
+            let header = super::strip_comment(header)
+                .trim_end()
                 .strip_suffix(']')
                 .ok_or_else(|| err(n, format!("`{line}` lacks a closing `]`")))?
                 .trim();
@@ -52,23 +50,47 @@ pub(super) fn parse(path: &str, text: &str) -> Result<Inventory, InventoryError>
         }
         match &section {
             Section::Hosts(g) => {
-                let (name, vars) = host_line(line).map_err(|m| err(n, m))?;
-                inv.add_host(&name).vars.extend(vars);
-                if g != "ungrouped" {
-                    inv.group_mut(g).hosts.insert(name);
+                let from = format!("{path}:{n}");
+                let (pattern, mut vars) = host_line(line, &from).map_err(|m| err(n, m))?;
+                let (pattern, port) = split_port(&pattern);
+                if let Some(port) = port {
+                    let value = port.parse::<i64>().map_err(|_| {
+                        err(n, format!("`{pattern}:{port}`: the port is not a number"))
+                    })?;
+                    vars.insert(
+                        "eov_port".into(),
+                        Sourced {
+                            value: value.into(),
+                            from: from.clone(),
+                        },
+                    );
+                }
+                for name in range::expand(pattern).map_err(|m| err(n, m))? {
+                    if !valid_name(&name) {
+                        return Err(err(n, format!("`{name}` is not a host name")));
+                    }
+                    inv.add_host(&name).vars.extend(vars.clone());
+                    if g != "ungrouped" {
+                        inv.group_mut(g).hosts.insert(name);
+                    }
                 }
             }
             Section::Vars(g) => {
                 let (k, v) = line
                     .split_once('=')
                     .ok_or_else(|| err(n, format!("`{line}` is not `name=value`")))?;
-                inv.group_mut(g)
-                    .vars
-                    .insert(k.trim().to_string(), typed_value(v));
+                inv.group_mut(g).vars.insert(
+                    k.trim().to_string(),
+                    Sourced {
+                        value: typed_value(v),
+                        from: format!("{path}:{n}"),
+                    },
+                );
             }
             Section::Children(g) => {
-                inv.group_mut(g).children.insert(line.to_string());
-                child_refs.push((n, line.to_string()));
+                let child = super::strip_comment(line).trim().to_string();
+                inv.group_mut(g).children.insert(child.clone());
+                child_refs.push((n, child));
             }
         }
     }
@@ -78,4 +100,14 @@ pub(super) fn parse(path: &str, text: &str) -> Result<Inventory, InventoryError>
         }
     }
     Ok(inv)
+}
+
+/// `host:2222` -> (`host`, Some(`2222`)); an IPv6 address (several `:`) is left whole.
+fn split_port(pattern: &str) -> (&str, Option<&str>) {
+    match pattern.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') && !host.contains('[') || host.ends_with(']') => {
+            (host, Some(port))
+        }
+        _ => (pattern, None),
+    }
 }

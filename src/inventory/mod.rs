@@ -1,29 +1,58 @@
-//! Inventory: hosts, groups and their variables, from the original positional `current/hosts`
-//! or from a grouped INI file (Ansible's common subset).
+//! Inventory: hosts, groups and their variables, in the formats Ansible users have: the
+//! original positional `current/hosts`, grouped INI, YAML, executable (dynamic) inventories
+//! and directories of them, with `group_vars/` and `host_vars/` beside them and beside the play.
 
+mod dynamic;
 mod ini;
+mod literal;
+mod load;
 mod pattern;
 mod positional;
+mod range;
+mod vars_dirs;
+mod yaml;
 
 use indexmap::{IndexMap, IndexSet};
 use minijinja::Value;
 use serde::Serialize;
 
+pub use load::{Sources, dir_of};
 pub use pattern::PatternError;
 
-/// One host and its own variables.
+/// A variable's value and where it was set (`inv.ini:12`, `group_vars/web.yml`).
+#[derive(Clone, Debug)]
+pub struct Sourced {
+    pub value: Value,
+    pub from: String,
+}
+
+impl Serialize for Sourced {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.value.serialize(s)
+    }
+}
+
+/// Variables by name, each with its origin.
+pub type Vars = IndexMap<String, Sourced>;
+
+/// One host and its own variables: from the inventory itself, from `host_vars/` beside the
+/// inventory, and from `host_vars/` beside the play (Ansible's three layers, lowest first).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Host {
     pub name: String,
-    pub vars: IndexMap<String, Value>,
+    pub vars: Vars,
+    pub files: Vars,
+    pub play_files: Vars,
 }
 
-/// A group: its hosts, child groups and variables.
+/// A group: its hosts, child groups and variables (same three layers as a host's).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Group {
     pub hosts: IndexSet<String>,
     pub children: IndexSet<String>,
-    pub vars: IndexMap<String, Value>,
+    pub vars: Vars,
+    pub files: Vars,
+    pub play_files: Vars,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -32,40 +61,58 @@ pub struct Inventory {
     pub groups: IndexMap<String, Group>,
 }
 
-/// A problem in an inventory file, with its line.
+/// A problem in an inventory source, with its line where there is one.
 #[derive(Debug, thiserror::Error)]
-#[error("{path}:{line}: {message}")]
+#[error("{path}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
 pub struct InventoryError {
     pub path: String,
-    pub line: usize,
+    pub line: Option<usize>,
     pub message: String,
 }
 
+impl InventoryError {
+    pub(crate) fn new(path: &str, line: Option<usize>, message: impl Into<String>) -> Self {
+        InventoryError {
+            path: path.into(),
+            line,
+            message: message.into(),
+        }
+    }
+}
+
 impl Inventory {
-    /// Parses an inventory file: grouped INI if it has a `[section]`, else positional.
+    /// Parses an inventory text: YAML for a `.yml`/`.yaml`/`.json` file or a text that reads
+    /// as YAML, grouped INI if it has a `[section]`, else the positional layout.
     pub fn parse(path: &str, text: &str) -> Result<Inventory, InventoryError> {
-        let grouped = text.lines().any(|l| l.trim_start().starts_with('['));
-        let mut inv = if grouped {
-            ini::parse(path, text)?
-        } else {
-            positional::parse(path, text)?
-        };
-        inv.finish();
+        let mut inv = Self::parse_unfinished(path, text)?;
+        inv.finish(path)?;
         Ok(inv)
+    }
+
+    fn parse_unfinished(path: &str, text: &str) -> Result<Inventory, InventoryError> {
+        if yaml::looks_like(path, text) {
+            return yaml::parse(path, text);
+        }
+        let grouped = text.lines().any(|l| l.trim_start().starts_with('['));
+        if grouped {
+            ini::parse(path, text)
+        } else {
+            positional::parse(path, text)
+        }
     }
 
     /// An inventory of just `localhost`, run through the local connection.
     pub fn localhost() -> Inventory {
         let mut inv = Inventory::default();
         inv.add_host("localhost");
-        inv.finish();
+        let _ = inv.finish("localhost");
         inv
     }
 
     pub(crate) fn add_host(&mut self, name: &str) -> &mut Host {
         self.hosts.entry(name.to_string()).or_insert_with(|| Host {
             name: name.to_string(),
-            vars: IndexMap::new(),
+            ..Host::default()
         })
     }
 
@@ -73,12 +120,49 @@ impl Inventory {
         self.groups.entry(name.to_string()).or_default()
     }
 
-    /// Adds `all` (every host) and `ungrouped` (hosts in no other group).
-    fn finish(&mut self) {
+    /// Adds another source's hosts, groups and variables; its variables win on a tie.
+    pub(crate) fn merge(&mut self, other: Inventory) {
+        for (name, h) in other.hosts {
+            let host = self.add_host(&name);
+            host.vars.extend(h.vars);
+            host.files.extend(h.files);
+            host.play_files.extend(h.play_files);
+        }
+        for (name, g) in other.groups {
+            let group = self.group_mut(&name);
+            group.hosts.extend(g.hosts);
+            group.children.extend(g.children);
+            group.vars.extend(g.vars);
+            group.files.extend(g.files);
+            group.play_files.extend(g.play_files);
+        }
+    }
+
+    /// Refuses a cycle in `children`; sets `all` (every host) and `ungrouped` (hosts in no
+    /// other group).
+    pub(crate) fn finish(&mut self, path: &str) -> Result<(), InventoryError> {
+        if let Some(cycle) = self.cycle() {
+            return Err(InventoryError::new(
+                path,
+                None,
+                format!(
+                    "groups form a cycle through `children`: {}",
+                    cycle.join(" -> ")
+                ),
+            ));
+        }
+        if let Some(g) = self.groups.get("all").filter(|g| !g.children.is_empty()) {
+            // `all` contains every group anyway; its `children` only name groups.
+            let kids: Vec<String> = g.children.iter().cloned().collect();
+            for k in kids {
+                self.group_mut(&k);
+            }
+            self.group_mut("all").children.clear();
+        }
         let in_a_group: IndexSet<String> = self
             .groups
             .iter()
-            .filter(|(n, _)| *n != "all")
+            .filter(|(n, _)| *n != "all" && *n != "ungrouped")
             .flat_map(|(_, g)| g.hosts.iter().cloned())
             .collect();
         let ungrouped: IndexSet<String> = self
@@ -87,11 +171,44 @@ impl Inventory {
             .filter(|h| !in_a_group.contains(*h))
             .cloned()
             .collect();
-        if !ungrouped.is_empty() {
-            self.group_mut("ungrouped").hosts.extend(ungrouped);
+        if !ungrouped.is_empty() || self.groups.contains_key("ungrouped") {
+            self.group_mut("ungrouped").hosts = ungrouped;
         }
         let all: IndexSet<String> = self.hosts.keys().cloned().collect();
         self.group_mut("all").hosts = all;
+        Ok(())
+    }
+
+    /// A path through `children` that comes back to its start, if there is one.
+    fn cycle(&self) -> Option<Vec<String>> {
+        fn visit(
+            inv: &Inventory,
+            g: &str,
+            path: &mut Vec<String>,
+            done: &mut IndexSet<String>,
+        ) -> Option<Vec<String>> {
+            if let Some(at) = path.iter().position(|p| p == g) {
+                let mut cycle = path[at..].to_vec();
+                cycle.push(g.to_string());
+                return Some(cycle);
+            }
+            if done.contains(g) {
+                return None;
+            }
+            path.push(g.to_string());
+            for child in inv.groups.get(g).map(|g| &g.children).into_iter().flatten() {
+                if let Some(c) = visit(inv, child, path, done) {
+                    return Some(c);
+                }
+            }
+            path.pop();
+            done.insert(g.to_string());
+            None
+        }
+        let mut done = IndexSet::new();
+        self.groups
+            .keys()
+            .find_map(|g| visit(self, g, &mut Vec::new(), &mut done))
     }
 
     /// Every host of a group, children included, in inventory order.
@@ -127,21 +244,38 @@ impl Inventory {
             .collect()
     }
 
-    /// A host's variables: `all` < groups (parents before children, in file order) < host.
-    pub fn host_vars(&self, host: &str) -> IndexMap<String, Value> {
-        let mut vars = IndexMap::new();
-        if let Some(all) = self.groups.get("all") {
-            vars.extend(all.vars.clone());
-        }
+    /// A host's variables, each with its origin, in Ansible's order (a later layer wins):
+    /// the inventory's own group vars (`all`, then groups, parents before children) <
+    /// `group_vars/all` beside the inventory < beside the play < `group_vars/GROUP` beside the
+    /// inventory < beside the play < the inventory's host vars < `host_vars/HOST` beside the
+    /// inventory < beside the play.
+    pub fn host_vars_sourced(&self, host: &str) -> Vars {
         let mut groups = self.groups_of(host);
         groups.sort_by_key(|g| self.depth(g, 0));
-        for g in groups {
-            vars.extend(self.groups[&g].vars.clone());
-        }
+        let groups: Vec<&Group> = groups.iter().map(|g| &self.groups[g]).collect();
+        let all = self.groups.get("all");
+        let mut vars = Vars::new();
+        let mut layer = |v: &Vars| vars.extend(v.iter().map(|(k, s)| (k.clone(), s.clone())));
+        all.into_iter().for_each(|g| layer(&g.vars));
+        groups.iter().for_each(|g| layer(&g.vars));
+        all.into_iter().for_each(|g| layer(&g.files));
+        all.into_iter().for_each(|g| layer(&g.play_files));
+        groups.iter().for_each(|g| layer(&g.files));
+        groups.iter().for_each(|g| layer(&g.play_files));
         if let Some(h) = self.hosts.get(host) {
-            vars.extend(h.vars.clone());
+            layer(&h.vars);
+            layer(&h.files);
+            layer(&h.play_files);
         }
         vars
+    }
+
+    /// A host's variables (see [`Inventory::host_vars_sourced`] for the order).
+    pub fn host_vars(&self, host: &str) -> IndexMap<String, Value> {
+        self.host_vars_sourced(host)
+            .into_iter()
+            .map(|(k, s)| (k, s.value))
+            .collect()
     }
 
     fn depth(&self, group: &str, level: usize) -> usize {
@@ -177,34 +311,70 @@ impl Inventory {
     }
 }
 
-/// An INI value as a typed value: integers, booleans, quoted strings.
+/// A value typed as Ansible types INI values (see `literal.rs`); also used for `-e name=value`.
 pub(crate) fn typed_value(raw: &str) -> Value {
-    let raw = raw.trim();
-    for quote in ['"', '\''] {
-        if let Some(inner) = raw.strip_prefix(quote).and_then(|r| r.strip_suffix(quote)) {
-            return Value::from(inner);
-        }
-    }
-    match raw {
-        "true" | "True" => return Value::from(true),
-        "false" | "False" => return Value::from(false),
-        _ => {}
-    }
-    raw.parse::<i64>()
-        .map_or_else(|_| Value::from(raw), Value::from)
+    literal::typed(raw)
 }
 
-/// Splits `name k=v k2='a b'` into the name and its variables.
-pub(crate) fn host_line(line: &str) -> Result<(String, IndexMap<String, Value>), String> {
+/// serde-saphyr's message (line, column and a snippet), naming the file instead of `<input>`.
+pub(crate) fn yaml_error(path: &str, e: &serde_saphyr::Error) -> String {
+    let text = e.to_string().replace("<input>", path);
+    text.strip_prefix("error: ").unwrap_or(&text).to_string()
+}
+
+/// Plain variables as variables set in `from`.
+pub(crate) fn sourced(vars: IndexMap<String, Value>, from: &str) -> Vars {
+    vars.into_iter()
+        .map(|(k, value)| {
+            let from = from.to_string();
+            (k, Sourced { value, from })
+        })
+        .collect()
+}
+
+/// A group or host name as Ansible accepts it: no blanks, no `:`, `[` or `]`... except that a
+/// host name may carry a range, which is expanded before this check.
+pub(crate) fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name
+            .chars()
+            .any(|c| c.is_whitespace() || matches!(c, ':' | '[' | ']' | ',' | '='))
+}
+
+/// Splits `name k=v k2='a b'  # comment` into the name and its (typed) variables.
+pub(crate) fn host_line(line: &str, from: &str) -> Result<(String, Vars), String> {
+    let line = strip_comment(line);
     let words = shlex::split(line).ok_or_else(|| "unbalanced quotes".to_string())?;
     let mut words = words.into_iter();
     let name = words.next().ok_or_else(|| "empty line".to_string())?;
-    let mut vars = IndexMap::new();
+    let mut vars = Vars::new();
     for w in words {
         let (k, v) = w
             .split_once('=')
             .ok_or_else(|| format!("`{w}` is not `name=value`"))?;
-        vars.insert(k.to_string(), typed_value(v));
+        vars.insert(
+            k.to_string(),
+            Sourced {
+                value: typed_value(v),
+                from: from.to_string(),
+            },
+        );
     }
     Ok((name, vars))
+}
+
+/// Drops a `#` comment that starts a word outside quotes (as Python's shlex with comments).
+fn strip_comment(line: &str) -> &str {
+    let mut quote = None;
+    let mut prev_blank = true;
+    for (at, c) in line.char_indices() {
+        match (quote, c) {
+            (None, '\'' | '"') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, '#') if prev_blank => return &line[..at],
+            _ => {}
+        }
+        prev_blank = c.is_whitespace();
+    }
+    line
 }

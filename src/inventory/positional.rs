@@ -11,17 +11,15 @@ pub(super) fn parse(path: &str, text: &str) -> Result<Inventory, InventoryError>
         if line.is_empty() {
             continue;
         }
-        let (name, vars) = host_line(line).map_err(|message| InventoryError {
-            path: path.into(),
-            line: index + 1,
-            message,
-        })?;
+        let from = format!("{path}:{}", index + 1);
+        let (name, vars) = host_line(line, &from)
+            .map_err(|message| InventoryError::new(path, Some(index + 1), message))?;
         if inv.hosts.contains_key(&name) {
-            return Err(InventoryError {
-                path: path.into(),
-                line: index + 1,
-                message: format!("host `{name}` is listed twice"),
-            });
+            return Err(InventoryError::new(
+                path,
+                Some(index + 1),
+                format!("host `{name}` is listed twice"),
+            ));
         }
         inv.add_host(&name).vars.extend(vars);
         position += 1;

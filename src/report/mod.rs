@@ -10,7 +10,10 @@ use std::io::Write;
 use crate::event::Event;
 
 pub use diagnostics::render as render_diagnostics;
-pub use inventory::render as render_inventory;
+pub use inventory::{
+    render as render_inventory, render_graph as render_inventory_graph,
+    render_host as render_inventory_host,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {

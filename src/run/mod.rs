@@ -19,7 +19,7 @@ use crate::connection::{Cancel, SshOptions};
 use crate::diagnostic::Diagnostic;
 use crate::event::{Event, EventSink};
 use crate::executor::Executor;
-use crate::inventory::Inventory;
+use crate::inventory::{Inventory, Sources, dir_of};
 use crate::plan::{Plan, PlanError, Planner, Selection};
 use crate::redact::Secrets;
 use crate::source::SourceMap;
@@ -64,9 +64,9 @@ pub struct RunRequest {
     pub play: PathBuf,
     /// Directories searched for roles after those beside the play.
     pub roles_path: Vec<PathBuf>,
-    /// The inventory file; `None`: `current/hosts` below `workdir` if it exists, else
-    /// `localhost` alone.
-    pub inventory: Option<PathBuf>,
+    /// The inventories, merged in order, with `group_vars/` and `host_vars/` beside them and
+    /// beside the play.
+    pub inventory: Sources,
     /// `-e` variables, the highest precedence.
     pub extra_vars: IndexMap<String, Value>,
     pub selection: Selection,
@@ -107,7 +107,7 @@ pub fn prepare(request: RunRequest) -> Result<PreparedRun, PrepareError> {
             sources: std::mem::take(&mut checker.sources),
         })?;
     let inventory = Arc::new(
-        load_inventory(request.inventory.as_deref(), &request.options.workdir)
+        load_inventory(&request.inventory, Some(&dir_of(&request.play)))
             .map_err(PrepareError::Inventory)?,
     );
     let secrets = Secrets::default();
@@ -131,21 +131,15 @@ pub fn prepare(request: RunRequest) -> Result<PreparedRun, PrepareError> {
     })
 }
 
-/// The inventory a run uses (see [`RunRequest::inventory`]).
-pub fn load_inventory(path: Option<&Path>, workdir: &Path) -> Result<Inventory, String> {
-    let path = match path {
-        Some(p) => p.to_path_buf(),
-        None => {
-            let default = workdir.join("current/hosts");
-            if !default.is_file() {
-                return Ok(Inventory::localhost());
-            }
-            default
-        }
-    };
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("cannot read inventory `{}`: {e}", path.display()))?;
-    Inventory::parse(&path.display().to_string(), &text).map_err(|e| format!("inventory {e}"))
+/// The inventory from `sources`, with the `group_vars/` and `host_vars/` beside `play_dir`
+/// when there is one.
+pub fn load_inventory(sources: &Sources, play_dir: Option<&Path>) -> Result<Inventory, String> {
+    let mut inv = Inventory::load(sources).map_err(|e| format!("inventory {e}"))?;
+    if let Some(dir) = play_dir {
+        inv.load_play_vars(dir)
+            .map_err(|e| format!("inventory {e}"))?;
+    }
+    Ok(inv)
 }
 
 impl PreparedRun {
