@@ -9,6 +9,8 @@ use crate::source::Span;
 pub enum DiagnosticKind {
     #[error("syntax error: {message}")]
     Syntax { message: String },
+    #[error("lists, maps and blocks nested more than {limit} levels deep")]
+    TooDeep { limit: usize },
     #[error("invalid {what} `{text}`: {reason}")]
     BadLiteral {
         what: &'static str,

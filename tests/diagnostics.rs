@@ -70,3 +70,26 @@ fn unreadable_file_is_reported() {
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read `/nonexistent/x.eov`"));
 }
+
+/// Thousands of nested lists or maps (hostile input) give a located error, never an abort.
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    for (open, close) in [("[", "]"), ("{a=", "}")] {
+        let n = 100_000;
+        let play = format!(
+            "play \"x\" on \"localhost\" {{\n  vars {{ a = {}1{} }}\n}}\n",
+            open.repeat(n),
+            close.repeat(n)
+        );
+        let path = dir.path().join("deep.eov");
+        std::fs::write(&path, play).unwrap();
+        let out = Command::new(EOV).arg("check").arg(&path).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{stderr:.300}");
+        assert!(
+            stderr.contains("nested more than 64 levels deep"),
+            "{stderr:.300}"
+        );
+    }
+}

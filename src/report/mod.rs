@@ -118,17 +118,22 @@ impl Reporter {
 
 /// Prints an error that has no source location (bad inventory, bad `-e`, ...).
 pub fn error(message: &str) {
-    eprintln!("error: {message}");
+    stderr(&format!("error: {message}\n"));
 }
+
+// A closed pipe (`eov check | head`) drops the rest: the exit code still tells, and
+// `print!` would panic instead.
 
 /// Writes finished text (diagnostics, listings) to stderr.
 pub fn stderr(text: &str) {
-    eprint!("{text}");
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
 /// Writes finished text (listings) to stdout.
 pub fn stdout(text: &str) {
-    print!("{text}");
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
 }
 
 /// Asks for a secret on the terminal, without echo.

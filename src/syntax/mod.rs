@@ -3,6 +3,7 @@
 //! Entry point: [`parse`]. Pest errors are converted here, at the boundary, into
 //! [`Diagnostic`]s that speak of the language, never of grammar rules.
 
+mod depth;
 mod expected;
 mod string;
 #[cfg(test)]
@@ -28,6 +29,14 @@ struct Grammar;
 pub fn parse(file: FileId, text: &str) -> Result<File, Diagnostic> {
     // Record literal tokens too, so errors can say "expected `=`" and point at the right place.
     pest::set_error_detail(true);
+    if let Some(at) = depth::too_deep(text) {
+        return Err(Diagnostic::new(
+            DiagnosticKind::TooDeep {
+                limit: depth::MAX_DEPTH,
+            },
+            Span::new(file, at..at + 1),
+        ));
+    }
     let mut pairs = Grammar::parse(Rule::file, text).map_err(|e| convert_error(file, text, &e))?;
     let top = pairs.next().expect("the file rule always yields one pair");
     let cx = Cx { file };
