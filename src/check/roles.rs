@@ -6,21 +6,7 @@ use std::sync::Arc;
 use super::{Checker, LoadedRole, dir_of, duplicates};
 use crate::ast::{self, Entry, Ident, Value, ValueKind};
 use crate::diagnostic::{Diagnostic, DiagnosticKind, suggest};
-use crate::modules::spec::ArgType;
-use crate::program::{RoleInstance, Scope};
-
-/// Parameter types and how the checker sees them.
-pub(super) const TYPES: &[(&str, ArgType)] = &[
-    ("any", ArgType::Any),
-    ("bool", ArgType::Bool),
-    ("cidr", ArgType::Str),
-    ("duration", ArgType::Duration),
-    ("int", ArgType::Int),
-    ("list", ArgType::List),
-    ("map", ArgType::Map),
-    ("mode", ArgType::Mode),
-    ("str", ArgType::Str),
-];
+use crate::program::{ParamType, RoleInstance, Scope};
 
 /// Where roles are looked for, in order: beside the play (`roles/`), the play's parent
 /// (`../roles`, so `plays/` and `roles/` can be siblings), then the caller's directories
@@ -93,7 +79,7 @@ impl Checker {
         let mut out = Vec::new();
         duplicates(def.params.iter().map(|p| &p.name), "parameter", &mut out);
         for p in &def.params {
-            match TYPES.iter().find(|(n, _)| *n == p.ty.name) {
+            match ParamType::from_name(&p.ty.name) {
                 None => out.push(
                     Diagnostic::new(
                         DiagnosticKind::UnknownType {
@@ -102,19 +88,19 @@ impl Checker {
                         p.ty.span,
                     )
                     .help(
-                        suggest(&p.ty.name, TYPES.iter().map(|(n, _)| *n))
+                        suggest(&p.ty.name, ParamType::ALL.iter().map(|t| t.name()))
                             .or_else(|| Some(format!("types are {}", type_names()))),
                     ),
                 ),
-                Some((tname, ty)) => {
+                Some(ty) => {
                     if let Some(d) = &p.default {
                         self.check_type(
-                            *ty,
+                            ty.literal(),
                             d,
                             &format!("default of parameter `{}`", p.name.name),
                             &mut out,
                         );
-                        check_cidr(tname, d, &p.name.name, &mut out);
+                        check_text(ty, d, &p.name.name, &mut out);
                     }
                 }
             }
@@ -149,14 +135,14 @@ impl Checker {
                     .also(def.name.span, "role defined here"),
                 ),
                 Some(p) => {
-                    if let Some((tname, ty)) = TYPES.iter().find(|(n, _)| *n == p.ty.name) {
+                    if let Some(ty) = ParamType::from_name(&p.ty.name) {
                         self.check_type(
-                            *ty,
+                            ty.literal(),
                             &arg.value,
                             &format!("parameter `{}` of role `{}`", p.name.name, def.name.name),
                             &mut out,
                         );
-                        check_cidr(tname, &arg.value, &p.name.name, &mut out);
+                        check_text(ty, &arg.value, &p.name.name, &mut out);
                     }
                 }
             }
@@ -207,7 +193,7 @@ impl Checker {
             param_types: def
                 .params
                 .iter()
-                .map(|p| (p.name.name.clone(), p.ty.name.clone()))
+                .filter_map(|p| Some((p.name.name.clone(), ParamType::from_name(&p.ty.name)?)))
                 .collect(),
         }
     }
@@ -226,27 +212,24 @@ impl Checker {
 }
 
 fn type_names() -> String {
-    TYPES
+    ParamType::ALL
         .iter()
-        .map(|(n, _)| format!("`{n}`"))
+        .map(|t| format!("`{}`", t.name()))
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-/// A literal CIDR must parse.
-fn check_cidr(tname: &str, v: &Value, param: &str, out: &mut Vec<Diagnostic>) {
-    if tname != "cidr" {
-        return;
-    }
+/// A literal string for a typed parameter must parse (a CIDR).
+fn check_text(ty: ParamType, v: &Value, param: &str, out: &mut Vec<Diagnostic>) {
     if let ValueKind::Str(s) = &v.kind
         && !crate::template::is_templated(s)
-        && let Err(e) = crate::template::parse_cidr(s)
+        && let Err(reason) = ty.check_text(s)
     {
         out.push(Diagnostic::new(
             DiagnosticKind::BadLiteral {
                 what: "CIDR",
                 text: s.clone(),
-                reason: format!("{} (parameter `{param}`)", e.detail().unwrap_or("invalid")),
+                reason: format!("{reason} (parameter `{param}`)"),
             },
             v.span,
         ));

@@ -10,8 +10,7 @@ use super::{Checker, duplicates, values};
 use crate::ast::{self, Item, ValueKind};
 use crate::diagnostic::{Diagnostic, DiagnosticKind, suggest};
 use crate::modules::Module;
-use crate::program::{Block, Scope, Step, Task};
-use crate::template::is_templated;
+use crate::program::{Block, LoopSource, Looping, Scope, Step, Task};
 
 /// Handler names visible from a body: its own scope's first, then the enclosing play's.
 type HandlerNames = Vec<(String, usize)>;
@@ -184,18 +183,22 @@ impl Checker {
         );
         out.append(&mut unknown);
         self.vars(&t.vars, &mut out);
+        let looping = t.looping.as_ref().map(|l| Looping {
+            var: l.var.name.clone(),
+            source: LoopSource::of(&l.source),
+        });
         if let Some(l) = &t.looping {
-            values::templates_in(&l.source, &self.templates, &self.sources, &mut out);
-            if let ValueKind::Str(expr) = &l.source.kind
-                && !is_templated(expr)
-            {
-                values::expression(
-                    expr,
+            match LoopSource::of(&l.source) {
+                LoopSource::Expr(expr) => values::expression(
+                    &expr,
                     l.source.span,
                     &self.templates,
                     &self.sources,
                     &mut out,
-                );
+                ),
+                LoopSource::Value(v) => {
+                    values::templates_in(&v, &self.templates, &self.sources, &mut out);
+                }
             }
         }
         let mut notify = Vec::new();
@@ -267,7 +270,7 @@ impl Checker {
             span: t.span,
             module,
             args: t.modules[0].args.clone(),
-            looping: t.looping.clone(),
+            looping,
             vars: t.vars.clone(),
             scope: scope.clone(),
             when: s.cond("when"),

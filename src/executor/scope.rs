@@ -69,7 +69,12 @@ impl HostRun {
                 }
             });
             if let Some(v) = value {
-                check_param(&role.name, name, ty, v)?;
+                ty.check(v).map_err(|why| {
+                    TemplateError::plain(format!(
+                        "parameter `{name}` of role `{}` {why}",
+                        role.name
+                    ))
+                })?;
                 if role.secret_params.contains(name) {
                     self.s.secrets.add(&v.to_string());
                 }
@@ -112,34 +117,4 @@ impl HostRun {
         m.extend(locals.iter().cloned());
         Ok(m)
     }
-}
-
-/// A role argument's runtime value against its declared type.
-fn check_param(role: &str, name: &str, ty: &str, v: &Value) -> Result<(), TemplateError> {
-    use minijinja::value::ValueKind as K;
-    let ok = match ty {
-        "any" => true,
-        "str" | "cidr" => v.kind() == K::String,
-        "int" => v.as_i64().is_some(),
-        "bool" => v.kind() == K::Bool,
-        "list" => v.kind() == K::Seq,
-        "map" => v.kind() == K::Map,
-        "mode" | "duration" => v.kind() == K::Number || v.kind() == K::String,
-        _ => false,
-    };
-    if !ok {
-        return Err(TemplateError::plain(format!(
-            "parameter `{name}` of role `{role}` must be of type `{ty}`, got {} `{v}`",
-            v.kind()
-        )));
-    }
-    if ty == "cidr" {
-        crate::template::parse_cidr(v.as_str().unwrap_or_default()).map_err(|e| {
-            TemplateError::plain(format!(
-                "parameter `{name}` of role `{role}`: {}",
-                e.detail().unwrap_or("invalid CIDR")
-            ))
-        })?;
-    }
-    Ok(())
 }

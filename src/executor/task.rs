@@ -12,7 +12,7 @@ use super::result::{Attempt, Shared, item_label, with};
 use crate::connection::CONTROLLER;
 use crate::event::Status;
 use crate::modules::{Args, ModuleCx, Outcome};
-use crate::program::Task;
+use crate::program::{LoopSource, Task};
 use crate::template::TemplateError;
 use crate::vars::{VarMap, to_value};
 
@@ -78,15 +78,13 @@ impl HostRun {
             let attempt = self.attempt(t, &ctx).await;
             return self.finish(t, handler, vec![(None, attempt)], start);
         };
-        let rendered = match &looping.source.kind {
-            // A quoted loop source is an expression, like `when`.
-            crate::ast::ValueKind::Str(expr) if !crate::template::is_templated(expr) => {
-                self.s.templates.eval(expr, &to_value(&ctx))
+        let rendered = match &looping.source {
+            LoopSource::Expr(expr) => self.s.templates.eval(expr, &to_value(&ctx)),
+            LoopSource::Value(v) => {
+                self.s
+                    .templates
+                    .render_value(v, &to_value(&ctx), &self.s.secrets)
             }
-            _ => self
-                .s
-                .templates
-                .render_value(&looping.source, &to_value(&ctx), &self.s.secrets),
         };
         let items = match rendered {
             Ok(v) => match v.try_iter() {
@@ -117,7 +115,7 @@ impl HostRun {
         };
         let mut results = Vec::with_capacity(items.len());
         for item in items {
-            let locals = [(looping.var.name.clone(), item.clone())];
+            let locals = [(looping.var.clone(), item.clone())];
             let attempt = match self.context(Some(t), &locals) {
                 Ok(item_ctx) => self.attempt(t, &item_ctx).await,
                 Err(e) => self.template_failure(t, &e),

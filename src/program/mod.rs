@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::ast::{Entry, Loop, Value};
+mod param_type;
+
+pub use param_type::ParamType;
+
+use crate::ast::{Entry, Value, ValueKind};
 use crate::modules::Module;
 use crate::source::Span;
 
@@ -73,7 +77,36 @@ pub struct RoleInstance {
     /// Arguments given where the role is applied, and the role's own vars (above play vars).
     pub args: Vec<Entry>,
     pub secret_params: Vec<String>,
-    pub param_types: Vec<(String, String)>,
+    pub param_types: Vec<(String, ParamType)>,
+}
+
+/// `for VAR in SOURCE`.
+#[derive(Clone, Debug)]
+pub struct Looping {
+    pub var: String,
+    pub source: LoopSource,
+}
+
+/// Where a loop's items come from.
+#[derive(Clone, Debug)]
+pub enum LoopSource {
+    /// A Jinja expression: a bare path (`groups.compute`) or a quoted expression
+    /// (`"range(3)"`), like `when`.
+    Expr(String),
+    /// A literal list, whose strings are templates.
+    Value(Value),
+}
+
+impl LoopSource {
+    /// The language's rule, in one place: a bare path or a quoted string without `{{ }}` is
+    /// an expression; anything else is a value.
+    pub fn of(source: &Value) -> LoopSource {
+        match &source.kind {
+            ValueKind::Path(p) => LoopSource::Expr(p.clone()),
+            ValueKind::Str(s) if !crate::template::is_templated(s) => LoopSource::Expr(s.clone()),
+            _ => LoopSource::Value(source.clone()),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -97,7 +130,7 @@ pub struct Task {
     pub span: Span,
     pub module: Module,
     pub args: Vec<Entry>,
-    pub looping: Option<Loop>,
+    pub looping: Option<Looping>,
     pub vars: Vec<Entry>,
     pub scope: Arc<Scope>,
     pub when: Option<Cond>,
