@@ -18,6 +18,7 @@ pub mod cli;
 pub mod connection;
 pub mod diagnostic;
 pub mod diff;
+pub mod duration;
 pub mod event;
 pub mod executor;
 pub mod fsutil;

@@ -65,9 +65,9 @@ impl Planner<'_> {
                 play: play.name.clone(),
                 message,
             };
-            let pattern = self
-                .templates
-                .render_value(&play.pattern, &ctx, self.secrets)
+            let pattern = play
+                .pattern
+                .render(self.templates, &ctx, self.secrets)
                 .map_err(|e| err(e.message))?;
             let pattern = pattern
                 .as_str()

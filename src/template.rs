@@ -7,9 +7,6 @@ pub use filters::parse_cidr;
 
 use minijinja::{Environment, ErrorKind, UndefinedBehavior, Value};
 
-use crate::ast;
-use crate::redact::Secrets;
-
 /// A template or expression failure, with the part of the source that caused it.
 #[derive(Clone, Debug, thiserror::Error)]
 #[error("{message}")]
@@ -170,47 +167,6 @@ impl Templates {
             return self.eval(expr, ctx);
         }
         self.render_str(s, ctx).map(Value::from)
-    }
-
-    /// Turns a literal from the source into a runtime value, rendering every string in it.
-    pub fn render_value(
-        &self,
-        v: &ast::Value,
-        ctx: &Value,
-        secrets: &Secrets,
-    ) -> Result<Value, TemplateError> {
-        use ast::ValueKind as K;
-        Ok(match &v.kind {
-            K::Str(s) => self.render_string_value(s, ctx)?,
-            K::Secret(s) => {
-                let rendered = self.render_str(s, ctx)?;
-                secrets.add(&rendered);
-                Value::from(rendered)
-            }
-            K::Int(i) => Value::from(*i),
-            K::Float(f) => Value::from(*f),
-            K::Bool(b) => Value::from(*b),
-            K::Null => Value::from(()),
-            K::Mode(m) => Value::from(*m),
-            K::Duration(d) => Value::from(d.as_secs_f64()),
-            K::Path(p) => self.eval(p, ctx)?,
-            K::List(items) => items
-                .iter()
-                .map(|i| self.render_value(i, ctx, secrets))
-                .collect::<Result<Vec<_>, _>>()?
-                .into_iter()
-                .collect(),
-            K::Map(entries) => {
-                let mut map = indexmap::IndexMap::with_capacity(entries.len());
-                for e in entries {
-                    map.insert(
-                        Value::from(e.key.name.as_str()),
-                        self.render_value(&e.value, ctx, secrets)?,
-                    );
-                }
-                Value::from_object(map)
-            }
-        })
     }
 
     /// Renders a template file's text.

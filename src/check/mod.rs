@@ -164,8 +164,8 @@ impl Checker {
         let (body, handlers) = self.body(&p.body, &p.handlers, &scope, dir, &tags);
         Play {
             name: p.name.clone(),
-            pattern: p.pattern.clone(),
-            vars: p.vars.clone(),
+            pattern: crate::program::Value::from_ast(&p.pattern),
+            vars: crate::program::vars(&p.vars),
             sudo,
             body,
             handlers,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::{Checker, LoadedRole, dir_of, duplicates};
 use crate::ast::{self, Entry, Ident, Value, ValueKind};
 use crate::diagnostic::{Diagnostic, DiagnosticKind, suggest};
-use crate::program::{ParamType, RoleInstance, Scope};
+use crate::program::{self, ParamType, RoleInstance, Scope, Var};
 
 /// Where roles are looked for, in order: beside the play (`roles/`), the play's parent
 /// (`../roles`, so `plays/` and `roles/` can be siblings), then the caller's directories
@@ -162,23 +162,23 @@ impl Checker {
             }
         }
         self.diags.append(&mut out);
-        Arc::new(self.instance(def, use_.args.clone()))
+        Arc::new(self.instance(def, &use_.args))
     }
 
-    fn instance(&mut self, def: &ast::RoleDef, args: Vec<Entry>) -> RoleInstance {
+    fn instance(&mut self, def: &ast::RoleDef, args: &[Entry]) -> RoleInstance {
         self.next_role += 1;
         let defaults = def
             .params
             .iter()
             .filter_map(|p| {
-                p.default.clone().map(|value| Entry {
-                    key: p.name.clone(),
-                    value,
+                p.default.as_ref().map(|value| Var {
+                    name: p.name.name.clone(),
+                    value: program::Value::from_ast(value),
                 })
             })
             .collect();
-        let mut all_args = args;
-        all_args.extend(def.vars.iter().cloned());
+        let mut all_args = program::vars(args);
+        all_args.extend(program::vars(&def.vars));
         RoleInstance {
             id: self.next_role,
             name: def.name.name.clone(),
@@ -202,7 +202,7 @@ impl Checker {
     pub(super) fn role_standalone(&mut self, def: &ast::RoleDef, path: &Path) {
         self.check_params(def);
         let dir = dir_of(path);
-        let instance = Arc::new(self.instance(def, Vec::new()));
+        let instance = Arc::new(self.instance(def, &[]));
         let scope = Arc::new(Scope {
             role: Some(instance),
             search: vec![dir.clone()],

@@ -153,7 +153,9 @@ impl<'a> Settings<'a> {
     pub(super) fn sudo(&self) -> Become {
         Become {
             enabled: self.bool("become"),
-            user: self.value("become_user"),
+            user: self
+                .value("become_user")
+                .map(|v| crate::program::Value::from_ast(&v)),
         }
     }
 }

@@ -10,7 +10,7 @@ use super::{Checker, duplicates, values};
 use crate::ast::{self, Item, ValueKind};
 use crate::diagnostic::{Diagnostic, DiagnosticKind, suggest};
 use crate::modules::Module;
-use crate::program::{Block, LoopSource, Looping, Scope, Step, Task};
+use crate::program::{Block, LoopSource, Looping, Scope, Step, Task, Value, vars};
 
 /// Handler names visible from a body: its own scope's first, then the enclosing play's.
 type HandlerNames = Vec<(String, usize)>;
@@ -155,7 +155,7 @@ impl Checker {
             when: s.cond("when"),
             sudo: s.sudo(),
             ignore_errors: s.bool("ignore_errors").unwrap_or(false),
-            vars: b.vars.clone(),
+            vars: vars(&b.vars),
             body: self.items(&b.body, scope, handlers, &all_tags),
             rescue: self.items(&b.rescue, scope, handlers, &all_tags),
             always: self.items(&b.always, scope, handlers, &all_tags),
@@ -196,8 +196,8 @@ impl Checker {
                     &self.sources,
                     &mut out,
                 ),
-                LoopSource::Value(v) => {
-                    values::templates_in(&v, &self.templates, &self.sources, &mut out);
+                LoopSource::Value(_) => {
+                    values::templates_in(&l.source, &self.templates, &self.sources, &mut out);
                 }
             }
         }
@@ -269,9 +269,9 @@ impl Checker {
             name: t.name.clone(),
             span: t.span,
             module,
-            args: t.modules[0].args.clone(),
+            args: vars(&t.modules[0].args),
             looping,
-            vars: t.vars.clone(),
+            vars: vars(&t.vars),
             scope: scope.clone(),
             when: s.cond("when"),
             register: s.string("register"),
@@ -284,7 +284,7 @@ impl Checker {
             delay: duration("delay").unwrap_or(Duration::from_secs(5)),
             until: s.cond("until"),
             run_once: s.bool("run_once").unwrap_or(false),
-            delegate_to: s.value("delegate_to"),
+            delegate_to: s.value("delegate_to").map(|v| Value::from_ast(&v)),
             no_log: s.bool("no_log").unwrap_or(false),
             check_mode: s.bool("check_mode"),
             tags: all_tags,

@@ -175,14 +175,13 @@ impl HostRun {
         let mut vars = VarMap::new();
         let mut scope = ctx;
         for e in &b.vars {
-            match self
-                .s
-                .templates
-                .render_value(&e.value, &to_value(&scope), &self.s.secrets)
+            match e
+                .value
+                .render(&self.s.templates, &to_value(&scope), &self.s.secrets)
             {
                 Ok(v) => {
-                    scope.insert(e.key.name.clone(), v.clone());
-                    vars.insert(e.key.name.clone(), v);
+                    scope.insert(e.name.clone(), v.clone());
+                    vars.insert(e.name.clone(), v);
                 }
                 Err(err) => return self.block_error(b, &err),
             }
@@ -259,10 +258,8 @@ impl HostRun {
             return Ok(None);
         }
         let user = match &b.user {
-            Some(v) => self
-                .s
-                .templates
-                .render_value(v, &to_value(ctx), &self.s.secrets)?
+            Some(v) => v
+                .render(&self.s.templates, &to_value(ctx), &self.s.secrets)?
                 .to_string(),
             None => "root".into(),
         };

@@ -217,9 +217,8 @@ fn preload_templates(templates: &mut Templates, plan: &Plan) {
         let Some(source) = t.module.source().filter(|s| s.kind == SourceKind::Template) else {
             return;
         };
-        let src = t.args.iter().find(|e| e.key.name == source.arg);
-        if let Some(crate::ast::ValueKind::Str(name)) = src.map(|e| &e.value.kind)
-            && !crate::template::is_templated(name)
+        let src = t.args.iter().find(|e| e.name == source.arg);
+        if let Some(name) = src.and_then(|e| e.value.literal_text())
             && let Some(path) =
                 crate::modules::context::find_source(&t.scope.search, name, source.kind)
         {

@@ -5,7 +5,7 @@
 use minijinja::Value;
 
 use super::host::HostRun;
-use crate::ast::Entry;
+use crate::program::Var;
 use crate::program::{RoleInstance, Task};
 use crate::template::TemplateError;
 use crate::vars::{VarMap, to_value};
@@ -14,17 +14,16 @@ impl HostRun {
     /// Renders `entries` in order on top of `scope` (each sees the ones before it).
     pub(super) fn render_entries(
         &self,
-        entries: &[Entry],
+        entries: &[Var],
         scope: &mut VarMap,
     ) -> Result<VarMap, TemplateError> {
         let mut out = VarMap::new();
         for e in entries {
-            let v = self
-                .s
-                .templates
-                .render_value(&e.value, &to_value(scope), &self.s.secrets)?;
-            scope.insert(e.key.name.clone(), v.clone());
-            out.insert(e.key.name.clone(), v);
+            let v = e
+                .value
+                .render(&self.s.templates, &to_value(scope), &self.s.secrets)?;
+            scope.insert(e.name.clone(), v.clone());
+            out.insert(e.name.clone(), v);
         }
         Ok(out)
     }

@@ -80,11 +80,7 @@ impl HostRun {
         };
         let rendered = match &looping.source {
             LoopSource::Expr(expr) => self.s.templates.eval(expr, &to_value(&ctx)),
-            LoopSource::Value(v) => {
-                self.s
-                    .templates
-                    .render_value(v, &to_value(&ctx), &self.s.secrets)
-            }
+            LoopSource::Value(v) => v.render(&self.s.templates, &to_value(&ctx), &self.s.secrets),
         };
         let items = match rendered {
             Ok(v) => match v.try_iter() {
@@ -157,11 +153,7 @@ impl HostRun {
         };
         let delegate = match &t.delegate_to {
             None => None,
-            Some(v) => match self
-                .s
-                .templates
-                .render_value(v, &to_value(ctx), &self.s.secrets)
-            {
+            Some(v) => match v.render(&self.s.templates, &to_value(ctx), &self.s.secrets) {
                 Ok(v) => Some(v.as_str().map_or_else(|| v.to_string(), str::to_string)),
                 Err(e) => return self.template_failure(t, &e),
             },
@@ -255,16 +247,15 @@ impl HostRun {
     ) -> Result<Args, TemplateError> {
         let mut args = IndexMap::new();
         let wanted = |name: &str| only.is_none_or(|o| o.contains(&name));
-        for e in t.args.iter().filter(|e| wanted(&e.key.name)) {
-            let v = self
-                .s
-                .templates
-                .render_value(&e.value, vars, &self.s.secrets)
+        for e in t.args.iter().filter(|e| wanted(&e.name)) {
+            let v = e
+                .value
+                .render(&self.s.templates, vars, &self.s.secrets)
                 .map_err(|err| TemplateError {
-                    message: format!("argument `{}`: {}", e.key.name, err.message),
+                    message: format!("argument `{}`: {}", e.name, err.message),
                     ..err
                 })?;
-            args.insert(e.key.name.clone(), v);
+            args.insert(e.name.clone(), v);
         }
         Ok(Args::new(args))
     }

@@ -100,7 +100,7 @@ impl Args {
             None => Ok(None),
             Some(v) => {
                 if let Some(s) = v.as_str()
-                    && let Some(d) = crate::syntax::parse_duration(s.trim())
+                    && let Some(d) = crate::duration::parse(s.trim())
                 {
                     return Ok(Some(d.as_secs_f64()));
                 }

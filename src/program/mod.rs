@@ -6,12 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod param_type;
+mod value;
 
-pub use param_type::ParamType;
-
-use crate::ast::{Entry, Value, ValueKind};
 use crate::modules::Module;
 use crate::source::Span;
+pub use param_type::ParamType;
+pub use value::{Value, Var, vars};
 
 #[derive(Debug, Default)]
 pub struct Program {
@@ -22,7 +22,7 @@ pub struct Program {
 pub struct Play {
     pub name: String,
     pub pattern: Value,
-    pub vars: Vec<Entry>,
+    pub vars: Vec<Var>,
     pub sudo: Become,
     pub body: Vec<Step>,
     pub handlers: Vec<Arc<Task>>,
@@ -73,9 +73,9 @@ pub struct RoleInstance {
     pub id: usize,
     pub name: String,
     /// Parameter defaults (lower than play vars).
-    pub defaults: Vec<Entry>,
+    pub defaults: Vec<Var>,
     /// Arguments given where the role is applied, and the role's own vars (above play vars).
-    pub args: Vec<Entry>,
+    pub args: Vec<Var>,
     pub secret_params: Vec<String>,
     pub param_types: Vec<(String, ParamType)>,
 }
@@ -100,11 +100,11 @@ pub enum LoopSource {
 impl LoopSource {
     /// The language's rule, in one place: a bare path or a quoted string without `{{ }}` is
     /// an expression; anything else is a value.
-    pub fn of(source: &Value) -> LoopSource {
-        match &source.kind {
-            ValueKind::Path(p) => LoopSource::Expr(p.clone()),
-            ValueKind::Str(s) if !crate::template::is_templated(s) => LoopSource::Expr(s.clone()),
-            _ => LoopSource::Value(source.clone()),
+    pub fn of(source: &crate::ast::Value) -> LoopSource {
+        match Value::from_ast(source) {
+            Value::Expr(e) => LoopSource::Expr(e),
+            Value::Text(s) if !crate::template::is_templated(&s) => LoopSource::Expr(s),
+            other => LoopSource::Value(other),
         }
     }
 }
@@ -115,7 +115,7 @@ pub struct Block {
     pub when: Option<Cond>,
     pub sudo: Become,
     pub ignore_errors: bool,
-    pub vars: Vec<Entry>,
+    pub vars: Vec<Var>,
     pub body: Vec<Step>,
     pub rescue: Vec<Step>,
     pub always: Vec<Step>,
@@ -129,9 +129,9 @@ pub struct Task {
     pub name: String,
     pub span: Span,
     pub module: Module,
-    pub args: Vec<Entry>,
+    pub args: Vec<Var>,
     pub looping: Option<Looping>,
-    pub vars: Vec<Entry>,
+    pub vars: Vec<Var>,
     pub scope: Arc<Scope>,
     pub when: Option<Cond>,
     pub register: Option<String>,

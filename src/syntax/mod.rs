@@ -9,8 +9,6 @@ mod string;
 #[cfg(test)]
 mod tests;
 
-use std::time::Duration;
-
 use pest::Parser as _;
 use pest::iterators::Pair;
 
@@ -374,7 +372,7 @@ impl Cx {
                 ValueKind::Mode(mode)
             }
             Rule::duration => ValueKind::Duration(
-                parse_duration(text).ok_or_else(|| bad("duration", "too large".into()))?,
+                crate::duration::parse(text).ok_or_else(|| bad("duration", "too large".into()))?,
             ),
             Rule::list => ValueKind::List(
                 pair.into_inner()
@@ -387,19 +385,4 @@ impl Cx {
         };
         Ok(Value { kind, span })
     }
-}
-
-/// `30s` -> 30 seconds. The grammar guarantees digits followed by a unit.
-pub fn parse_duration(text: &str) -> Option<Duration> {
-    let split = text.find(|c: char| !c.is_ascii_digit())?;
-    let n: u64 = text[..split].parse().ok()?;
-    let millis = match &text[split..] {
-        "ms" => Some(n),
-        "s" => n.checked_mul(1000),
-        "m" => n.checked_mul(60_000),
-        "h" => n.checked_mul(3_600_000),
-        "d" => n.checked_mul(86_400_000),
-        _ => None,
-    }?;
-    Some(Duration::from_millis(millis))
 }
