@@ -306,20 +306,6 @@ impl Lab {
         }
         Ok(ids.len())
     }
-
-    /// Names of labs with state on this machine.
-    pub fn all(state_dir: &Path) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(state_dir.join("lab"))
-            .map(|rd| {
-                rd.filter_map(Result::ok)
-                    .filter(|e| e.path().is_dir())
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
-        names.sort();
-        names
-    }
 }
 
 fn write(path: &Path, text: &str) -> Result<(), LabError> {

@@ -19,6 +19,4 @@ pub use args::Args;
 pub use context::ModuleCx;
 pub use def::{Module, ReadMode, SourceKind};
 pub use outcome::{ModuleError, Outcome};
-pub use path_state::PathQuery;
 pub use session::HostSession;
-pub use spec::ModuleSpec;
