@@ -16,5 +16,6 @@ mod language;
 mod modules;
 mod openvpn;
 mod read_ahead;
+mod run_api;
 mod run_local;
 mod templates;
