@@ -1,8 +1,6 @@
 //! The library's run API (what `eov serve` uses): plays prepared and executed in-process,
 //! several at once in one runtime, each with its own events, cancel and outcome.
 
-use std::path::PathBuf;
-
 use eov::connection::Cancel;
 use eov::event::Event;
 use eov::run::{PrepareError, RunOutcome, RunRequest, prepare};
@@ -15,7 +13,7 @@ fn request(t: &Test, play: &str, vars: &[(&str, &str)]) -> RunRequest {
         ..RunRequest::default()
     };
     r.options.workdir = t.path().to_path_buf();
-    r.inventory.paths = vec![PathBuf::from(t.path().join("hosts"))];
+    r.inventory.paths = vec![t.path().join("hosts")];
     for (k, v) in vars {
         r.extra_vars
             .insert((*k).to_string(), minijinja::Value::from(*v));
