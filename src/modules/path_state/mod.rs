@@ -3,6 +3,8 @@
 //! probes of several tasks cost one round trip and a handful of processes (see `session.rs`).
 
 mod wire;
+#[cfg(test)]
+mod wire_tests;
 
 pub use wire::{parse, script};
 
