@@ -131,23 +131,24 @@ impl Args {
         }
     }
 
-    pub fn choice(
-        &self,
-        name: &str,
-        allowed: &[&str],
-        default: &str,
-    ) -> Result<String, ModuleError> {
-        let value = self.str_or(name, default)?;
-        if allowed.contains(&value.as_str()) {
-            Ok(value)
-        } else {
-            Err(ModuleError::argument(
-                name,
-                format!(
-                    "must be one of {}, got `{value}`",
-                    super::spec::choices(allowed)
-                ),
-            ))
-        }
+    /// A value of a closed set (`state`), or `default` when the argument is not given.
+    pub fn pick<T: super::choice::Choice>(&self, name: &str, default: T) -> Result<T, ModuleError> {
+        let Some(text) = self.opt_str(name)? else {
+            return Ok(default);
+        };
+        T::ALL
+            .iter()
+            .find(|(n, _)| *n == text)
+            .map(|(_, v)| *v)
+            .ok_or_else(|| {
+                let names: Vec<&str> = T::ALL.iter().map(|(n, _)| *n).collect();
+                ModuleError::argument(
+                    name,
+                    format!(
+                        "must be one of {}, got `{text}`",
+                        super::spec::choices(&names)
+                    ),
+                )
+            })
     }
 }

@@ -6,6 +6,7 @@ pub mod action;
 pub mod args;
 mod attrs;
 mod builtin;
+pub(crate) mod choice;
 mod content;
 pub mod context;
 pub mod def;

@@ -3,17 +3,25 @@
 use crate::diff::FileDiff;
 use crate::modules::action::drive;
 use crate::modules::action::{Action, Decision};
+use crate::modules::choice::choice;
 use crate::modules::def::ModuleDef;
 use crate::modules::spec::{ArgType, ModuleSpec, opt};
 use crate::modules::{Args, ModuleCx, ModuleError, Outcome};
 use crate::shell::quote;
 
-const STATES: &[&str] = &["present", "absent", "latest"];
+choice!(
+    /// Whether the packages must be installed, removed, or at their candidate version.
+    AptState {
+        Present = "present",
+        Absent = "absent",
+        Latest = "latest",
+    }
+);
 
 pub const SPEC: ModuleSpec = ModuleSpec {
     args: &[
         opt("name", ArgType::StrOrList),
-        opt("state", ArgType::Choice(STATES)),
+        opt("state", ArgType::Choice(AptState::NAMES)),
         opt("update_cache", ArgType::Bool),
         opt("cache_valid_time", ArgType::Duration),
         opt("purge", ArgType::Bool),
@@ -25,7 +33,7 @@ pub const SPEC: ModuleSpec = ModuleSpec {
 
 pub struct Apt {
     names: Vec<String>,
-    state: String,
+    state: AptState,
     update_cache: bool,
     valid_secs: f64,
     purge: bool,
@@ -42,7 +50,7 @@ impl Apt {
         }
         Ok(Apt {
             names,
-            state: args.choice("state", STATES, "present")?,
+            state: args.pick("state", AptState::Present)?,
             update_cache: args.bool_or("update_cache", false)?,
             valid_secs: args.opt_secs("cache_valid_time")?.unwrap_or(3600.0),
             purge: args.bool_or("purge", false)?,
@@ -76,7 +84,7 @@ impl Action for Apt {
             script.push_str(&format!(
                 "echo \"pkg {name} $(dpkg-query -W -f='${{db:Status-Status}}=${{Version}}' {q} 2>/dev/null)\"\n"
             ));
-            if self.state == "latest" {
+            if self.state == AptState::Latest {
                 script.push_str(&format!("echo \"cand {name} $(apt-cache policy {q} 2>/dev/null | sed -n 's/^ *Candidate: //p')\"\n"));
             }
         }
@@ -120,8 +128,8 @@ impl Action for Apt {
         };
         let mut diff = FileDiff::new("packages");
         for (name, installed, candidate) in &st.packages {
-            match (self.state.as_str(), installed) {
-                ("present", None) | ("latest", None) => {
+            match (self.state, installed) {
+                (AptState::Present | AptState::Latest, None) => {
                     diff = diff.attr(
                         name,
                         "absent",
@@ -129,11 +137,11 @@ impl Action for Apt {
                     );
                     plan.install.push(name.clone());
                 }
-                ("latest", Some(v)) if candidate.as_ref().is_some_and(|c| c != v) => {
+                (AptState::Latest, Some(v)) if candidate.as_ref().is_some_and(|c| c != v) => {
                     diff = diff.attr(name, v.clone(), candidate.clone().unwrap_or_default());
                     plan.install.push(name.clone());
                 }
-                ("absent", Some(v)) => {
+                (AptState::Absent, Some(v)) => {
                     diff = diff.attr(name, v.clone(), "absent");
                     plan.remove.push(name.clone());
                 }

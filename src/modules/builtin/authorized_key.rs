@@ -3,6 +3,7 @@
 use crate::diff::FileDiff;
 use crate::modules::action::drive;
 use crate::modules::action::{Action, Decision};
+use crate::modules::choice::Presence;
 use crate::modules::def::ModuleDef;
 use crate::modules::spec::{ArgType, ModuleSpec, opt, req};
 use crate::modules::text_edit::{join_lines, read_text};
@@ -12,7 +13,7 @@ use crate::shell::{atomic_write, quote};
 pub const SPEC: ModuleSpec = ModuleSpec::new(&[
     req("user", ArgType::Str),
     req("key", ArgType::Str),
-    opt("state", ArgType::Choice(&["present", "absent"])),
+    opt("state", ArgType::Choice(Presence::NAMES)),
     opt("path", ArgType::Str),
 ]);
 
@@ -49,7 +50,7 @@ impl AuthorizedKey {
         Ok(AuthorizedKey {
             user: args.str("user")?,
             keys,
-            present: args.choice("state", &["present", "absent"], "present")? == "present",
+            present: args.pick("state", Presence::Present)? == Presence::Present,
             path: args.opt_str("path")?,
         })
     }

@@ -2,6 +2,7 @@
 
 use crate::modules::action::drive;
 use crate::modules::attrs::Attrs;
+use crate::modules::choice::Presence;
 use crate::modules::def::ModuleDef;
 use crate::modules::spec::{ArgType, GROUP, MODE, ModuleSpec, OWNER, opt, req};
 use crate::modules::text_edit::{Anchor, TextEdit, rewritten, split_lines, when_missing};
@@ -11,7 +12,7 @@ pub const SPEC: ModuleSpec = ModuleSpec::new(&[
     req("path", ArgType::Str),
     opt("block", ArgType::Str),
     opt("marker", ArgType::Str),
-    opt("state", ArgType::Choice(&["present", "absent"])),
+    opt("state", ArgType::Choice(Presence::NAMES)),
     opt("insertafter", ArgType::Str),
     opt("insertbefore", ArgType::Str),
     opt("create", ArgType::Bool),
@@ -26,7 +27,7 @@ impl Blockinfile {
     #[expect(clippy::new_ret_no_self, reason = "a blockinfile is a text edit")]
     pub fn new(args: &Args) -> Result<TextEdit, ModuleError> {
         let path = args.str("path")?;
-        let present = args.choice("state", &["present", "absent"], "present")? == "present";
+        let present = args.pick("state", Presence::Present)? == Presence::Present;
         let block = args.str_or("block", "")?;
         let marker = args.str_or("marker", "# {mark} EOV MANAGED BLOCK")?;
         if !marker.contains("{mark}") {

@@ -4,6 +4,7 @@ use crate::diff::FileDiff;
 use crate::modules::action::drive;
 use crate::modules::action::{Action, Decision};
 use crate::modules::attrs::Attrs;
+use crate::modules::choice::choice;
 use crate::modules::def::{ModuleDef, ReadMode};
 use crate::modules::path_state::PathQuery;
 use crate::modules::path_state::{self, PathKind, PathState};
@@ -11,11 +12,20 @@ use crate::modules::spec::{ArgType, GROUP, MODE, ModuleSpec, OWNER, opt, req};
 use crate::modules::{Args, ModuleCx, ModuleError, Outcome};
 use crate::shell::quote;
 
-const STATES: &[&str] = &["file", "directory", "link", "absent", "touch"];
+choice!(
+    /// What the path must be.
+    FileState {
+        File = "file",
+        Directory = "directory",
+        Link = "link",
+        Absent = "absent",
+        Touch = "touch",
+    }
+);
 
 pub const SPEC: ModuleSpec = ModuleSpec::new(&[
     req("path", ArgType::Str),
-    opt("state", ArgType::Choice(STATES)),
+    opt("state", ArgType::Choice(FileState::NAMES)),
     opt("src", ArgType::Str),
     MODE,
     OWNER,
@@ -24,16 +34,16 @@ pub const SPEC: ModuleSpec = ModuleSpec::new(&[
 
 pub struct File {
     path: String,
-    state: String,
+    state: FileState,
     src: Option<String>,
     attrs: Attrs,
 }
 
 impl File {
     pub fn new(args: &Args) -> Result<Self, ModuleError> {
-        let state = args.choice("state", STATES, "file")?;
+        let state = args.pick("state", FileState::File)?;
         let src = args.opt_str("src")?;
-        if state == "link" && src.is_none() {
+        if state == FileState::Link && src.is_none() {
             return Err(ModuleError::Usage(
                 "`state = \"link\"` needs `src` (the link target)".into(),
             ));
@@ -60,36 +70,36 @@ impl Action for File {
         let p = quote(&self.path);
         let mut diff = FileDiff::new(&self.path);
         let mut script = String::from("set -e\n");
-        let wanted = match self.state.as_str() {
-            "absent" => PathKind::Absent,
-            "directory" => PathKind::Directory,
-            "link" => PathKind::Link,
-            _ => PathKind::File,
+        let wanted = match self.state {
+            FileState::Absent => PathKind::Absent,
+            FileState::Directory => PathKind::Directory,
+            FileState::Link => PathKind::Link,
+            FileState::File | FileState::Touch => PathKind::File,
         };
-        match (self.state.as_str(), st.kind) {
-            ("absent", PathKind::Absent) => return Ok(Decision::Keep(Outcome::ok())),
-            ("absent", kind) => {
+        match (self.state, st.kind) {
+            (FileState::Absent, PathKind::Absent) => return Ok(Decision::Keep(Outcome::ok())),
+            (FileState::Absent, kind) => {
                 diff = diff.attr("state", kind.name(), "absent");
                 script.push_str(&format!("rm -rf -- {p}\n"));
                 return Ok(Decision::Change(script, Outcome::ok().with_diff(diff)));
             }
-            ("file", PathKind::Absent) if cx.check => {
+            (FileState::File, PathKind::Absent) if cx.check => {
                 return Ok(Decision::Keep(Outcome::absent_in_check(&format!(
                     "`{}` does not exist",
                     self.path
                 ))));
             }
-            ("file", PathKind::Absent) => {
+            (FileState::File, PathKind::Absent) => {
                 return Err(ModuleError::State(format!(
                     "`{}` does not exist; use `state = \"touch\"` to create an empty file",
                     self.path
                 )));
             }
-            ("touch", PathKind::Absent) => {
+            (FileState::Touch, PathKind::Absent) => {
                 diff = diff.attr("state", "absent", "file");
                 script.push_str(&format!("touch -- {p}\n"));
             }
-            ("directory", PathKind::Absent) => {
+            (FileState::Directory, PathKind::Absent) => {
                 diff = diff.attr("state", "absent", "directory");
                 // `-m` sets the new directory's mode exactly (not through the umask).
                 match self.attrs.mode {
@@ -97,7 +107,7 @@ impl Action for File {
                     None => script.push_str(&format!("mkdir -p -- {p}\n")),
                 }
             }
-            ("link", kind) => {
+            (FileState::Link, kind) => {
                 let target = self.src.as_deref().unwrap_or_default();
                 if kind == PathKind::Directory {
                     return Err(ModuleError::State(format!(
@@ -114,7 +124,10 @@ impl Action for File {
                     script.push_str(&format!("ln -sfn -- {} {p}\n", quote(target)));
                 }
             }
-            (_, kind) if kind != wanted && !(self.state == "touch" && kind == PathKind::File) => {
+            (_, kind)
+                if kind != wanted
+                    && !(self.state == FileState::Touch && kind == PathKind::File) =>
+            {
                 return Err(ModuleError::State(format!(
                     "`{}` is a {}, not a {}",
                     self.path,
@@ -140,13 +153,13 @@ impl Action for File {
         if diff.attrs.is_empty() {
             return Ok(Decision::Keep(Outcome::ok()));
         }
-        if st.kind == PathKind::Absent && self.state == "directory" {
+        if st.kind == PathKind::Absent && self.state == FileState::Directory {
             let owners = Attrs {
                 mode: None,
                 ..self.attrs.clone()
             };
             script.push_str(&owners.script(&self.path));
-        } else if st.kind != PathKind::Link || self.state != "link" {
+        } else if st.kind != PathKind::Link || self.state != FileState::Link {
             script.push_str(&self.attrs.script(&self.path));
         }
         Ok(Decision::Change(script, Outcome::ok().with_diff(diff)))

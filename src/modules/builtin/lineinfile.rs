@@ -2,6 +2,7 @@
 
 use crate::modules::action::drive;
 use crate::modules::attrs::Attrs;
+use crate::modules::choice::Presence;
 use crate::modules::def::ModuleDef;
 use crate::modules::spec::{ArgType, GROUP, MODE, ModuleSpec, OWNER, opt, req};
 use crate::modules::text_edit::{Anchor, TextEdit, compile, rewritten, split_lines, when_missing};
@@ -11,7 +12,7 @@ pub const SPEC: ModuleSpec = ModuleSpec::new(&[
     req("path", ArgType::Str),
     opt("line", ArgType::Str),
     opt("regexp", ArgType::Str),
-    opt("state", ArgType::Choice(&["present", "absent"])),
+    opt("state", ArgType::Choice(Presence::NAMES)),
     opt("insertafter", ArgType::Str),
     opt("insertbefore", ArgType::Str),
     opt("create", ArgType::Bool),
@@ -26,7 +27,7 @@ impl Lineinfile {
     #[expect(clippy::new_ret_no_self, reason = "a lineinfile is a text edit")]
     pub fn new(args: &Args) -> Result<TextEdit, ModuleError> {
         let path = args.str("path")?;
-        let state = args.choice("state", &["present", "absent"], "present")?;
+        let present = args.pick("state", Presence::Present)? == Presence::Present;
         let line = args.opt_str("line")?;
         let regexp = args
             .opt_str("regexp")?
@@ -35,7 +36,6 @@ impl Lineinfile {
         let create = args.bool_or("create", false)?;
         let anchor =
             Anchor::from_args(args.opt_str("insertafter")?, args.opt_str("insertbefore")?)?;
-        let present = state == "present";
         if present && line.is_none() {
             return Err(ModuleError::Usage(
                 "`state = \"present\"` needs `line`".into(),

@@ -5,17 +5,26 @@
 use crate::diff::FileDiff;
 use crate::modules::action::drive;
 use crate::modules::action::{Action, Decision};
+use crate::modules::choice::choice;
 use crate::modules::def::ModuleDef;
 use crate::modules::spec::{ArgType, ModuleSpec, opt, req};
 use crate::modules::{Args, ModuleCx, ModuleError, Outcome};
 use crate::shell::quote;
 
-const STATES: &[&str] = &["started", "stopped", "restarted", "reloaded"];
+choice!(
+    /// What the service must be, or what must happen to it.
+    ServiceState {
+        Started = "started",
+        Stopped = "stopped",
+        Restarted = "restarted",
+        Reloaded = "reloaded",
+    }
+);
 
 pub const SPEC: ModuleSpec = ModuleSpec {
     args: &[
         req("name", ArgType::Str),
-        opt("state", ArgType::Choice(STATES)),
+        opt("state", ArgType::Choice(ServiceState::NAMES)),
         opt("enabled", ArgType::Bool),
     ],
     free_form: false,
@@ -25,14 +34,14 @@ pub const SPEC: ModuleSpec = ModuleSpec {
 
 pub struct Service {
     name: String,
-    state: Option<String>,
+    state: Option<ServiceState>,
     enabled: Option<bool>,
 }
 
 impl Service {
     pub fn new(args: &Args) -> Result<Self, ModuleError> {
         let state = match args.get("state") {
-            Some(_) => Some(args.choice("state", STATES, "started")?),
+            Some(_) => Some(args.pick("state", ServiceState::Started)?),
             None => None,
         };
         let enabled = match args.get("enabled") {
@@ -128,11 +137,13 @@ impl Action for Service {
         let mut actions = Vec::new();
         let mut diff = FileDiff::new(&format!("service {}", self.name));
         let running = |b: bool| if b { "running" } else { "stopped" };
-        match self.state.as_deref() {
-            Some("started") if !st.active => actions.push("start"),
-            Some("stopped") if st.active => actions.push("stop"),
-            Some("restarted") => actions.push("restart"),
-            Some("reloaded") => actions.push(if st.active { "reload" } else { "start" }),
+        match self.state {
+            Some(ServiceState::Started) if !st.active => actions.push("start"),
+            Some(ServiceState::Stopped) if st.active => actions.push("stop"),
+            Some(ServiceState::Restarted) => actions.push("restart"),
+            Some(ServiceState::Reloaded) => {
+                actions.push(if st.active { "reload" } else { "start" })
+            }
             _ => {}
         }
         if let Some(&first) = actions.first() {

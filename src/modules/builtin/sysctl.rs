@@ -4,6 +4,7 @@ use crate::diff::FileDiff;
 use crate::modules::action::drive;
 use crate::modules::action::{Action, Decision};
 use crate::modules::attrs::Attrs;
+use crate::modules::choice::Presence;
 use crate::modules::def::ModuleDef;
 use crate::modules::spec::{ArgType, ModuleSpec, opt, req};
 use crate::modules::text_edit::{TextEdit, join_lines, read_text, split_lines};
@@ -13,7 +14,7 @@ use crate::shell::quote;
 pub const SPEC: ModuleSpec = ModuleSpec::new(&[
     req("name", ArgType::Str),
     opt("value", ArgType::Any),
-    opt("state", ArgType::Choice(&["present", "absent"])),
+    opt("state", ArgType::Choice(Presence::NAMES)),
     opt("sysctl_file", ArgType::Str),
     opt("reload", ArgType::Bool),
 ]);
@@ -35,7 +36,7 @@ impl Sysctl {
         {
             return Err(ModuleError::Usage(format!("`{name}` is not a sysctl name")));
         }
-        let present = args.choice("state", &["present", "absent"], "present")? == "present";
+        let present = args.pick("state", Presence::Present)? == Presence::Present;
         let value = args.opt_str("value")?;
         if present && value.is_none() {
             return Err(ModuleError::Usage(

@@ -3,19 +3,28 @@
 
 use std::time::{Duration, Instant};
 
+use crate::modules::choice::choice;
 use crate::modules::def::ModuleDef;
 use crate::modules::spec::{ArgType, ModuleSpec, opt};
 use crate::modules::{Args, ModuleCx, ModuleError, Outcome};
 use crate::shell::quote;
 
-const STATES: &[&str] = &["started", "stopped", "present", "absent"];
+choice!(
+    /// What to wait for: a port open (`started`) or closed, a path there or gone.
+    WaitState {
+        Started = "started",
+        Stopped = "stopped",
+        Present = "present",
+        Absent = "absent",
+    }
+);
 
 pub const SPEC: ModuleSpec = ModuleSpec {
     args: &[
         opt("port", ArgType::Int),
         opt("host", ArgType::Str),
         opt("path", ArgType::Str),
-        opt("state", ArgType::Choice(STATES)),
+        opt("state", ArgType::Choice(WaitState::NAMES)),
         opt("timeout", ArgType::Duration),
         opt("delay", ArgType::Duration),
         opt("sleep", ArgType::Duration),
@@ -37,8 +46,10 @@ fn port_script(host: &str, port: i64) -> String {
 }
 
 pub async fn run(args: &Args, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError> {
-    let state = args.choice("state", STATES, "started")?;
-    let want_present = matches!(state.as_str(), "started" | "present");
+    let want_present = matches!(
+        args.pick("state", WaitState::Started)?,
+        WaitState::Started | WaitState::Present
+    );
     let timeout = Duration::from_secs_f64(args.opt_secs("timeout")?.unwrap_or(300.0));
     let sleep = Duration::from_secs_f64(args.opt_secs("sleep")?.unwrap_or(1.0).max(0.05));
     let (script, what) = match (args.opt_int("port")?, args.opt_str("path")?) {
