@@ -16,6 +16,7 @@ mod language;
 mod modules;
 mod openvpn;
 mod read_ahead;
+mod role_authors;
 mod run_api;
 mod run_local;
 mod templates;

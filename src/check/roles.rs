@@ -177,13 +177,13 @@ impl Checker {
                 })
             })
             .collect();
-        let mut all_args = program::vars(args);
-        all_args.extend(program::vars(&def.vars));
+        let args = program::vars(args);
         RoleInstance {
             id: self.next_role,
             name: def.name.name.clone(),
             defaults,
-            args: all_args,
+            args,
+            vars: program::vars(&def.vars),
             secret_params: def
                 .params
                 .iter()

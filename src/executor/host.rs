@@ -161,7 +161,7 @@ impl HostRun {
     }
 
     async fn block(&mut self, b: &Block) -> Flow {
-        let ctx = match self.context(None, &[]) {
+        let ctx = match self.block_context(b) {
             Ok(c) => c,
             Err(e) => return self.block_error(b, &e),
         };

@@ -5,8 +5,7 @@
 use minijinja::Value;
 
 use super::host::HostRun;
-use crate::program::Var;
-use crate::program::{RoleInstance, Task};
+use crate::program::{Block, RoleInstance, Task, Var};
 use crate::template::TemplateError;
 use crate::vars::{VarMap, to_value};
 
@@ -43,6 +42,9 @@ impl HostRun {
         Ok(())
     }
 
+    /// A role instance's variables on this host: its defaults, and its arguments with its own
+    /// `vars` over them. Arguments are rendered where they were written (the play's scope);
+    /// defaults see the arguments and each other, in whatever order they are declared.
     pub(super) fn role_vars(
         &mut self,
         role: &RoleInstance,
@@ -53,12 +55,15 @@ impl HostRun {
         let mut scope = self.base.clone();
         scope.extend(self.play_vars.clone());
         scope.extend(self.top());
-        let defaults = self.render_entries(&role.defaults, &mut scope)?;
+        let mut args = self.render_entries(&role.args, &mut scope)?;
+        let defaults = self.render_defaults(role, &args)?;
         let mut scope = self.base.clone();
         scope.extend(defaults.clone());
         scope.extend(self.play_vars.clone());
+        scope.extend(args.clone());
         scope.extend(self.top());
-        let args = self.render_entries(&role.args, &mut scope)?;
+        let vars = self.render_entries(&role.vars, &mut scope)?;
+        args.extend(vars);
         for (name, ty) in &role.param_types {
             let value = args.get(name).or_else(|| {
                 if self.play_vars.contains_key(name) {
@@ -83,14 +88,76 @@ impl HostRun {
         Ok((defaults, args))
     }
 
-    /// The variables a task (or, with `None`, a block) sees, plus `locals` (loop variables).
+    /// The defaults of the parameters not given as arguments or play vars. A default may read
+    /// a parameter declared after it: each pass renders those whose inputs are there, until
+    /// all are (or a pass makes no progress: the first error is the one to report).
+    fn render_defaults(&self, role: &RoleInstance, args: &VarMap) -> Result<VarMap, TemplateError> {
+        let mut pending: Vec<&Var> = role
+            .defaults
+            .iter()
+            .filter(|d| !args.contains_key(&d.name) && !self.play_vars.contains_key(&d.name))
+            .collect();
+        let mut done = VarMap::new();
+        while !pending.is_empty() {
+            let mut scope = self.base.clone();
+            scope.extend(done.clone());
+            scope.extend(self.play_vars.clone());
+            scope.extend(args.clone());
+            scope.extend(self.top());
+            let ctx = to_value(&scope);
+            let mut first_error = None;
+            let before = pending.len();
+            pending.retain(
+                |d| match d.value.render(&self.s.templates, &ctx, &self.s.secrets) {
+                    Ok(v) => {
+                        done.insert(d.name.clone(), v);
+                        false
+                    }
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                        true
+                    }
+                },
+            );
+            if pending.len() == before {
+                let e = first_error.expect("a default left pending failed to render");
+                return Err(TemplateError {
+                    message: format!("default of parameter `{}`: {}", pending[0].name, e.message),
+                    ..e
+                });
+            }
+        }
+        // In declaration order, as written.
+        Ok(role
+            .defaults
+            .iter()
+            .filter_map(|d| done.get(&d.name).map(|v| (d.name.clone(), v.clone())))
+            .collect())
+    }
+
+    /// The variables a block's `when` and `vars` see: its role's, the play's, the enclosing
+    /// blocks'.
+    pub(super) fn block_context(&mut self, b: &Block) -> Result<VarMap, TemplateError> {
+        self.scoped_context(b.scope.role.clone(), None, &[])
+    }
+
+    /// The variables a task sees, plus `locals` (loop variables).
     pub(super) fn context(
         &mut self,
         task: Option<&Task>,
         locals: &[(String, Value)],
     ) -> Result<VarMap, TemplateError> {
+        self.scoped_context(task.and_then(|t| t.scope.role.clone()), task, locals)
+    }
+
+    fn scoped_context(
+        &mut self,
+        role: Option<std::sync::Arc<RoleInstance>>,
+        task: Option<&Task>,
+        locals: &[(String, Value)],
+    ) -> Result<VarMap, TemplateError> {
         let mut m = self.base.clone();
-        match task.and_then(|t| t.scope.role.clone()) {
+        match role {
             Some(role) => {
                 let (defaults, args) = self.role_vars(&role)?;
                 m.extend(defaults);

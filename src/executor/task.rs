@@ -116,6 +116,12 @@ impl HostRun {
                 Ok(item_ctx) => self.attempt(t, &item_ctx).await,
                 Err(e) => self.template_failure(t, &e),
             };
+            // Facts set by one item are seen by the next (`set_fact` accumulating in a loop).
+            if matches!(attempt.status, Status::Ok | Status::Changed) {
+                for (k, v) in &attempt.outcome.facts {
+                    self.s.facts.set(&self.host, k, v.clone());
+                }
+            }
             self.emit(t, handler, Some(item_label(&item)), false, &attempt, 0);
             let stop = matches!(attempt.status, Status::Failed | Status::Unreachable);
             results.push((Some(item), attempt));

@@ -72,10 +72,13 @@ pub struct Scope {
 pub struct RoleInstance {
     pub id: usize,
     pub name: String,
-    /// Parameter defaults (lower than play vars).
+    /// Parameter defaults (lower than play vars); a default may read any other parameter,
+    /// whatever the order, and sees the arguments passed.
     pub defaults: Vec<Var>,
-    /// Arguments given where the role is applied, and the role's own vars (above play vars).
+    /// Arguments given where the role is applied (above play vars), rendered in the play's scope.
     pub args: Vec<Var>,
+    /// The role's own `vars` (above its arguments); they see its parameters.
+    pub vars: Vec<Var>,
     pub secret_params: Vec<String>,
     pub param_types: Vec<(String, ParamType)>,
 }
@@ -120,6 +123,8 @@ pub struct Block {
     pub rescue: Vec<Step>,
     pub always: Vec<Step>,
     pub tags: Vec<String>,
+    /// The role the block belongs to, if any: its `when` and `vars` see the role's variables.
+    pub scope: Arc<Scope>,
 }
 
 #[derive(Debug)]
