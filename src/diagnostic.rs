@@ -69,6 +69,8 @@ pub enum DiagnosticKind {
     TemplateSyntax { message: String },
     #[error("expression syntax error: {message}")]
     ExpressionSyntax { message: String },
+    #[error("unknown {kind} `{name}`")]
+    UnknownTemplateName { kind: &'static str, name: String },
     #[error("{kind} `{name}` not found")]
     MissingFile { kind: &'static str, name: String },
     #[error("cannot read `{path}`: {error}")]

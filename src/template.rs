@@ -1,7 +1,11 @@
 //! Templates and expressions: minijinja with Jinja2 habits, strict undefined, no HTML
 //! escaping, and the filters roles need. See docs/templates.md for the differences from Jinja2.
 
+mod ansible;
 mod filters;
+mod names;
+
+pub use names::UnknownName;
 
 pub use filters::parse_cidr;
 
@@ -73,6 +77,9 @@ pub struct Templates {
     env: Environment<'static>,
     /// Template files compiled before the run, with the modification time and size they had.
     preloaded: std::collections::HashMap<String, (std::time::SystemTime, u64)>,
+    /// Which filter and test names exist (`eov check`).
+    known: names::Known,
+    syntax: minijinja::syntax::SyntaxConfig,
 }
 
 fn stamp(path: &std::path::Path) -> Option<(std::time::SystemTime, u64)> {
@@ -96,14 +103,17 @@ impl Templates {
             .trim_blocks(true)
             .build()
             .expect("the default delimiters are valid");
-        env.set_syntax(syntax);
+        env.set_syntax(syntax.clone());
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
         // Python string, list and dict methods (`x.startswith(..)`, `d.items()`), as in Jinja2.
         env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
         filters::register(&mut env);
+        ansible::register(&mut env);
         Templates {
             env,
             preloaded: std::collections::HashMap::new(),
+            known: names::Known::default(),
+            syntax,
         }
     }
 
@@ -113,6 +123,13 @@ impl Templates {
             .template_from_str(source)
             .map(|_| ())
             .map_err(|e| TemplateError::from_minijinja(&e, source))
+    }
+
+    /// The filters and tests `source` (a template, or an expression with `in_expr`) names
+    /// that do not exist.
+    pub fn unknown_names(&self, source: &str, in_expr: bool) -> Vec<UnknownName> {
+        self.known
+            .unknown(&self.env, source, in_expr, self.syntax.clone())
     }
 
     /// Checks expression syntax without evaluating.

@@ -169,7 +169,22 @@ impl Checker {
                 value.span,
             )),
             Ok(text) => {
-                if let Err(e) = self.templates.check_template(&text) {
+                let unknown = self.templates.unknown_names(&text, false);
+                if !unknown.is_empty() && self.templates.check_template(&text).is_ok() {
+                    let id = self.sources.add(&path, text);
+                    for n in unknown {
+                        out.push(
+                            Diagnostic::new(
+                                DiagnosticKind::UnknownTemplateName {
+                                    kind: n.kind,
+                                    name: n.name,
+                                },
+                                crate::source::Span::new(id, n.range),
+                            )
+                            .also(value.span, "used here"),
+                        );
+                    }
+                } else if let Err(e) = self.templates.check_template(&text) {
                     let id = self.sources.add(&path, text);
                     let text = self.sources.text(id);
                     let span = match (&e.range, e.line) {

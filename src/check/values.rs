@@ -133,6 +133,8 @@ pub(super) fn templates_in(
                     v.span,
                     sources,
                 ));
+            } else {
+                unknown_names(t.unknown_names(s, false), s, v.span, sources, out);
             }
         }
         ValueKind::Path(p) => expression(p, v.span, t, sources, out),
@@ -161,6 +163,40 @@ pub(super) fn expression(
             span,
             sources,
         ));
+    } else {
+        unknown_names(t.unknown_names(s, true), s, span, sources, out);
+    }
+}
+
+/// Filters and tests that do not exist, each pointed at in the string literal.
+fn unknown_names(
+    names: Vec<crate::template::UnknownName>,
+    content: &str,
+    span: Span,
+    sources: &SourceMap,
+    out: &mut Vec<Diagnostic>,
+) {
+    for n in names {
+        let e = TemplateError {
+            range: Some(n.range.clone()),
+            ..TemplateError::plain(String::new())
+        };
+        out.push(
+            located(
+                DiagnosticKind::UnknownTemplateName {
+                    kind: n.kind,
+                    name: n.name,
+                },
+                &e,
+                content,
+                span,
+                sources,
+            )
+            .help(Some(format!(
+                "docs/templates.md lists the {}s eov has",
+                n.kind
+            ))),
+        );
     }
 }
 
