@@ -267,7 +267,7 @@ fn ipaddr(v: Value, query: Option<Value>) -> Result<Value, Error> {
             .map(|i| ipaddr(i, query.clone()))
             .collect::<Result<Vec<_>, _>>()?
             .into_iter()
-            .filter(|r| !(r.kind() == ValueKind::Bool && !r.is_true()))
+            .filter(|r| r.kind() != ValueKind::Bool || r.is_true())
             .collect();
         return Ok(Value::from(out));
     }
@@ -412,7 +412,7 @@ mod tests {
 
     fn eval(expr: &str) -> String {
         let t = crate::template::Templates::new();
-        t.eval(expr, &minijinja::Value::from(context! {}))
+        t.eval(expr, &context! {})
             .map(|v| v.to_string())
             .unwrap_or_else(|e| format!("error: {}", e.message))
     }
