@@ -280,6 +280,7 @@ impl HostRun {
         let target = match (&delegate, t.module.is_local_only()) {
             (_, true) => CONTROLLER[0].to_string(),
             (Some(d), false) => d.clone(),
+            (None, false) if t.module.runs_on_controller() => CONTROLLER[0].to_string(),
             (None, false) => self.host.clone(),
         };
         if let Some(d) = delegate.as_ref().filter(|d| {
@@ -316,12 +317,13 @@ impl HostRun {
             search: &t.scope.search,
             fetch_root: &fetch_root,
             prefetch: &self.probes,
+            secrets: &self.s.secrets,
         };
-        let max = if self.s.options.check {
-            1
-        } else {
-            t.retries + 1
+        let (retries, delay) = match self.polling(t, &vars) {
+            Ok(p) => p,
+            Err(e) => return self.template_failure(t, &e),
         };
+        let max = if self.s.options.check { 1 } else { retries + 1 };
         let mut attempts = 0;
         loop {
             attempts += 1;
@@ -352,9 +354,62 @@ impl HostRun {
                     ));
                     return failed;
                 }
-                Ok(false) => tokio::time::sleep(t.delay).await,
+                Ok(false) => tokio::time::sleep(delay).await,
             }
         }
+    }
+
+    /// `retries` and `delay`, rendered when they are templates.
+    fn polling(&self, t: &Task, vars: &Value) -> Result<(u32, std::time::Duration), TemplateError> {
+        let render = |v: &crate::ast::Value, what: &str| {
+            self.s
+                .templates
+                .render_value(v, vars, &self.s.secrets)
+                .map_err(|e| TemplateError {
+                    message: format!("`{what}`: {}", e.message),
+                    ..e
+                })
+        };
+        let bad = |what: &str, v: &Value| TemplateError {
+            message: format!(
+                "`{what}` must be {}, got `{v}`",
+                if what == "retries" {
+                    "an integer from 0"
+                } else {
+                    "a duration like 10s"
+                }
+            ),
+            range: None,
+            line: None,
+            undefined: false,
+        };
+        let retries = match &t.retries_expr {
+            None => t.retries,
+            Some(e) => {
+                let v = render(e, "retries")?;
+                i64::try_from(v.clone())
+                    .ok()
+                    .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+                    .and_then(|n| u32::try_from(n).ok())
+                    .ok_or_else(|| bad("retries", &v))?
+            }
+        };
+        let delay = match &t.delay_expr {
+            None => t.delay,
+            Some(e) => {
+                let v = render(e, "delay")?;
+                v.as_str()
+                    .and_then(|s| crate::syntax::parse_duration(s.trim()))
+                    .or_else(|| {
+                        f64::try_from(v.clone())
+                            .ok()
+                            .filter(|f| f.is_finite() && *f >= 0.0)
+                            .map(std::time::Duration::from_secs_f64)
+                    })
+                    .ok_or_else(|| bad("delay", &v))?
+            }
+        };
+        Ok((retries, delay))
     }
 
     /// The task's arguments, rendered (with `only`, just those).

@@ -22,6 +22,7 @@ mod debug;
 mod fail;
 mod fetch;
 mod file;
+mod http;
 mod lineinfile;
 mod pause;
 mod service;
@@ -60,6 +61,7 @@ pub enum Module {
     Fail,
     Fetch,
     File,
+    Http,
     Lineinfile,
     Pause,
     Service,
@@ -84,6 +86,7 @@ impl Module {
         Module::Fail,
         Module::Fetch,
         Module::File,
+        Module::Http,
         Module::Lineinfile,
         Module::Pause,
         Module::Service,
@@ -108,6 +111,7 @@ impl Module {
             Module::Fail => "fail",
             Module::Fetch => "fetch",
             Module::File => "file",
+            Module::Http => "http",
             Module::Lineinfile => "lineinfile",
             Module::Pause => "pause",
             Module::Service => "service",
@@ -137,6 +141,7 @@ impl Module {
             Module::Fail => &fail::SPEC,
             Module::Fetch => &fetch::SPEC,
             Module::File => &file::SPEC,
+            Module::Http => &http::SPEC,
             Module::Lineinfile => &lineinfile::SPEC,
             Module::Pause => &pause::SPEC,
             Module::Service => &service::SPEC,
@@ -170,6 +175,11 @@ impl Module {
             self,
             Module::Assert | Module::Debug | Module::Fail | Module::Pause | Module::SetFact
         )
+    }
+
+    /// Modules that run on the controller unless the task is delegated (they talk to APIs).
+    pub fn runs_on_controller(self) -> bool {
+        matches!(self, Module::Http)
     }
 
     /// The arguments [`Module::lookahead`] reads: only these are rendered ahead, so that a
@@ -223,6 +233,7 @@ impl Module {
             Module::Fail => fail::run(args),
             Module::Fetch => drive(fetch::Fetch::new(args, cx)?, cx).await,
             Module::File => drive(file::File::new(args)?, cx).await,
+            Module::Http => http::run(args, cx).await,
             Module::Lineinfile => drive(lineinfile::Lineinfile::new(args)?, cx).await,
             Module::Pause => pause::run(args, cx).await,
             Module::Service => drive(service::Service::new(args)?, cx).await,

@@ -1,0 +1,96 @@
+//! `http`: one HTTP request, as Ansible's `uri` makes it (how roles talk to REST APIs such
+//! as Grid'5000's). It runs on the controller unless delegated; delegated to an SSH host it
+//! is sent from there with `curl`.
+//!
+//! A GET or HEAD only reads, so it runs under `--check`; any other method is not sent in
+//! check mode and its result is unknown, as a command's is.
+
+mod client;
+mod curl;
+mod request;
+mod response;
+
+use minijinja::Value;
+use minijinja::value::Serde;
+
+use super::spec::{ArgType, ModuleSpec, opt, req};
+use super::{Args, ModuleCx, ModuleError, Outcome};
+use crate::connection::Connection;
+use request::{METHODS, Request};
+use response::Response;
+
+pub const SPEC: ModuleSpec = ModuleSpec {
+    args: &[
+        req("url", ArgType::Str),
+        opt("method", ArgType::Choice(METHODS)),
+        opt("headers", ArgType::Map),
+        opt("body", ArgType::Any),
+        opt("form", ArgType::Map),
+        opt("user", ArgType::Str),
+        opt("password", ArgType::Str),
+        opt("status_code", ArgType::Any),
+        opt("timeout", ArgType::Duration),
+        opt("validate_certs", ArgType::Bool),
+        opt("ca_path", ArgType::Str),
+        opt("max_retries", ArgType::Int),
+        opt("backoff", ArgType::Duration),
+    ],
+    free_form: false,
+    one_of: &[],
+    exclusive: &[("body", "form")],
+};
+
+pub async fn run(args: &Args, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError> {
+    let request = Request::from_args(args)?;
+    if let Some((_, Some(password))) = &request.auth {
+        // A password is a secret even when the play did not say so.
+        cx.secrets.add(password);
+    }
+    if cx.check && !request.is_safe() {
+        let mut o = Outcome::ok().msg(format!(
+            "not sent in check mode: {} {}",
+            request.method, request.url
+        ));
+        o.skipped = true;
+        o.data.insert("unknown".into(), Value::from(true));
+        return Ok(o.data("url", request.url.as_str()));
+    }
+    let (response, tries) = match cx.conn {
+        Connection::Local(_) => client::send(&request).await?,
+        Connection::Ssh(_) => curl::send(&request, cx).await?,
+    };
+    Ok(outcome(&request, response, tries))
+}
+
+fn outcome(request: &Request, response: Response, tries: u32) -> Outcome {
+    let status = response.status;
+    let accepted = request.status_codes.contains(&status);
+    let mut o = Outcome::ok()
+        .data("status", i64::from(status))
+        .data("url", request.url.as_str())
+        .data("headers", Value::from(Serde(&response.headers)))
+        .data("tries", i64::from(tries));
+    if let Some(json) = response.json() {
+        o = o.data("json", Value::from(Serde(&json)));
+    }
+    let excerpt = response.excerpt();
+    o = o.data("content", response.content);
+    o.changed = !request.is_safe();
+    if accepted {
+        o.msg = Some(format!("{} {} -> {status}", request.method, request.url));
+    } else {
+        o.failed = true;
+        o.msg = Some(format!(
+            "{} {}: status {status}, expected {}{}",
+            request.method,
+            request.url,
+            request.expected(),
+            if excerpt.is_empty() {
+                String::new()
+            } else {
+                format!(": {excerpt}")
+            }
+        ));
+    }
+    o
+}
