@@ -6,6 +6,8 @@ mod check_shipped;
 mod diagnostics;
 mod dry_run;
 mod fuzz;
+mod http;
+mod http_server;
 mod inventory;
 mod lab;
 mod language;
