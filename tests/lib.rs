@@ -6,6 +6,8 @@ mod check_shipped;
 mod diagnostics;
 mod dry_run;
 mod fuzz;
+mod g5k;
+mod g5k_double;
 mod http;
 mod http_server;
 mod inventory;

@@ -1,0 +1,1 @@
+//! roles/g5k against the Grid'5000 API double.
