@@ -132,6 +132,7 @@ fn filter(steps: &[Step], sel: &Selection) -> Vec<Step> {
                     rescue: filter(&b.rescue, sel),
                     always: filter(&b.always, sel),
                     tags: b.tags.clone(),
+                    scope: b.scope.clone(),
                 })))
             }
         })

@@ -87,6 +87,8 @@ pub struct Block {
     pub rescue: Vec<Step>,
     pub always: Vec<Step>,
     pub tags: Vec<String>,
+    /// The role it is in, for its `when` and `vars`.
+    pub scope: Arc<Scope>,
 }
 
 #[derive(Debug)]

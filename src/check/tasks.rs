@@ -162,6 +162,7 @@ impl Checker {
             rescue: self.items(&b.rescue, scope, handlers, &all_tags),
             always: self.items(&b.always, scope, handlers, &all_tags),
             tags: all_tags,
+            scope: scope.clone(),
         })
     }
 

@@ -247,7 +247,7 @@ impl HostRun {
     }
 
     async fn block(&mut self, b: &Block) -> Flow {
-        let ctx = match self.context(None, &[]) {
+        let ctx = match self.context_in(b.scope.role.clone(), None, &[]) {
             Ok(c) => c,
             Err(e) => return self.block_error(b, &e),
         };
@@ -390,8 +390,18 @@ impl HostRun {
         task: Option<&Task>,
         locals: &[(String, Value)],
     ) -> Result<VarMap, TemplateError> {
+        self.context_in(task.and_then(|t| t.scope.role.clone()), task, locals)
+    }
+
+    /// [`Self::context`] inside `role` (a block has no task to take it from).
+    fn context_in(
+        &mut self,
+        role: Option<Arc<crate::program::RoleInstance>>,
+        task: Option<&Task>,
+        locals: &[(String, Value)],
+    ) -> Result<VarMap, TemplateError> {
         let mut m = self.base.clone();
-        match task.and_then(|t| t.scope.role.clone()) {
+        match role {
             Some(role) => {
                 let (defaults, args) = self.role_vars(&role)?;
                 m.extend(defaults);

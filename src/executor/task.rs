@@ -398,12 +398,14 @@ impl HostRun {
             None => t.delay,
             Some(e) => {
                 let v = render(e, "delay")?;
+                // A duration (`10s`), or seconds as a number or in a string (`-e poll=0.5`).
                 v.as_str()
                     .and_then(|s| crate::syntax::parse_duration(s.trim()))
                     .or_else(|| {
                         f64::try_from(v.clone())
                             .ok()
-                            .filter(|f| f.is_finite() && *f >= 0.0)
+                            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+                            .filter(|f: &f64| f.is_finite() && *f >= 0.0)
                             .map(std::time::Duration::from_secs_f64)
                     })
                     .ok_or_else(|| bad("delay", &v))?

@@ -110,7 +110,14 @@ mod tests {
     fn localhost_is_implicit_and_in_no_group() {
         let inv = inv();
         assert_eq!(inv.select("localhost").unwrap(), ["localhost"]);
-        assert_eq!(inv.select("web:localhost").unwrap(), ["w1", "w2", "localhost"]);
-        assert!(!inv.select("all").unwrap().contains(&"localhost".to_string()));
+        assert_eq!(
+            inv.select("web:localhost").unwrap(),
+            ["w1", "w2", "localhost"]
+        );
+        assert!(
+            !inv.select("all")
+                .unwrap()
+                .contains(&"localhost".to_string())
+        );
     }
 }

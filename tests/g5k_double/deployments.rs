@@ -84,7 +84,11 @@ pub async fn create(
             .collect(),
         _ => return invalid("nodes must be a non-empty list of node FQDN"),
     };
-    let Some(environment) = b.get("environment").and_then(Value::as_str).map(String::from) else {
+    let Some(environment) = b
+        .get("environment")
+        .and_then(Value::as_str)
+        .map(String::from)
+    else {
         return invalid("environment must be a non-empty string");
     };
     // Kadeploy accepts only nodes of a running deploy job of this user.
@@ -156,7 +160,9 @@ pub async fn show(
         .iter_mut()
         .find(|d| d.site == site && d.uid == uid)
     else {
-        return not_found(&format!("Couldn't find Grid5000::Deployment with uid={uid}"));
+        return not_found(&format!(
+            "Couldn't find Grid5000::Deployment with uid={uid}"
+        ));
     };
     d.ticks += 1;
     item(StatusCode::OK, d.json(ticks, now), None)
@@ -167,5 +173,10 @@ fn sha1_hex(s: &str) -> String {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     s.hash(&mut h);
-    format!("{:016x}{:016x}{:08x}", h.finish(), h.finish().rotate_left(17), s.len())
+    format!(
+        "{:016x}{:016x}{:08x}",
+        h.finish(),
+        h.finish().rotate_left(17),
+        s.len()
+    )
 }

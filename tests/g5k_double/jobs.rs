@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::{
-    ApiUser, COLLECTION, Config, ITEM, Shared, bad_request, collection, forbidden, item,
-    not_found, parse_body,
+    ApiUser, COLLECTION, Config, ITEM, Shared, bad_request, collection, forbidden, item, not_found,
+    parse_body,
 };
 
 #[derive(Clone, Debug)]
@@ -21,9 +21,7 @@ pub struct Job {
     pub name: Option<String>,
     pub types: Vec<String>,
     pub command: String,
-    pub resources: String,
     pub properties: Option<String>,
-    pub reservation: Option<String>,
     pub walltime: i64,
     pub queue: String,
     /// FQDNs, in `network_address` order (a string sort, as the API's SQL gives them).
@@ -56,9 +54,7 @@ impl Job {
             name: Some(name.into()),
             types: vec!["deploy".into()],
             command: "sleep 31536000".into(),
-            resources: format!("nodes={},walltime=01:00:00", nodes.len()),
             properties: None,
-            reservation: None,
             walltime: 3600,
             queue: "default".into(),
             nodes,
@@ -141,7 +137,12 @@ impl Job {
 /// `[hour:mn:sec|hour:mn|hour]` in seconds (oarsub's walltime).
 fn walltime(s: &str) -> Option<i64> {
     let parts: Vec<&str> = s.split(':').collect();
-    if parts.is_empty() || parts.len() > 3 || parts.iter().any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
+    if parts.is_empty()
+        || parts.len() > 3
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
         return None;
     }
     let n: Vec<i64> = parts.iter().map(|p| p.parse().unwrap_or(0)).collect();
@@ -155,12 +156,16 @@ fn walltime(s: &str) -> Option<i64> {
 
 /// oarsub's reservation date: `YYYY-MM-DD hh[:mm[:ss]]`, or `now`.
 fn reservation_ok(s: &str) -> bool {
-    let re = regex::Regex::new(r"^(now|\d{4}-\d{1,2}-\d{1,2}\s+\d{1,2}(:\d{1,2}(:\d{1,2})?)?)$").unwrap();
+    let re = regex::Regex::new(r"^(now|\d{4}-\d{1,2}-\d{1,2}\s+\d{1,2}(:\d{1,2}(:\d{1,2})?)?)$")
+        .unwrap();
     re.is_match(s.trim())
 }
 
 /// Parses `{cluster='c'}/nodes=n+...,walltime=...` into (cluster or "", count) and walltime.
-fn resources(s: &str) -> Result<(Vec<(String, u32)>, Option<i64>), String> {
+/// (cluster or "", node count) per criterion.
+type Wanted = Vec<(String, u32)>;
+
+fn resources(s: &str) -> Result<(Wanted, Option<i64>), String> {
     let mut wall = None;
     let mut spec = s;
     if let Some(i) = s.find(",walltime=") {
@@ -174,8 +179,13 @@ fn resources(s: &str) -> Result<(Vec<(String, u32)>, Option<i64>), String> {
         let c = re
             .captures(part.trim())
             .ok_or_else(|| format!("Bad resource request: {part}"))?;
-        let n: u32 = c[2].parse().map_err(|_| format!("Bad resource request: {part}"))?;
-        out.push((c.get(1).map_or(String::new(), |m| m.as_str().to_string()), n));
+        let n: u32 = c[2]
+            .parse()
+            .map_err(|_| format!("Bad resource request: {part}"))?;
+        out.push((
+            c.get(1).map_or(String::new(), |m| m.as_str().to_string()),
+            n,
+        ));
     }
     Ok((out, wall))
 }
@@ -216,7 +226,9 @@ pub async fn create(
     }
     let oar_url = format!("https://api-proxy.{site}.grid5000.fr/internal/oarapi/jobs.json");
     let oar_error = |msg: &str| {
-        bad_request(&format!("Request to {oar_url} failed with status 400: {msg}"))
+        bad_request(&format!(
+            "Request to {oar_url} failed with status 400: {msg}"
+        ))
     };
     let spec = str_field(&b, "resources").unwrap_or_else(|| "nodes=1".into());
     let (wanted, wall) = match resources(&spec) {
@@ -267,7 +279,10 @@ pub async fn create(
     }
     nodes.sort();
     let types = match b.get("types") {
-        Some(Value::Array(a)) => a.iter().filter_map(|t| t.as_str().map(String::from)).collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|t| t.as_str().map(String::from))
+            .collect(),
         Some(Value::String(s)) => vec![s.clone()],
         _ => Vec::new(),
     };
@@ -279,9 +294,7 @@ pub async fn create(
         name: str_field(&b, "name"),
         types,
         command,
-        resources: spec,
         properties,
-        reservation,
         walltime: wall.unwrap_or(3600),
         queue: str_field(&b, "queue").unwrap_or_else(|| "default".into()),
         nodes,
@@ -296,12 +309,18 @@ pub async fn create(
     item(StatusCode::CREATED, body, Some(location))
 }
 
-pub async fn show(State(world): State<Shared>, Path((site, id)): Path<(String, String)>) -> Response {
+pub async fn show(
+    State(world): State<Shared>,
+    Path((site, id)): Path<(String, String)>,
+) -> Response {
     let mut w = world.lock().unwrap();
     w.epoch += 60;
     let epoch = w.epoch;
     let World { jobs, config, .. } = &mut *w;
-    let Some(job) = jobs.iter_mut().find(|j| j.site == site && j.uid.to_string() == id) else {
+    let Some(job) = jobs
+        .iter_mut()
+        .find(|j| j.site == site && j.uid.to_string() == id)
+    else {
         return not_found(&format!("Couldn't find OAR::Job with 'job_id'={id}"));
     };
     job.ticks += 1;
@@ -331,14 +350,21 @@ pub async fn list(
         return not_found(&format!("Cannot find resource /sites/{site}"));
     }
     let states: Option<Vec<String>> = q.state.as_ref().map(|s| {
-        s.split(',').map(|x| x.trim().to_lowercase()).filter(|x| !x.is_empty()).collect()
+        s.split(',')
+            .map(|x| x.trim().to_lowercase())
+            .filter(|x| !x.is_empty())
+            .collect()
     });
     let mut matching: Vec<&Job> = w
         .jobs
         .iter()
         .filter(|j| j.site == site)
         .filter(|j| q.user.as_ref().is_none_or(|u| u.is_empty() || &j.user == u))
-        .filter(|j| q.name.as_ref().is_none_or(|n| n.is_empty() || j.name.as_ref() == Some(n)))
+        .filter(|j| {
+            q.name
+                .as_ref()
+                .is_none_or(|n| n.is_empty() || j.name.as_ref() == Some(n))
+        })
         .filter(|j| q.queue.as_ref().is_none_or(|x| &j.queue == x))
         .filter(|j| {
             states
@@ -374,7 +400,11 @@ pub async fn destroy(
     Path((site, id)): Path<(String, String)>,
 ) -> Response {
     let mut w = world.lock().unwrap();
-    let Some(job) = w.jobs.iter_mut().find(|j| j.site == site && j.uid.to_string() == id) else {
+    let Some(job) = w
+        .jobs
+        .iter_mut()
+        .find(|j| j.site == site && j.uid.to_string() == id)
+    else {
         return not_found(&format!("Couldn't find OAR::Job with 'job_id'={id}"));
     };
     if job.user != user {
@@ -383,7 +413,9 @@ pub async fn destroy(
     let info = if job.killed {
         format!("Deleting the job = {id} ...This job was already killed")
     } else {
-        format!("Deleting the job = {id} ...REGISTERED. The job(s) [ {id} ] will be deleted in the near future.")
+        format!(
+            "Deleting the job = {id} ...REGISTERED. The job(s) [ {id} ] will be deleted in the near future."
+        )
     };
     job.killed = true;
     job.fixed = None;
@@ -391,7 +423,9 @@ pub async fn destroy(
     let h = r.headers_mut();
     h.insert(
         "location",
-        format!("https://api.grid5000.fr/stable/sites/{site}/jobs/{id}").parse().unwrap(),
+        format!("https://api.grid5000.fr/stable/sites/{site}/jobs/{id}")
+            .parse()
+            .unwrap(),
     );
     h.insert("x-oar-info", info.parse().unwrap());
     r

@@ -119,7 +119,10 @@ impl G5k {
         }));
         let router = Router::new()
             .route("/stable/sites/{site}", get(site))
-            .route("/stable/sites/{site}/jobs", get(jobs::list).post(jobs::create))
+            .route(
+                "/stable/sites/{site}/jobs",
+                get(jobs::list).post(jobs::create),
+            )
             .route(
                 "/stable/sites/{site}/jobs/{id}",
                 get(jobs::show).delete(jobs::destroy),
@@ -128,7 +131,10 @@ impl G5k {
                 "/stable/sites/{site}/deployments",
                 axum::routing::post(deployments::create),
             )
-            .route("/stable/sites/{site}/deployments/{uid}", get(deployments::show))
+            .route(
+                "/stable/sites/{site}/deployments/{uid}",
+                get(deployments::show),
+            )
             .layer(middleware::from_fn_with_state(world.clone(), gate))
             .with_state(world.clone());
         G5k {
@@ -158,7 +164,9 @@ impl G5k {
         let mut w = self.world.lock().unwrap();
         let uid = w.next_uid();
         let now = w.epoch;
-        w.jobs.push(jobs::Job::existing(uid, site, user, name, nodes, state, now));
+        w.jobs.push(jobs::Job::existing(
+            uid, site, user, name, nodes, state, now,
+        ));
         uid
     }
 }
@@ -179,7 +187,9 @@ impl World {
             .to_str()
             .ok()?
             .strip_prefix("Basic ")?;
-        let decoded = base64::engine::general_purpose::STANDARD.decode(given).ok()?;
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(given)
+            .ok()?;
         (decoded == format!("{user}:{password}").as_bytes()).then(|| user.clone())
     }
 }
@@ -204,7 +214,8 @@ fn body_json(headers: &HeaderMap, body: &[u8]) -> Value {
         }
         return Value::Object(m);
     }
-    serde_json::from_slice(body).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into()))
+    serde_json::from_slice(body)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into()))
 }
 
 /// `a=1&b=x+y` decoded (the double's only form parser).
@@ -241,7 +252,9 @@ fn serde_urlencoded_pairs(body: &[u8]) -> Vec<(String, String)> {
 /// Authentication (the front proxy's 401), the injected 500, and the request log.
 async fn gate(State(world): State<Shared>, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, 1 << 20)
+        .await
+        .unwrap_or_default();
     let method = parts.method.to_string();
     let path = parts.uri.path().to_string();
     let query = parts.uri.query().unwrap_or_default().to_string();
@@ -251,8 +264,16 @@ async fn gate(State(world): State<Shared>, req: Request, next: Next) -> Response
         let key = format!("{method} {path}");
         let user = w.user(&parts.headers);
         if user.is_none() {
-            Some((StatusCode::UNAUTHORIZED, "Authorization Required".to_string()))
-        } else if w.config.error_once.as_ref().is_some_and(|p| key.starts_with(p.as_str())) {
+            Some((
+                StatusCode::UNAUTHORIZED,
+                "Authorization Required".to_string(),
+            ))
+        } else if w
+            .config
+            .error_once
+            .as_ref()
+            .is_some_and(|p| key.starts_with(p.as_str()))
+        {
             w.config.error_once = None;
             Some((
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -317,7 +338,12 @@ pub fn item(status: StatusCode, body: Value, location: Option<String>) -> Respon
 }
 
 pub fn collection(body: Value) -> Response {
-    (StatusCode::OK, [("content-type", COLLECTION)], body.to_string()).into_response()
+    (
+        StatusCode::OK,
+        [("content-type", COLLECTION)],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 pub fn not_found(msg: &str) -> Response {
