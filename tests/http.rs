@@ -393,3 +393,62 @@ play "delegated" on "web" {
     );
     assert_eq!(log.count("GET /echo"), 2);
 }
+
+/// Delegated to an SSH host, the request leaves from there, through its curl.
+#[test]
+fn delegated_to_an_ssh_host_uses_its_curl() {
+    let lab = crate::lab::Lab::up(1, "http");
+    let address = lab.address(1);
+    let gateway = format!("{}.1", address.rsplit_once('.').unwrap().0);
+    let log = Log::default();
+    let router = Router::new()
+        .route("/echo", any(echo))
+        .route("/whoami", any(whoami))
+        .with_state(log.clone());
+    let srv = Server::start_at(&format!("{gateway}:0"), router);
+    let t = Test::new();
+    t.file("inventory", &format!("[lab]\n{}\n", lab.line(1, "")));
+    t.file(
+        "site.eov",
+        &r#"
+play "from the node" on "lab" {
+  task "post" {
+    http { url = "URL/echo?from=node", method = "POST", body = { a = [1, "two"] }, headers = { "X-Who" = "eov" } }
+    delegate_to = "{{ inventory_hostname }}"
+    register = "p"
+  }
+  task "login" {
+    http { url = "URL/whoami", user = "alice", password = "hunter2-pw" }
+    delegate_to = "{{ inventory_hostname }}"
+    register = "me"
+  }
+  task "results" {
+    assert { that = [
+      "p.status == 200", "p.changed", "p.json.method == 'POST'", "p.json.query == 'from=node'",
+      "p.json.headers['x-who'] == 'eov'", "p.json.headers['content-type'] == 'application/json'",
+      "(p.json.body | from_json) == {'a': [1, 'two']}", "p.headers['content-type'] == 'application/json'",
+      "me.content == 'you are alice:hunter2-pw'",
+    ] }
+  }
+}
+"#
+        .replace("URL", &format!("http://{}", srv.addr)),
+    );
+    let args = ["run", "site.eov", "-i", "inventory"];
+    let had_curl = lab.sh(1, "command -v curl");
+    if !had_curl.contains("curl") {
+        let out = t.run(&args);
+        assert_eq!(out.code, 4, "{}", out.stdout);
+        assert!(
+            out.stdout
+                .contains("`http` delegated to `h1` needs curl there, and it has none"),
+            "{}",
+            out.stdout
+        );
+        lab.sh(1, "apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null 2>&1");
+    }
+    let out = t.run(&args);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(!out.stdout.contains("hunter2"), "{}", out.stdout);
+    assert_eq!(log.count("POST /echo"), 1);
+}

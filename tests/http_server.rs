@@ -88,14 +88,20 @@ impl axum::serve::Listener for TlsListener {
 
 impl Server {
     pub fn start(router: Router) -> Server {
-        Self::spawn(router, None)
+        Self::spawn("127.0.0.1:0", router, None)
+    }
+
+    /// On another local address: the gateway of a lab network, for its hosts to reach.
+    pub fn start_at(bind: &str, router: Router) -> Server {
+        Self::spawn(bind, router, None)
     }
 
     pub fn start_tls(router: Router, pki: &Pki) -> Server {
-        Self::spawn(router, Some(pki.acceptor()))
+        Self::spawn("127.0.0.1:0", router, Some(pki.acceptor()))
     }
 
-    fn spawn(router: Router, tls: Option<TlsAcceptor>) -> Server {
+    fn spawn(bind: &str, router: Router, tls: Option<TlsAcceptor>) -> Server {
+        let bind = bind.to_string();
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -104,7 +110,7 @@ impl Server {
                 .build()
                 .expect("a runtime");
             rt.block_on(async move {
-                let tcp = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+                let tcp = TcpListener::bind(&bind).await.expect("bind");
                 addr_tx.send(tcp.local_addr().expect("addr")).expect("send");
                 let stop = async {
                     let _ = stop_rx.await;
