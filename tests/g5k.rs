@@ -452,3 +452,69 @@ play "api" on "localhost" {
     let out = t.run(&["run", "site.eov"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
 }
+
+/// The deployed nodes' host keys replace stale ones in known_hosts. The scan runs on a lab host
+/// (`keyscan_via`), where the nodes' names resolve to its own sshd: no traffic leaves the machine.
+#[test]
+fn host_keys_of_deployed_nodes_are_scanned() {
+    let lab = crate::lab::Lab::up(1, "g5kkeys");
+    let address = lab.address(1);
+    let nodes: Vec<String> = (9..=12)
+        .map(|i| format!("ecotype-{i}.nantes.grid5000.fr"))
+        .collect();
+    lab.sh(
+        1,
+        &format!("echo '127.0.0.1 {}' >> /etc/hosts", nodes.join(" ")),
+    );
+    let host_key = lab.sh(1, "cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub");
+    let api = G5k::start(Config::default());
+    let t = Test::new();
+    home(&t, &api, "s3cret-g5k");
+    t.file(
+        "home/.ssh/config",
+        &format!(
+            "Host {address}\n  User root\n  IdentityFile {}\n  UserKnownHostsFile {}\n  StrictHostKeyChecking yes\n",
+            lab.dir().join("id_ed25519").display(),
+            lab.dir().join("known_hosts").display()
+        ),
+    );
+    t.file(
+        "home/.ssh/known_hosts",
+        "ecotype-9.nantes.grid5000.fr ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\nother.example ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n",
+    );
+    let ssh = format!("ssh -F {}/home/.ssh/config -o BatchMode=yes", t.root());
+    let home = t.path().join("home");
+    let play = repo().join("plays/g5k_reserve.eov");
+    let out = t.run_env(
+        &[
+            &["run", play.to_str().unwrap(), "-e", "poll=0.01"][..],
+            NANTES4,
+            &[
+                "-e",
+                &format!("keyscan_via={address}"),
+                "-e",
+                &format!("keyscan_ssh={ssh}"),
+            ],
+        ]
+        .concat(),
+        &[("HOME", home.to_str().unwrap()), ("USER", "nobody")],
+    );
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let known = t.read("home/.ssh/known_hosts");
+    assert!(known.contains("other.example ssh-ed25519"), "{known}");
+    assert!(
+        !known.contains("ecotype-9.nantes.grid5000.fr ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqq"),
+        "{known}"
+    );
+    for n in &nodes {
+        assert!(
+            known.contains(&format!("{n} {}", host_key.trim())),
+            "{n} missing in\n{known}"
+        );
+        assert_eq!(
+            known.matches(&format!("{n} ssh-ed25519")).count(),
+            1,
+            "{known}"
+        );
+    }
+}
