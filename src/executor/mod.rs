@@ -4,6 +4,7 @@
 
 mod connections;
 mod host;
+mod polling;
 mod task;
 
 use std::collections::HashMap;
