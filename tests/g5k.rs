@@ -518,3 +518,46 @@ fn host_keys_of_deployed_nodes_are_scanned() {
         );
     }
 }
+
+#[test]
+fn an_advance_reservation_can_be_left_to_start() {
+    let config = Config {
+        waiting_ticks: 1000,
+        ..Config::default()
+    };
+    let api = G5k::start(config);
+    let t = Test::new();
+    home(&t, &api, "s3cret-g5k");
+    let later = &["-e", "reservation=2026-12-24 19:00", "-e", "wait=false"];
+    let out = run(&t, "g5k_reserve.eov", &[NANTES4, later].concat());
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("is waiting, predicted start at"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("not waiting for the job to run (wait = false)"),
+        "{}",
+        out.stdout
+    );
+    let posts = api.requests_to("POST /stable/sites/nantes/jobs");
+    assert_eq!(posts[0].body["reservation"], "2026-12-24 19:00");
+    assert!(!t.exists("current/hosts"));
+    // Waiting is bounded: a job that does not start in `job_timeout` fails the run.
+    let out = run(
+        &t,
+        "g5k_reserve.eov",
+        &[NANTES4, &["-e", "job_timeout=0.05"]].concat(),
+    );
+    assert_eq!(out.code, 4, "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("nantes: job 1900001 is waiting, not running after 0s (job_timeout)"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(api.requests_to("POST /stable/sites/nantes/jobs").len(), 1);
+    assert!(!t.exists("current/hosts"));
+}

@@ -188,3 +188,28 @@ role r {
         out.stdout
     );
 }
+
+#[test]
+fn ignore_errors_covers_an_until_that_never_holds() {
+    let t = Test::new();
+    t.file(
+        "p.eov",
+        r#"
+play "p" on "localhost" {
+  task "never" {
+    debug { msg = "x" }
+    register = "r"
+    retries = 1
+    delay = 1ms
+    until = "false"
+    ignore_errors = true
+  }
+  task "after" { debug { msg = "went on" } }
+}
+"#,
+    );
+    let out = t.run(&["run", "p.eov"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert!(out.stdout.contains("went on"), "{}", out.stdout);
+    assert!(out.stdout.contains("ignored=1"), "{}", out.stdout);
+}

@@ -348,7 +348,11 @@ impl HostRun {
                 Err(e) => return self.template_failure(t, &e),
                 Ok(false) if attempts >= max => {
                     let mut failed = a;
-                    failed.status = Status::Failed;
+                    failed.status = if self.ignoring_errors(t) {
+                        Status::Ignored
+                    } else {
+                        Status::Failed
+                    };
                     failed.outcome.msg = Some(format!(
                         "`until` was still false after {attempts} attempt(s)"
                     ));
