@@ -103,8 +103,13 @@ fn a_second_run_reuses_the_job_and_the_deployment() {
     let first = run(&t, "g5k_reserve.eov", NANTES4);
     assert_eq!(first.code, 0, "{}", first.stdout);
     let hosts = t.read("current/hosts");
-    let second = run(&t, "g5k_reserve.eov", NANTES4);
+    let second = run(
+        &t,
+        "g5k_reserve.eov",
+        &[NANTES4, &["-v", "--output", "json"]].concat(),
+    );
     assert_eq!(second.code, 0, "{}\n{}", second.stdout, second.stderr);
+    assert!(!second.stdout.contains("s3cret-g5k"), "{}", second.stdout);
     assert!(
         second.stdout.contains("is running: reusing it"),
         "{}",

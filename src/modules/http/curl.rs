@@ -48,13 +48,15 @@ fn form_encode(pairs: &[(String, String)]) -> String {
 pub fn config(request: &Request) -> String {
     let mut lines = vec![
         format!("url = {}", quoted(&request.url)),
-        format!("request = {}", quoted(&request.method)),
         format!("max-time = {}", request.timeout.as_secs_f64()),
         format!("connect-timeout = {}", request.timeout.as_secs_f64()),
     ];
-    if request.method == "HEAD" {
-        lines.push("head".into());
-    }
+    // `--request HEAD` would wait for a body that never comes; `--head` does not.
+    lines.push(if request.method == "HEAD" {
+        "head".into()
+    } else {
+        format!("request = {}", quoted(&request.method))
+    });
     let mut header =
         |k: &str, v: &str| lines.push(format!("header = {}", quoted(&format!("{k}: {v}"))));
     let has = |name: &str| {
