@@ -537,7 +537,8 @@ fn an_advance_reservation_can_be_left_to_start() {
     let out = run(&t, "g5k_reserve.eov", &[NANTES4, later].concat());
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert!(
-        out.stdout.contains("is waiting, predicted start at"),
+        out.stdout
+            .contains("job 1900001 is waiting, predicted to start at 2026-12-04 05:54 CET"),
         "{}",
         out.stdout
     );
