@@ -373,16 +373,27 @@ fn bad_parameters_are_named_before_anything_is_sent() {
     );
     assert_eq!(out.code, 4, "{}", out.stdout);
     assert!(
-        out.stdout.contains("status 400, expected 201: Request to"),
+        out.stdout
+            .contains("parameter `cluster`: site nantes has no cluster `nope`"),
         "{}",
         out.stdout
     );
-    assert!(
-        out.stdout
-            .contains("cluster='nope' is not a cluster of nantes"),
-        "{}",
-        out.stdout
+    assert!(api.requests_to("POST").is_empty());
+    // A job OAR refuses (more nodes than the cluster has): its message, and what to look at.
+    let out = run(
+        &t,
+        "g5k_reserve.eov",
+        &[
+            "-e",
+            "site=nantes",
+            "-e",
+            "cluster=econome",
+            "-e",
+            "nodes=9",
+        ],
     );
+    assert_eq!(out.code, 4, "{}", out.stdout);
+    assert!(out.stdout.contains("the API refused the job on nantes (see `cluster`, `nodes`, `walltime`, `reservation`): Request to https://api-proxy.nantes.grid5000.fr/internal/oarapi/jobs.json failed with status 400: There are not enough resources for your request"), "{}", out.stdout);
     assert!(!t.exists("current/hosts"));
 }
 

@@ -119,6 +119,7 @@ impl G5k {
         }));
         let router = Router::new()
             .route("/stable/sites/{site}", get(site))
+            .route("/stable/sites/{site}/clusters/{cluster}", get(cluster))
             .route(
                 "/stable/sites/{site}/jobs",
                 get(jobs::list).post(jobs::create),
@@ -315,6 +316,33 @@ async fn site(State(world): State<Shared>, Path(site): Path<String>) -> Response
                 {"rel": "self", "href": format!("/stable/sites/{site}"), "type": ITEM},
                 {"rel": "jobs", "href": format!("/stable/sites/{site}/jobs"), "type": COLLECTION},
                 {"rel": "deployments", "href": format!("/stable/sites/{site}/deployments"), "type": COLLECTION},
+            ],
+        }),
+        None,
+    )
+}
+
+async fn cluster(
+    State(world): State<Shared>,
+    Path((site, cluster)): Path<(String, String)>,
+) -> Response {
+    let w = world.lock().unwrap();
+    let Some(nodes) = w.config.sites.get(&site).and_then(|c| c.get(&cluster)) else {
+        return not_found(&format!(
+            "Cannot find resource /sites/{site}/clusters/{cluster}"
+        ));
+    };
+    item(
+        StatusCode::OK,
+        json!({
+            "uid": cluster,
+            "type": "cluster",
+            "queues": ["default", "admin"],
+            "nodes_count": nodes,
+            "links": [
+                {"rel": "self", "href": format!("/stable/sites/{site}/clusters/{cluster}"), "type": ITEM},
+                {"rel": "parent", "href": format!("/stable/sites/{site}"), "type": ITEM},
+                {"rel": "nodes", "href": format!("/stable/sites/{site}/clusters/{cluster}/nodes"), "type": COLLECTION},
             ],
         }),
         None,
