@@ -578,3 +578,41 @@ fn an_advance_reservation_can_be_left_to_start() {
     assert_eq!(api.requests_to("POST /stable/sites/nantes/jobs").len(), 1);
     assert!(!t.exists("current/hosts"));
 }
+
+/// Inside Grid'5000: no credentials file, no password; the login comes from `$USER`.
+#[test]
+fn inside_grid5000_no_credentials_are_needed() {
+    let api = G5k::start(Config {
+        credentials: None,
+        ..Config::default()
+    });
+    let t = Test::new();
+    t.file("home/.ssh/id_ed25519.pub", &format!("{KEY}\n"));
+    let play = repo().join("plays/g5k_reserve.eov");
+    let home = t.path().join("home");
+    let api_arg = format!("api={}/", api.base());
+    let out = t.run_env(
+        &[
+            &[
+                "run",
+                play.to_str().unwrap(),
+                "-e",
+                "poll=0.01",
+                "-e",
+                "scan_host_keys=false",
+                "-e",
+                &api_arg,
+            ][..],
+            NANTES4,
+        ]
+        .concat(),
+        &[("HOME", home.to_str().unwrap()), ("USER", "alice")],
+    );
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("jobs?user=alice&name=eov"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(t.read("current/hosts").lines().count(), 4);
+}

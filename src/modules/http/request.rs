@@ -141,6 +141,8 @@ impl Request {
         let password = args.opt_str("password")?;
         let auth = match (args.opt_str("user")?, password) {
             (Some(u), p) => Some((u, p)),
+            // An empty password alone is no credential (a role's unset default).
+            (None, Some(p)) if p.is_empty() => None,
             (None, Some(_)) => {
                 return Err(failed("argument `password` needs `user`".into()));
             }
