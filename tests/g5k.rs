@@ -140,6 +140,39 @@ fn a_second_run_reuses_the_job_and_the_deployment() {
             .len(),
         2
     );
+    // Another environment: deployed again, and recorded.
+    let fourth = run(
+        &t,
+        "g5k_reserve.eov",
+        &[NANTES4, &["-e", "environment=debian12-min"]].concat(),
+    );
+    assert_eq!(fourth.code, 0, "{}", fourth.stdout);
+    let deploys = api.requests_to("POST /stable/sites/nantes/deployments");
+    assert_eq!(deploys.len(), 3);
+    assert_eq!(deploys[2].body["environment"], "debian12-min");
+    let record: serde_json::Value = serde_json::from_str(&t.read("current/g5k.json")).unwrap();
+    assert_eq!(record["environment"], "debian12-min");
+    assert_eq!(record["jobs"]["nantes"]["uid"], 1_900_001);
+    assert_eq!(
+        record["jobs"]["nantes"]["nodes"].as_array().unwrap().len(),
+        4
+    );
+    // The job ends; a new one gets the same nodes: they are deployed, whatever the hosts file says.
+    let release = run(
+        &t,
+        "g5k_release.eov",
+        &["-e", "site=nantes", "-e", "environment=debian12-min"],
+    );
+    assert_eq!(release.code, 0, "{}", release.stdout);
+    let fifth = run(&t, "g5k_reserve.eov", NANTES4);
+    assert_eq!(fifth.code, 0, "{}", fifth.stdout);
+    assert_eq!(api.requests_to("POST /stable/sites/nantes/jobs").len(), 2);
+    assert_eq!(
+        api.requests_to("POST /stable/sites/nantes/deployments")
+            .len(),
+        4
+    );
+    assert_eq!(t.read("current/hosts"), hosts);
 }
 
 #[test]
