@@ -379,6 +379,7 @@ fn bad_parameters_are_named_before_anything_is_sent() {
             vec!["-e", "site=nantes", "-e", "reservation=tomorrow 7pm"],
             "parameter `reservation`: `tomorrow 7pm` is not \"YYYY-MM-DD hh:mm:ss\" (or now)",
         ),
+        (vec!["-e", "nodes=2"], "parameter `site` is required"),
         (
             vec!["-e", "site=Nantes!"],
             "parameter `site`: `Nantes!` is not a site name (like nantes)",
