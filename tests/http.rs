@@ -309,6 +309,11 @@ fn the_password_never_shows() {
   }
   task "show" { debug { msg = "{{ me.content }} / {{ pw }}" } }
   task "leak in a diff" { copy { dest = "{root}/out.txt", content = "{{ me.content }}\n" } }
+  task "a token" {
+    http { url = "URL/echo", headers = { Authorization = "Bearer tok-hunter2-en" } }
+    register = "tok"
+  }
+  task "shows the token" { debug { msg = "{{ tok.json.headers.authorization }}" } }
   task "leak in a failure" { http { url = "URL/whoami", user = "bob", password = "{{ pw }}x" } }
 "#,
     );

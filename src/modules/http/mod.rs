@@ -42,9 +42,20 @@ pub const SPEC: ModuleSpec = ModuleSpec {
 
 pub async fn run(args: &Args, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError> {
     let request = Request::from_args(args)?;
+    // A password or an Authorization header (a token) is a secret even when the play did not
+    // say so.
     if let Some((_, Some(password))) = &request.auth {
-        // A password is a secret even when the play did not say so.
         cx.secrets.add(password);
+    }
+    for (_, v) in request
+        .headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+    {
+        cx.secrets.add(v);
+        if let Some((_, token)) = v.split_once(' ') {
+            cx.secrets.add(token.trim());
+        }
     }
     if cx.check && !request.is_safe() {
         let mut o = Outcome::ok().msg(format!(
