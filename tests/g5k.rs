@@ -62,6 +62,27 @@ fn fresh_reservation_writes_sorted_hosts() {
         t.read("current/hosts"),
         "ecotype-9.nantes.grid5000.fr\necotype-10.nantes.grid5000.fr\necotype-11.nantes.grid5000.fr\necotype-12.nantes.grid5000.fr\n"
     );
+    // Progress while it waits: the job's state at each shown poll, then the final one (the
+    // first GET, for the job status line, saw it waiting).
+    let progress: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.contains("wait for the job to run"))
+        .collect();
+    let base = api.base();
+    assert_eq!(
+        progress,
+        [
+            format!(
+                "waiting     localhost | wait for the job to run: attempt 1 of 1440001: GET {base}/sites/nantes/jobs/1900001 -> 200 (state: launching)"
+            ),
+            format!(
+                "ok          localhost | wait for the job to run (item=nantes) [2 attempts]: GET {base}/sites/nantes/jobs/1900001 -> 200 (state: running)"
+            ),
+        ],
+        "{}",
+        out.stdout
+    );
     let posts = api.requests_to("POST /stable/sites/nantes/jobs");
     assert_eq!(posts.len(), 1);
     assert_eq!(

@@ -358,7 +358,21 @@ impl HostRun {
                     ));
                     return failed;
                 }
-                Ok(false) => tokio::time::sleep(delay).await,
+                Ok(false) => {
+                    self.s.events.send(Event::Retrying {
+                        play: self.play.name.clone(),
+                        host: self.host.clone(),
+                        task: t.name.clone(),
+                        attempt: attempts,
+                        of: max,
+                        msg: if t.no_log {
+                            None
+                        } else {
+                            a.outcome.msg.clone()
+                        },
+                    });
+                    tokio::time::sleep(delay).await;
+                }
             }
         }
     }

@@ -81,14 +81,27 @@ fn outcome(request: &Request, response: Response, tries: u32) -> Outcome {
         .data("url", request.url.as_str())
         .data("headers", Value::from(Serde(&response.headers)))
         .data("tries", i64::from(tries));
+    // An API object's own `state` or `status` ("waiting", "processing"...), for the message:
+    // what a wait with `until` shows while it polls.
+    let mut state = None;
     if let Some(json) = response.json() {
+        state = ["state", "status"].iter().find_map(|k| {
+            json.get(k)
+                .and_then(serde_json::Value::as_str)
+                .map(|v| format!(" ({k}: {v})"))
+        });
         o = o.data("json", Value::from(Serde(&json)));
     }
     let excerpt = response.excerpt();
     o = o.data("content", response.content);
     o.changed = !request.is_safe();
     if accepted {
-        o.msg = Some(format!("{} {} -> {status}", request.method, request.url));
+        o.msg = Some(format!(
+            "{} {} -> {status}{}",
+            request.method,
+            request.url,
+            state.unwrap_or_default()
+        ));
     } else {
         o.failed = true;
         o.msg = Some(format!(
