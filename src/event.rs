@@ -85,6 +85,16 @@ pub enum Event {
         hosts: Vec<String>,
     },
     Task(TaskResult),
+    /// A task's `until` does not hold yet: it runs again after its `delay`.
+    Retrying {
+        play: String,
+        host: String,
+        task: String,
+        attempt: u32,
+        /// Attempts allowed in all.
+        of: u32,
+        msg: Option<String>,
+    },
     /// A host left the play (failed or unreachable) and runs nothing more.
     HostLeft {
         play: String,
@@ -130,6 +140,10 @@ impl Event {
                 }
             }
             Event::HostLeft { reason, .. } => r(reason),
+            Event::Retrying { task, msg, .. } => {
+                r(task);
+                ro(msg);
+            }
             _ => {}
         }
     }

@@ -128,3 +128,88 @@ play "read" on "compute" {
     assert_eq!(out.code, 0, "{}", out.stdout);
     assert_eq!(t.read("c2"), "11.8.0.1 id-v1 c1,c2 compute");
 }
+
+#[test]
+fn templated_retries_and_delay_and_blocks_in_roles() {
+    let t = Test::new();
+    t.file(
+        "roles/r/main.eov",
+        r#"
+role r {
+  param tries: int = 4
+  param wait: any = "10ms"
+  param on: bool = true
+  block "guarded" {
+    when = "on"
+    task "count" {
+      shell { cmd = "n=$(cat {root}/n 2>/dev/null || echo 0); echo $((n+1)) > {root}/n; cat {root}/n" }
+      register = "c"
+      retries = "{{ tries }}"
+      delay = "{{ wait }}"
+      until = "c.stdout == '3'"
+    }
+  }
+}
+"#,
+    );
+    t.file("inventory", "[web]\nw1 eov_connection=local\n");
+    t.file("p.eov", r#"play "p" on "localhost" { role r { } }"#);
+    // `localhost` is not in this inventory: it is implicit, as in Ansible.
+    let out = t.run(&["run", "p.eov", "-i", "inventory"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("[3 attempts]"), "{}", out.stdout);
+    std::fs::remove_file(t.path().join("n")).unwrap();
+    let out = t.run(&[
+        "run",
+        "p.eov",
+        "-i",
+        "inventory",
+        "-e",
+        "tries=1",
+        "-e",
+        "wait=0.01",
+    ]);
+    assert_eq!(out.code, 4, "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("`until` was still false after 2 attempt(s)"),
+        "{}",
+        out.stdout
+    );
+    let out = t.run(&["run", "p.eov", "-i", "inventory", "-e", "on=false"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert!(!out.stdout.contains("count"), "{}", out.stdout);
+    let out = t.run(&["run", "p.eov", "-i", "inventory", "-e", "wait=soon"]);
+    assert_eq!(out.code, 4, "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("`delay` must be a duration like 10s, got `soon`"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn ignore_errors_covers_an_until_that_never_holds() {
+    let t = Test::new();
+    t.file(
+        "p.eov",
+        r#"
+play "p" on "localhost" {
+  task "never" {
+    debug { msg = "x" }
+    register = "r"
+    retries = 1
+    delay = 1ms
+    until = "false"
+    ignore_errors = true
+  }
+  task "after" { debug { msg = "went on" } }
+}
+"#,
+    );
+    let out = t.run(&["run", "p.eov"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert!(out.stdout.contains("went on"), "{}", out.stdout);
+    assert!(out.stdout.contains("ignored=1"), "{}", out.stdout);
+}

@@ -261,6 +261,14 @@ impl Checker {
             Some(ValueKind::Duration(d)) => Some(*d),
             _ => None,
         };
+        let templated = |name: &str| {
+            s.values
+                .get(name)
+                .filter(
+                    |v| matches!(&v.kind, ValueKind::Str(x) if crate::template::is_templated(x)),
+                )
+                .map(|v| Value::from_ast(v))
+        };
         let retries = match s.values.get("retries").map(|v| &v.kind) {
             Some(ValueKind::Int(n)) => u32::try_from(*n).unwrap_or(0),
             _ => u32::from(s.values.contains_key("until")) * 3,
@@ -283,6 +291,8 @@ impl Checker {
             failed_when: s.cond("failed_when"),
             retries,
             delay: duration("delay").unwrap_or(Duration::from_secs(5)),
+            retries_expr: templated("retries"),
+            delay_expr: templated("delay"),
             until: s.cond("until"),
             run_once: s.bool("run_once").unwrap_or(false),
             delegate_to: s.value("delegate_to").map(|v| Value::from_ast(&v)),

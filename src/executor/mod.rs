@@ -3,6 +3,7 @@
 //! slowest host. Everything that happens is sent as an [`Event`].
 
 mod host;
+mod polling;
 mod read_ahead;
 mod result;
 mod scope;

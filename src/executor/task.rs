@@ -10,8 +10,8 @@ use minijinja::Value;
 use super::host::{Flow, HostRun};
 use super::result::{Attempt, Shared, item_label, with};
 use crate::connection::CONTROLLER;
-use crate::event::Status;
-use crate::modules::{Args, ModuleCx, Outcome};
+use crate::event::{Event, Status};
+use crate::modules::{Args, ModuleCx, Outcome, RunsOn};
 use crate::program::{LoopSource, Task};
 use crate::template::TemplateError;
 use crate::vars::{VarMap, to_value};
@@ -164,10 +164,12 @@ impl HostRun {
                 Err(e) => return self.template_failure(t, &e),
             },
         };
-        let target = match (&delegate, t.module.runs_on_controller()) {
-            (_, true) => CONTROLLER[0].to_string(),
-            (Some(d), false) => d.clone(),
-            (None, false) => self.host.clone(),
+        let target = match (t.module.runs_on(), &delegate) {
+            (RunsOn::Controller, _) | (RunsOn::ControllerUnlessDelegated, None) => {
+                CONTROLLER[0].to_string()
+            }
+            (_, Some(d)) => d.clone(),
+            (RunsOn::Target, None) => self.host.clone(),
         };
         if let Some(d) = delegate.as_ref().filter(|d| {
             !CONTROLLER.contains(&d.as_str()) && !self.s.inventory.hosts.contains_key(*d)
@@ -203,12 +205,13 @@ impl HostRun {
             search: &t.scope.search,
             fetch_root: &fetch_root,
             session: &self.session,
+            secrets: &self.s.secrets,
         };
-        let max = if self.s.options.check {
-            1
-        } else {
-            t.retries + 1
+        let (retries, delay) = match self.polling(t, &vars) {
+            Ok(p) => p,
+            Err(e) => return self.template_failure(t, &e),
         };
+        let max = if self.s.options.check { 1 } else { retries + 1 };
         let mut attempts = 0;
         loop {
             attempts += 1;
@@ -233,13 +236,31 @@ impl HostRun {
                 Err(e) => return self.template_failure(t, &e),
                 Ok(false) if attempts >= max => {
                     let mut failed = a;
-                    failed.status = Status::Failed;
+                    failed.status = if self.ignoring_errors(t) {
+                        Status::Ignored
+                    } else {
+                        Status::Failed
+                    };
                     failed.outcome.msg = Some(format!(
                         "`until` was still false after {attempts} attempt(s)"
                     ));
                     return failed;
                 }
-                Ok(false) => tokio::time::sleep(t.delay).await,
+                Ok(false) => {
+                    self.s.events.send(Event::Retrying {
+                        play: self.play.name.clone(),
+                        host: self.host.clone(),
+                        task: t.name.clone(),
+                        attempt: attempts,
+                        of: max,
+                        msg: if t.no_log {
+                            None
+                        } else {
+                            a.outcome.msg.clone()
+                        },
+                    });
+                    tokio::time::sleep(delay).await;
+                }
             }
         }
     }

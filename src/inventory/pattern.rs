@@ -20,6 +20,9 @@ fn glob_match(glob: &str, text: &str) -> bool {
     regex::Regex::new(&re).is_ok_and(|r| r.is_match(text))
 }
 
+/// The host a pattern may name without the inventory listing it.
+const IMPLICIT: &str = "localhost";
+
 fn resolve(inv: &Inventory, part: &str) -> Option<IndexSet<String>> {
     if part == "all" || part == "*" {
         return Some(inv.hosts.keys().cloned().collect());
@@ -28,6 +31,11 @@ fn resolve(inv: &Inventory, part: &str) -> Option<IndexSet<String>> {
         return Some(inv.group_hosts(part).into_iter().collect());
     }
     if inv.hosts.contains_key(part) {
+        return Some(std::iter::once(part.to_string()).collect());
+    }
+    if part == IMPLICIT {
+        // The controller, as Ansible's implicit localhost: plays that talk to APIs (roles/g5k)
+        // run whatever the inventory lists. It is in no group, so `all` never includes it.
         return Some(std::iter::once(part.to_string()).collect());
     }
     if part.contains(['*', '?']) {
@@ -67,12 +75,16 @@ pub(super) fn select(inv: &Inventory, pattern: &str) -> Result<Vec<String>, Patt
             _ => selected.extend(hosts),
         }
     }
-    Ok(inv
+    let mut hosts: Vec<String> = inv
         .hosts
         .keys()
         .filter(|h| selected.contains(*h))
         .cloned()
-        .collect())
+        .collect();
+    if selected.contains(IMPLICIT) && !inv.hosts.contains_key(IMPLICIT) {
+        hosts.push(IMPLICIT.to_string());
+    }
+    Ok(hosts)
 }
 
 #[cfg(test)]
@@ -92,5 +104,20 @@ mod tests {
         assert_eq!(inv.select("all:&web").unwrap(), ["w1", "w2"]);
         assert_eq!(inv.select("w*").unwrap(), ["w1", "w2"]);
         assert!(inv.select("nope").is_err());
+    }
+
+    #[test]
+    fn localhost_is_implicit_and_in_no_group() {
+        let inv = inv();
+        assert_eq!(inv.select("localhost").unwrap(), ["localhost"]);
+        assert_eq!(
+            inv.select("web:localhost").unwrap(),
+            ["w1", "w2", "localhost"]
+        );
+        assert!(
+            !inv.select("all")
+                .unwrap()
+                .contains(&"localhost".to_string())
+        );
     }
 }

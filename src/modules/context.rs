@@ -26,6 +26,8 @@ pub struct ModuleCx<'a> {
     pub fetch_root: &'a std::path::Path,
     /// This host's probes read ahead, and its command count.
     pub session: &'a HostSession,
+    /// The run's secrets, for a module that is handed one (the `http` password).
+    pub secrets: &'a crate::redact::Secrets,
 }
 
 impl ModuleCx<'_> {

@@ -24,6 +24,9 @@ pub enum RunsOn {
     Target,
     /// On the controller only; it never touches a host (`debug`, `set_fact`, `pause`).
     Controller,
+    /// On the controller, or on the host the task is delegated to (`http`: how roles talk
+    /// to APIs).
+    ControllerUnlessDelegated,
 }
 
 /// The kinds of controller files a module reads, and the role/play folder each lives in.
@@ -111,6 +114,13 @@ impl ModuleDef {
         }
     }
 
+    pub const fn on_controller_unless_delegated(self) -> Self {
+        ModuleDef {
+            runs_on: RunsOn::ControllerUnlessDelegated,
+            ..self
+        }
+    }
+
     pub const fn inert(self) -> Self {
         ModuleDef {
             inert: true,
@@ -177,8 +187,13 @@ impl Module {
         self.0.spec
     }
 
+    /// Never touches a host.
     pub fn runs_on_controller(self) -> bool {
         self.0.runs_on == RunsOn::Controller
+    }
+
+    pub fn runs_on(self) -> RunsOn {
+        self.0.runs_on
     }
 
     pub fn is_inert(self) -> bool {

@@ -18,6 +18,6 @@ mod text_edit;
 
 pub use args::Args;
 pub use context::ModuleCx;
-pub use def::{Module, ReadMode, SourceKind};
+pub use def::{Module, ReadMode, RunsOn, SourceKind};
 pub use outcome::{ModuleError, Outcome};
 pub use session::HostSession;

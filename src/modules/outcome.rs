@@ -27,6 +27,9 @@ pub enum ModuleError {
     /// A command eov ran on the host (to inspect or change it) failed.
     #[error("{what}: {reason}")]
     Remote { what: String, reason: String },
+    /// A service the module talks to (an HTTP API) failed or could not be reached.
+    #[error("{0}")]
+    Service(String),
     /// A file on the controller could not be read or written.
     #[error("cannot {action} `{path}`: {error}")]
     Local {

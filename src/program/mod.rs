@@ -148,6 +148,9 @@ pub struct Task {
     pub failed_when: Option<Cond>,
     pub retries: u32,
     pub delay: Duration,
+    /// `retries` / `delay` given as templates (`"{{ poll_retries }}"`), rendered per run.
+    pub retries_expr: Option<Value>,
+    pub delay_expr: Option<Value>,
     pub until: Option<Cond>,
     pub run_once: bool,
     pub delegate_to: Option<Value>,

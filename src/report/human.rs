@@ -32,7 +32,25 @@ impl Human {
             Event::HostLeft { host, reason, .. } => {
                 let _ = writeln!(s, "{:<12}{host} | leaves the run: {reason}", "LEFT");
             }
-            Event::PlayFinished { .. } => {}
+            Event::Retrying {
+                host,
+                task,
+                attempt,
+                of,
+                msg,
+                ..
+            } if shown_retry(*attempt) => {
+                let _ = write!(
+                    s,
+                    "{:<12}{host} | {task}: attempt {attempt} of {of}",
+                    "waiting"
+                );
+                if let Some(msg) = msg {
+                    let _ = write!(s, ": {}", msg.trim_end());
+                }
+                s.push('\n');
+            }
+            Event::Retrying { .. } | Event::PlayFinished { .. } => {}
             Event::RunFinished {
                 recap, elapsed_ms, ..
             } => {
@@ -117,5 +135,20 @@ impl Human {
                 }
             }
         }
+    }
+}
+
+/// Which failed `until` attempts get a line: the first ones often, then more and more rarely
+/// (1, 2, 4, ... 64, then every 100th), so that a wait of hours stays readable.
+fn shown_retry(attempt: u32) -> bool {
+    (attempt.is_power_of_two() && attempt <= 64) || attempt.is_multiple_of(100)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn retries_are_shown_more_and_more_rarely() {
+        let shown: Vec<u32> = (1..=400).filter(|a| super::shown_retry(*a)).collect();
+        assert_eq!(shown, [1, 2, 4, 8, 16, 32, 64, 100, 200, 300, 400]);
     }
 }

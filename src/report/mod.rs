@@ -63,16 +63,26 @@ impl Reporter {
     }
 
     fn track(&mut self, event: &Event) {
+        let mut waiting = None;
         match event {
             Event::PlayStarted { hosts, .. } => self.running = hosts.len(),
             Event::Task(t) if !t.loop_summary => self.done += 1,
             Event::HostLeft { .. } => self.running = self.running.saturating_sub(1),
+            Event::Retrying {
+                host,
+                task,
+                attempt,
+                of,
+                ..
+            } => waiting = Some(format!(" — {host} | {task}: attempt {attempt} of {of}")),
             _ => {}
         }
         if let Some(bar) = &self.progress {
             bar.set_message(format!(
-                "{} task results, {} host(s) in the play",
-                self.done, self.running
+                "{} task results, {} host(s) in the play{}",
+                self.done,
+                self.running,
+                waiting.unwrap_or_default()
             ));
         }
     }

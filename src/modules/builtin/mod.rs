@@ -10,6 +10,7 @@ mod debug;
 mod fail;
 mod fetch;
 mod file;
+mod http;
 mod lineinfile;
 mod pause;
 mod service;
@@ -34,6 +35,7 @@ pub(super) static ALL: &[ModuleDef] = &[
     fail::DEF,
     fetch::DEF,
     file::DEF,
+    http::DEF,
     lineinfile::DEF,
     pause::DEF,
     service::DEF,
