@@ -65,3 +65,51 @@ fn set_fact_in_a_loop_accumulates() {
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert_eq!(t.read("out"), "10,20,30\n");
 }
+
+fn commands(stdout: &str) -> u64 {
+    let last = stdout.lines().last().expect("a RunFinished event");
+    let v: serde_json::Value = serde_json::from_str(last).unwrap();
+    v["recap"][0]["commands"].as_u64().unwrap()
+}
+
+/// Gap 3: facts, gathered in one round trip only when the play uses them.
+#[test]
+fn facts_are_gathered_once_and_only_when_used() {
+    let t = Test::new();
+    t.file(
+        "facts.eov",
+        r#"play "p" on "localhost" {
+  task "write" {
+    copy { dest = "{root}/out", content = "{{ facts.hostname }} {{ ansible_os_family }} {{ facts.cpus > 0 }} {{ ansible_pkg_mgr }}\n" }
+  }
+}
+play "again" on "localhost" {
+  task "debug" { debug { msg = "{{ ansible_hostname }} {{ facts.os.id }}" } }
+}"#,
+    );
+    let out = t.run(&["run", "facts.eov", "--output", "json"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let host = std::process::Command::new("hostname").output().unwrap();
+    let host = String::from_utf8_lossy(&host.stdout).trim().to_string();
+    let short = host.split('.').next().unwrap();
+    let family = if std::path::Path::new("/etc/debian_version").exists() {
+        "Debian"
+    } else {
+        ""
+    };
+    let written = t.read("out");
+    assert!(
+        written.starts_with(&format!("{short} {family} True ")),
+        "{written}"
+    );
+    // One round trip for the facts (both plays), one probe and one write for the copy.
+    assert_eq!(commands(&out.stdout), 3, "{}", out.stdout);
+
+    t.file(
+        "plain.eov",
+        r#"play "p" on "localhost" { task "d" { debug { msg = "no facts here" } } }"#,
+    );
+    let out = t.run(&["run", "plain.eov", "--output", "json"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(commands(&out.stdout), 0, "{}", out.stdout);
+}

@@ -101,12 +101,15 @@ impl HostRun {
     /// Runs the play's steps and then its notified handlers. Returns the host, its counts,
     /// and whether it left the run (failed or unreachable).
     pub(super) async fn run(mut self, steps: &[Step]) -> (String, Recap, bool) {
-        let flow = match self.render_play_vars() {
-            Ok(()) => self.steps(steps).await,
-            Err(e) => {
-                self.recap.failed += 1;
-                Flow::Failed(format!("play vars: {}", e.message))
-            }
+        let flow = match self.gather_facts().await {
+            Flow::Go => match self.render_play_vars() {
+                Ok(()) => self.steps(steps).await,
+                Err(e) => {
+                    self.recap.failed += 1;
+                    Flow::Failed(format!("play vars: {}", e.message))
+                }
+            },
+            other => other,
         };
         let flow = match flow {
             Flow::Go => self.handlers().await,
@@ -125,6 +128,37 @@ impl HostRun {
             }
         };
         (self.host, self.recap, left)
+    }
+
+    /// Facts, once per host and run, when the plan uses them (see `facts.rs`).
+    async fn gather_facts(&mut self) -> Flow {
+        if !self.s.gather_facts || self.s.facts.get(&self.host).contains_key("facts") {
+            return Flow::Go;
+        }
+        let conn = match self.s.connections.get(&self.host).await {
+            Ok(c) => c,
+            Err(e) => {
+                self.recap.unreachable += 1;
+                return Flow::Unreachable(e.to_string());
+            }
+        };
+        match self
+            .session
+            .exec(&conn, super::facts::SCRIPT, None, None)
+            .await
+        {
+            Ok(out) => {
+                for (k, v) in super::facts::parse(&out.stdout_text()) {
+                    self.s.facts.set(&self.host, &k, v);
+                }
+                Flow::Go
+            }
+            Err(crate::connection::ConnectionError::Interrupted) => Flow::Stop,
+            Err(e) => {
+                self.recap.unreachable += 1;
+                Flow::Unreachable(format!("gathering facts: {e}"))
+            }
+        }
     }
 
     fn steps<'a>(

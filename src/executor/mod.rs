@@ -2,6 +2,7 @@
 //! host runs its own pipeline, at most `forks` hosts at once, with no per-task wait for the
 //! slowest host. Everything that happens is sent as an [`Event`].
 
+mod facts;
 mod host;
 mod polling;
 mod read_ahead;
@@ -44,6 +45,8 @@ struct Shared {
     cancel: Cancel,
     /// Every host pipeline's session (read-ahead and command count).
     sessions: Arc<crate::modules::session::Sessions>,
+    /// The plan mentions facts: gather them on each host before its first play.
+    gather_facts: bool,
 }
 
 pub struct Executor {
@@ -78,6 +81,7 @@ impl Executor {
             run_once: std::sync::Mutex::new(HashMap::new()),
             cancel,
             sessions: Arc::default(),
+            gather_facts: false,
         };
         Executor {
             shared: Arc::new(shared),
@@ -87,10 +91,11 @@ impl Executor {
     /// Runs every play; the totals and outcome.
     pub async fn run(mut self, plan: Plan) -> RunSummary {
         let start = Instant::now();
-        // Nothing holds the shared state before the first play starts (the canceller only
-        // clones its `Cancel`), so the templates can still be added to.
+        // Nothing holds the shared state before the first play starts, so it can still be
+        // completed from the plan.
         if let Some(shared) = Arc::get_mut(&mut self.shared) {
             preload_templates(&mut shared.templates, &plan);
+            shared.gather_facts = facts::wanted(&plan);
         }
         let s = &self.shared;
         s.events.send(Event::RunStarted {
