@@ -113,3 +113,35 @@ play "again" on "localhost" {
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert_eq!(commands(&out.stdout), 0, "{}", out.stdout);
 }
+
+/// Gap 7: optional (nullable) parameter types: `str?` accepts `null`, still refuses a list.
+#[test]
+fn optional_parameter_types() {
+    let t = Test::new();
+    t.file(
+        "roles/r/main.eov",
+        r#"role r {
+  param ca_path: str? = null
+  task "write" {
+    copy { dest = "{root}/out", content = "{{ 'none' if ca_path is none else ca_path }}\n" }
+  }
+}"#,
+    );
+    t.file("p.eov", r#"play "p" on "localhost" { role r {} }"#);
+    let out = t.run(&["run", "p.eov"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(t.read("out"), "none\n");
+    t.file(
+        "p2.eov",
+        r#"play "p" on "localhost" { role r { ca_path = "/etc/ca.pem" } }"#,
+    );
+    assert_eq!(t.run(&["run", "p2.eov"]).code, 0);
+    assert_eq!(t.read("out"), "/etc/ca.pem\n");
+    t.file(
+        "bad.eov",
+        r#"play "p" on "localhost" { role r { ca_path = [1] } }"#,
+    );
+    let bad = t.run(&["check", "bad.eov"]);
+    assert_eq!(bad.code, 3, "{}", bad.stderr);
+    assert!(bad.stderr.contains("ca_path"), "{}", bad.stderr);
+}

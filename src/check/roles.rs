@@ -79,7 +79,7 @@ impl Checker {
         let mut out = Vec::new();
         duplicates(def.params.iter().map(|p| &p.name), "parameter", &mut out);
         for p in &def.params {
-            match ParamType::from_name(&p.ty.name) {
+            match ParamType::parse(&p.ty.name) {
                 None => out.push(
                     Diagnostic::new(
                         DiagnosticKind::UnknownType {
@@ -88,12 +88,15 @@ impl Checker {
                         p.ty.span,
                     )
                     .help(
-                        suggest(&p.ty.name, ParamType::ALL.iter().map(|t| t.name()))
-                            .or_else(|| Some(format!("types are {}", type_names()))),
+                        suggest(
+                            p.ty.name.trim_end_matches('?'),
+                            ParamType::ALL.iter().map(|t| t.name()),
+                        )
+                        .or_else(|| Some(format!("types are {}", type_names()))),
                     ),
                 ),
-                Some(ty) => {
-                    if let Some(d) = &p.default {
+                Some((ty, nullable)) => {
+                    if let Some(d) = p.default.as_ref().filter(|d| !(nullable && is_null(d))) {
                         self.check_type(
                             ty.literal(),
                             d,
@@ -135,7 +138,9 @@ impl Checker {
                     .also(def.name.span, "role defined here"),
                 ),
                 Some(p) => {
-                    if let Some(ty) = ParamType::from_name(&p.ty.name) {
+                    if let Some((ty, nullable)) = ParamType::parse(&p.ty.name)
+                        && !(nullable && is_null(&arg.value))
+                    {
                         self.check_type(
                             ty.literal(),
                             &arg.value,
@@ -193,7 +198,10 @@ impl Checker {
             param_types: def
                 .params
                 .iter()
-                .filter_map(|p| Some((p.name.name.clone(), ParamType::from_name(&p.ty.name)?)))
+                .filter_map(|p| {
+                    let (ty, nullable) = ParamType::parse(&p.ty.name)?;
+                    Some((p.name.name.clone(), ty, nullable))
+                })
                 .collect(),
         }
     }
@@ -209,6 +217,10 @@ impl Checker {
         });
         let _ = self.body(&def.body, &def.handlers, &scope, &dir, &[]);
     }
+}
+
+fn is_null(v: &Value) -> bool {
+    matches!(v.kind, ValueKind::Null)
 }
 
 fn type_names() -> String {

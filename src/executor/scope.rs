@@ -64,7 +64,7 @@ impl HostRun {
         scope.extend(self.top());
         let vars = self.render_entries(&role.vars, &mut scope)?;
         args.extend(vars);
-        for (name, ty) in &role.param_types {
+        for (name, ty, nullable) in &role.param_types {
             let value = args.get(name).or_else(|| {
                 if self.play_vars.contains_key(name) {
                     None
@@ -72,7 +72,7 @@ impl HostRun {
                     defaults.get(name)
                 }
             });
-            if let Some(v) = value {
+            if let Some(v) = value.filter(|v| !(*nullable && v.is_none())) {
                 ty.check(v).map_err(|why| {
                     TemplateError::plain(format!(
                         "parameter `{name}` of role `{}` {why}",

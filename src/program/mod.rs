@@ -80,7 +80,8 @@ pub struct RoleInstance {
     /// The role's own `vars` (above its arguments); they see its parameters.
     pub vars: Vec<Var>,
     pub secret_params: Vec<String>,
-    pub param_types: Vec<(String, ParamType)>,
+    /// Each parameter's type, and whether `null` is accepted (`str?`).
+    pub param_types: Vec<(String, ParamType, bool)>,
 }
 
 /// `for VAR in SOURCE`.

@@ -51,6 +51,14 @@ impl ParamType {
         ParamType::ALL.iter().copied().find(|t| t.name() == name)
     }
 
+    /// A declared type: `str`, or `str?` when `null` is also accepted (an optional value).
+    pub fn parse(text: &str) -> Option<(ParamType, bool)> {
+        match text.strip_suffix('?') {
+            Some(name) => ParamType::from_name(name).map(|t| (t, true)),
+            None => ParamType::from_name(text).map(|t| (t, false)),
+        }
+    }
+
     /// How the checker sees a literal given for it.
     pub fn literal(self) -> ArgType {
         match self {
@@ -109,6 +117,8 @@ mod tests {
             assert_eq!(ParamType::from_name(t.name()), Some(*t));
         }
         assert_eq!(ParamType::from_name("string"), None);
+        assert_eq!(ParamType::parse("str?"), Some((ParamType::Str, true)));
+        assert_eq!(ParamType::parse("int"), Some((ParamType::Int, false)));
     }
 
     #[test]
