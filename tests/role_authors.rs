@@ -145,3 +145,56 @@ fn optional_parameter_types() {
     assert_eq!(bad.code, 3, "{}", bad.stderr);
     assert!(bad.stderr.contains("ca_path"), "{}", bad.stderr);
 }
+
+/// Gap 9: handlers that `listen` to a topic, `notify` on a block, `loop_control`.
+#[test]
+fn handlers_listen_blocks_notify_and_loop_control() {
+    let t = Test::new();
+    t.file(
+        "p.eov",
+        r#"play "p" on "localhost" {
+  block "config" {
+    notify = "config changed"
+    task "one" { copy { dest = "{root}/a", content = "a\n" } }
+    task "two" { copy { dest = "{root}/b", content = "b\n" } }
+  }
+  task "users" for u in [{ name = "ann", key = "secret-ann" }, { name = "bob", key = "secret-bob" }] {
+    copy { dest = "{root}/u{{ i }}", content = "{{ u.name }}\n" }
+    loop_control = { label = "{{ u.name }}", index_var = "i" }
+  }
+  handler "restart web" {
+    copy { dest = "{root}/web", content = "restarted\n" }
+    listen = "config changed"
+  }
+  handler "restart db" {
+    copy { dest = "{root}/db", content = "restarted\n" }
+    listen = ["config changed"]
+  }
+}"#,
+    );
+    let out = t.run(&["run", "p.eov"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(t.read("web"), "restarted\n");
+    assert_eq!(t.read("db"), "restarted\n");
+    assert_eq!(t.read("u0"), "ann\n");
+    assert_eq!(t.read("u1"), "bob\n");
+    assert!(
+        out.stdout.contains("(ann)") || out.stdout.contains("ann"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        !out.stdout.contains("secret-ann"),
+        "the label hides the rest of the item:\n{}",
+        out.stdout
+    );
+    t.file(
+        "bad.eov",
+        r#"play "p" on "localhost" {
+  task "t" { debug { msg = "x" } notify = "nobody listens" }
+}"#,
+    );
+    let bad = t.run(&["check", "bad.eov"]);
+    assert_eq!(bad.code, 3);
+    assert!(bad.stderr.contains("nobody listens"), "{}", bad.stderr);
+}

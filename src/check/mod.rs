@@ -38,6 +38,8 @@ pub struct Checker {
     parsed: HashMap<PathBuf, Option<ast::File>>,
     next_task: usize,
     next_role: usize,
+    /// Handlers notified by the enclosing blocks, inherited by their tasks.
+    block_notify: Vec<usize>,
 }
 
 impl Checker {
@@ -51,6 +53,7 @@ impl Checker {
             parsed: HashMap::new(),
             next_task: 0,
             next_role: 0,
+            block_notify: Vec::new(),
         }
     }
 

@@ -18,6 +18,7 @@ pub(super) const TASK: Allowed = &[
     ("delegate_to", ArgType::Str),
     ("failed_when", ArgType::Cond),
     ("ignore_errors", ArgType::Bool),
+    ("loop_control", ArgType::Map),
     ("no_log", ArgType::Bool),
     ("notify", ArgType::StrOrList),
     ("register", ArgType::Ident),
@@ -28,12 +29,14 @@ pub(super) const TASK: Allowed = &[
     ("when", ArgType::Cond),
 ];
 
-/// A handler takes a task's settings, but it cannot notify and is not selected by tags.
+/// A handler takes a task's settings, but it cannot notify and is not selected by tags; it
+/// may `listen` to topics that tasks notify.
 pub(super) static HANDLER: std::sync::LazyLock<Vec<(&'static str, ArgType)>> =
     std::sync::LazyLock::new(|| {
         TASK.iter()
             .copied()
             .filter(|(name, _)| !matches!(*name, "notify" | "tags"))
+            .chain(std::iter::once(("listen", ArgType::StrOrList)))
             .collect()
     });
 
@@ -41,6 +44,7 @@ pub(super) const BLOCK: Allowed = &[
     ("become", ArgType::Bool),
     ("become_user", ArgType::Str),
     ("ignore_errors", ArgType::Bool),
+    ("notify", ArgType::StrOrList),
     ("tags", ArgType::StrOrList),
     ("when", ArgType::Cond),
 ];

@@ -99,6 +99,12 @@ impl Checker {
         for h in handlers {
             if let Some(task) = self.task(h, scope, &[], tags, &settings::HANDLER, "handler") {
                 names.push((h.name.clone(), all.len()));
+                // `listen = "topic"`: a task notifying the topic notifies every listener.
+                for a in h.attrs.iter().filter(|a| a.key.name == "listen") {
+                    for topic in listen_topics(&a.value) {
+                        names.push((topic, all.len()));
+                    }
+                }
                 all.push(task);
             }
         }
@@ -147,10 +153,13 @@ impl Checker {
         );
         out.append(&mut unknown);
         self.vars(&b.vars, &mut out);
+        let notify = resolve_notify(&s, handlers, &mut out);
         self.diags.append(&mut out);
         let mut all_tags = tags.to_vec();
         all_tags.extend(s.strings("tags").into_iter().map(|(t, _)| t));
-        Arc::new(Block {
+        let outer = self.block_notify.len();
+        self.block_notify.extend(notify);
+        let block = Arc::new(Block {
             name: b.name.clone(),
             when: s.cond("when"),
             sudo: s.sudo(),
@@ -161,7 +170,9 @@ impl Checker {
             always: self.items(&b.always, scope, handlers, &all_tags),
             tags: all_tags,
             scope: scope.clone(),
-        })
+        });
+        self.block_notify.truncate(outer);
+        block
     }
 
     fn task(
@@ -202,16 +213,14 @@ impl Checker {
                 }
             }
         }
-        let mut notify = Vec::new();
-        for (name, span) in s.strings("notify") {
-            match handlers.iter().find(|(n, _)| *n == name) {
-                Some((_, index)) => notify.push(*index),
-                None => out.push(
-                    Diagnostic::new(DiagnosticKind::UnknownHandler { name: name.clone() }, span)
-                        .help(suggest(&name, handlers.iter().map(|(n, _)| n.as_str()))),
-                ),
+        let mut notify = resolve_notify(&s, handlers, &mut out);
+        // A block's `notify` applies to every task in it.
+        for i in &self.block_notify {
+            if !notify.contains(i) {
+                notify.push(*i);
             }
         }
+        let (loop_label, loop_index) = loop_control(&s, &mut out);
         let module = match t.modules.as_slice() {
             [] if t
                 .attrs
@@ -285,6 +294,8 @@ impl Checker {
             when: s.cond("when"),
             register: s.string("register"),
             notify,
+            loop_label,
+            loop_index,
             sudo: s.sudo(),
             ignore_errors: s.bool("ignore_errors").unwrap_or(false),
             changed_when: s.cond("changed_when"),
@@ -307,4 +318,83 @@ fn role_uses(body: &[Item]) -> Vec<&ast::RoleUse> {
     body.iter()
         .filter_map(|i| if let Item::Role(r) = i { Some(r) } else { None })
         .collect()
+}
+
+/// The handlers `notify` names (a handler's name or a topic it listens to); unknown names are
+/// errors with a suggestion.
+fn resolve_notify(
+    s: &Settings,
+    handlers: &[(String, usize)],
+    out: &mut Vec<Diagnostic>,
+) -> Vec<usize> {
+    let mut notify = Vec::new();
+    for (name, span) in s.strings("notify") {
+        let found: Vec<usize> = handlers
+            .iter()
+            .filter(|(n, _)| *n == name)
+            .map(|(_, i)| *i)
+            .collect();
+        if found.is_empty() {
+            out.push(
+                Diagnostic::new(DiagnosticKind::UnknownHandler { name: name.clone() }, span)
+                    .help(suggest(&name, handlers.iter().map(|(n, _)| n.as_str()))),
+            );
+        }
+        for i in found {
+            if !notify.contains(&i) {
+                notify.push(i);
+            }
+        }
+    }
+    notify
+}
+
+fn listen_topics(v: &ast::Value) -> Vec<String> {
+    match &v.kind {
+        ValueKind::Str(s) => vec![s.clone()],
+        ValueKind::List(items) => items
+            .iter()
+            .filter_map(|i| match &i.kind {
+                ValueKind::Str(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `loop_control = { label = "{{ item.name }}", index_var = "i" }`.
+fn loop_control(s: &Settings, out: &mut Vec<Diagnostic>) -> (Option<Value>, Option<String>) {
+    let Some(v) = s.value("loop_control") else {
+        return (None, None);
+    };
+    let ValueKind::Map(entries) = &v.kind else {
+        return (None, None);
+    };
+    let (mut label, mut index) = (None, None);
+    for e in entries {
+        match (e.key.name.as_str(), &e.value.kind) {
+            ("label", _) => label = Some(Value::from_ast(&e.value)),
+            ("index_var", ValueKind::Str(name))
+                if !name.is_empty()
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+            {
+                index = Some(name.clone());
+            }
+            (other, _) => out.push(
+                Diagnostic::new(
+                    DiagnosticKind::UnknownAttribute {
+                        context: "loop_control",
+                        name: other.to_string(),
+                    },
+                    e.key.span,
+                )
+                .help(Some(
+                    "loop_control takes `label` (a template) and `index_var` (a variable name)"
+                        .into(),
+                )),
+            ),
+        }
+    }
+    (label, index)
 }

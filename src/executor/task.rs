@@ -110,10 +110,23 @@ impl HostRun {
             }
         };
         let mut results = Vec::with_capacity(items.len());
-        for item in items {
-            let locals = [(looping.var.clone(), item.clone())];
+        for (index, item) in items.into_iter().enumerate() {
+            let mut locals = vec![(looping.var.clone(), item.clone())];
+            if let Some(name) = &t.loop_index {
+                locals.push((name.clone(), Value::from(index)));
+            }
+            let mut label = item_label(&item);
             let attempt = match self.context(Some(t), &locals) {
-                Ok(item_ctx) => self.attempt(t, &item_ctx).await,
+                Ok(item_ctx) => {
+                    // `loop_control.label`: how the item is named in output.
+                    if let Some(l) = &t.loop_label
+                        && let Ok(v) =
+                            l.render(&self.s.templates, &to_value(&item_ctx), &self.s.secrets)
+                    {
+                        label = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                    }
+                    self.attempt(t, &item_ctx).await
+                }
                 Err(e) => self.template_failure(t, &e),
             };
             // Facts set by one item are seen by the next (`set_fact` accumulating in a loop).
@@ -122,7 +135,7 @@ impl HostRun {
                     self.s.facts.set(&self.host, k, v.clone());
                 }
             }
-            self.emit(t, handler, Some(item_label(&item)), false, &attempt, 0);
+            self.emit(t, handler, Some(label), false, &attempt, 0);
             let stop = matches!(attempt.status, Status::Failed | Status::Unreachable);
             results.push((Some(item), attempt));
             if stop {

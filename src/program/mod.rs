@@ -143,6 +143,9 @@ pub struct Task {
     pub register: Option<String>,
     /// Indexes into the play's handlers.
     pub notify: Vec<usize>,
+    /// `loop_control`: how an item is named in output, and a variable holding its index.
+    pub loop_label: Option<Value>,
+    pub loop_index: Option<String>,
     pub sudo: Become,
     pub ignore_errors: bool,
     pub changed_when: Option<Cond>,
