@@ -4,6 +4,21 @@ use std::sync::{Arc, RwLock};
 
 pub const MASK: &str = "********";
 
+/// Values that are secret wherever they appear, whatever the run: the passwords `password()`
+/// hands out in templates (a template function has no handle on its run's `Secrets`).
+static ALWAYS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
+/// Marks `value` secret in every run of this process.
+pub fn always(value: &str) {
+    if value.is_empty() {
+        return;
+    }
+    let mut values = ALWAYS.write().expect("secrets lock is never poisoned");
+    if !values.iter().any(|v| v == value) {
+        values.push(value.to_string());
+    }
+}
+
 /// The secret strings known so far in a run; shared by the executor and its event sink.
 #[derive(Clone, Debug, Default)]
 pub struct Secrets {
@@ -24,7 +39,20 @@ impl Secrets {
     }
 
     pub fn redact(&self, text: &str) -> String {
-        let values = self.values.read().expect("secrets lock is never poisoned");
+        let mut values = self
+            .values
+            .read()
+            .expect("secrets lock is never poisoned")
+            .clone();
+        values.extend(
+            ALWAYS
+                .read()
+                .expect("secrets lock is never poisoned")
+                .iter()
+                .cloned(),
+        );
+        // Longest first, so a secret containing another is masked whole.
+        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
         let mut out = text.to_string();
         for v in values.iter() {
             if out.contains(v.as_str()) {
@@ -39,6 +67,10 @@ impl Secrets {
             .read()
             .expect("secrets lock is never poisoned")
             .is_empty()
+            && ALWAYS
+                .read()
+                .expect("secrets lock is never poisoned")
+                .is_empty()
     }
 }
 

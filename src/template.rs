@@ -2,6 +2,7 @@
 //! escaping, and the filters roles need. See docs/templates.md for the differences from Jinja2.
 
 mod filters;
+mod password;
 
 pub use filters::parse_cidr;
 
@@ -103,6 +104,7 @@ impl Templates {
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
         // Python string, list and dict methods (`x.startswith(..)`, `d.items()`), as in Jinja2.
         env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+        env.add_function("password", password::password);
         filters::register(&mut env);
         Templates {
             env,
