@@ -51,7 +51,7 @@ fn lab(cmd: &LabCommand) -> i32 {
     };
     let progress = |line: &str| report::stderr(&format!("{line}\n"));
     let result = match cmd {
-        LabCommand::Up { count, .. } => lab.up(*count, &progress).map(|inventory| {
+        LabCommand::Up { count, image, .. } => lab.up(*count, *image, &progress).map(|inventory| {
             report::stdout(&report::render_lab_up(&lab.name, &inventory, *count));
         }),
         LabCommand::Status { .. } => lab

@@ -67,6 +67,9 @@ pub enum LabCommand {
     Up {
         /// How many hosts.
         count: usize,
+        /// The hosts' image: `openstack` adds Debian's OpenStack packages (built once, cached).
+        #[arg(long, value_enum, default_value = "base")]
+        image: crate::lab::Variant,
         #[command(flatten)]
         lab: LabName,
     },

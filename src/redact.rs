@@ -24,7 +24,13 @@ impl Secrets {
     }
 
     pub fn redact(&self, text: &str) -> String {
-        let values = self.values.read().expect("secrets lock is never poisoned");
+        let mut values = self
+            .values
+            .read()
+            .expect("secrets lock is never poisoned")
+            .clone();
+        // Longest first, so a secret containing another is masked whole.
+        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
         let mut out = text.to_string();
         for v in values.iter() {
             if out.contains(v.as_str()) {

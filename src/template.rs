@@ -4,6 +4,7 @@
 mod ansible;
 mod filters;
 mod names;
+mod password;
 
 pub use names::UnknownName;
 
@@ -94,7 +95,14 @@ impl Default for Templates {
 }
 
 impl Templates {
+    /// Templates whose secret-making functions (`password()`) record what they hand out in
+    /// a set of their own (for checking; a run uses [`Templates::with_secrets`]).
     pub fn new() -> Self {
+        Self::with_secrets(crate::redact::Secrets::default())
+    }
+
+    /// Templates for a run: `password()` adds what it hands out to the run's `secrets`.
+    pub fn with_secrets(secrets: crate::redact::Secrets) -> Self {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         // As Ansible configures Jinja2: keep the final newline, drop the one after a block tag.
@@ -107,6 +115,9 @@ impl Templates {
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
         // Python string, list and dict methods (`x.startswith(..)`, `d.items()`), as in Jinja2.
         env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+        env.add_function("password", move |path: &str, length: Option<usize>| {
+            password::password(&secrets, path, length)
+        });
         filters::register(&mut env);
         ansible::register(&mut env);
         Templates {

@@ -1,6 +1,6 @@
 //! Variables: the layers a task sees, lowest first —
-//! inventory < role defaults < play vars < role arguments and role vars < block vars <
-//! task vars < facts (`register`, `set_fact`) < extra vars (`-e`) — plus `inventory_hostname`,
+//! inventory < role defaults < play vars < role vars < block vars < task vars < facts
+//! (`register`, `set_fact`, gathered) < role arguments < extra vars (`-e`) — plus `inventory_hostname`,
 //! `groups`, `group_names`, `hostvars`, `play_hosts`, `eov_check_mode` and loop variables.
 
 use std::collections::HashMap;

@@ -48,11 +48,16 @@ pub(crate) struct Lab {
 
 impl Lab {
     pub(crate) fn up(count: usize, tag: &str) -> Lab {
+        Lab::up_image(count, tag, "base")
+    }
+
+    /// A lab from an image variant (`eov lab up --image`), built first if missing.
+    pub(crate) fn up_image(count: usize, tag: &str, image: &str) -> Lab {
         let name = format!("t{}{tag}", std::process::id() % 10_000);
         let state = tempfile::tempdir().unwrap();
         let _guard = UP.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let lab = Lab { name, state };
-        let out = lab.eov(&["lab", "up", &count.to_string()]);
+        let out = lab.eov(&["lab", "up", &count.to_string(), "--image", image]);
         assert!(
             out.status.success(),
             "lab up failed:\n{}",

@@ -29,9 +29,10 @@ fn variable_precedence_is_as_documented() {
     );
     let out = t.run(&["run", "p.eov", "-i", "inv", "-e", "v_extra=extra"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    // Role arguments rank above task vars (and facts), as in Ansible.
     assert_eq!(
         t.read("out"),
-        "inventory role default play var role argument task var extra"
+        "inventory role default play var role argument role argument extra"
     );
 }
 

@@ -3,6 +3,7 @@
 mod support;
 
 mod check_shipped;
+mod cloud;
 mod diagnostics;
 mod dry_run;
 mod fuzz;

@@ -40,7 +40,7 @@ pub(super) struct HostRun {
     pub(super) magic: VarMap,
     pub(super) base: VarMap,
     pub(super) play_vars: VarMap,
-    pub(super) roles: HashMap<usize, (VarMap, VarMap)>,
+    pub(super) roles: HashMap<usize, super::scope::RoleLayers>,
     pub(super) frames: Vec<Frame>,
     pub(super) notified: BTreeSet<usize>,
     pub(super) recap: Recap,

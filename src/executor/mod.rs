@@ -71,7 +71,7 @@ impl Executor {
             groups: inventory.groups_value(),
             connections: Connections::new(inventory.clone(), options.ssh.clone(), cancel.clone()),
             inventory,
-            templates: Templates::new(),
+            templates: Templates::with_secrets(secrets.clone()),
             secrets,
             events,
             facts,

@@ -9,6 +9,16 @@ use crate::program::{Block, RoleInstance, Task, Var};
 use crate::template::TemplateError;
 use crate::vars::{VarMap, to_value};
 
+/// A role instance's variables on one host, by layer (see docs/language.md for the order).
+#[derive(Clone, Debug)]
+pub(super) struct RoleLayers {
+    pub(super) defaults: VarMap,
+    /// The role's own `vars`.
+    pub(super) vars: VarMap,
+    /// The arguments it was applied with.
+    pub(super) args: VarMap,
+}
+
 impl HostRun {
     /// Renders `entries` in order on top of `scope` (each sees the ones before it).
     pub(super) fn render_entries(
@@ -27,9 +37,16 @@ impl HostRun {
         Ok(out)
     }
 
+    /// Facts, `-e` and the magic variables: what every template sees above its own layers.
     pub(super) fn top(&self) -> VarMap {
         let mut m = self.s.facts.get(&self.host);
-        m.extend(self.s.extra_vars.clone());
+        m.extend(self.outer());
+        m
+    }
+
+    /// `-e` and the magic variables, above everything (role arguments included).
+    fn outer(&self) -> VarMap {
+        let mut m = self.s.extra_vars.clone();
         m.extend(self.magic.clone());
         m
     }
@@ -45,17 +62,14 @@ impl HostRun {
     /// A role instance's variables on this host: its defaults, and its arguments with its own
     /// `vars` over them. Arguments are rendered where they were written (the play's scope);
     /// defaults see the arguments and each other, in whatever order they are declared.
-    pub(super) fn role_vars(
-        &mut self,
-        role: &RoleInstance,
-    ) -> Result<(VarMap, VarMap), TemplateError> {
+    pub(super) fn role_vars(&mut self, role: &RoleInstance) -> Result<RoleLayers, TemplateError> {
         if let Some(cached) = self.roles.get(&role.id) {
             return Ok(cached.clone());
         }
         let mut scope = self.base.clone();
         scope.extend(self.play_vars.clone());
         scope.extend(self.top());
-        let mut args = self.render_entries(&role.args, &mut scope)?;
+        let args = self.render_entries(&role.args, &mut scope)?;
         let defaults = self.render_defaults(role, &args)?;
         let mut scope = self.base.clone();
         scope.extend(defaults.clone());
@@ -63,7 +77,6 @@ impl HostRun {
         scope.extend(args.clone());
         scope.extend(self.top());
         let vars = self.render_entries(&role.vars, &mut scope)?;
-        args.extend(vars);
         for (name, ty, nullable) in &role.param_types {
             let value = args.get(name).or_else(|| {
                 if self.play_vars.contains_key(name) {
@@ -84,8 +97,13 @@ impl HostRun {
                 }
             }
         }
-        self.roles.insert(role.id, (defaults.clone(), args.clone()));
-        Ok((defaults, args))
+        let layers = RoleLayers {
+            defaults,
+            vars,
+            args,
+        };
+        self.roles.insert(role.id, layers.clone());
+        Ok(layers)
     }
 
     /// The defaults of the parameters not given as arguments or play vars. A default may read
@@ -157,29 +175,37 @@ impl HostRun {
         locals: &[(String, Value)],
     ) -> Result<VarMap, TemplateError> {
         let mut m = self.base.clone();
-        match role {
-            Some(role) => {
-                let (defaults, args) = self.role_vars(&role)?;
-                m.extend(defaults);
-                m.extend(self.play_vars.clone());
-                m.extend(args);
-                m.insert("role_name".into(), Value::from(role.name.as_str()));
-            }
-            None => m.extend(self.play_vars.clone()),
+        let layers = match &role {
+            Some(role) => Some(self.role_vars(role)?),
+            None => None,
+        };
+        if let Some(l) = &layers {
+            m.extend(l.defaults.clone());
+        }
+        m.extend(self.play_vars.clone());
+        if let (Some(l), Some(role)) = (&layers, &role) {
+            m.extend(l.vars.clone());
+            m.insert("role_name".into(), Value::from(role.name.as_str()));
         }
         for f in &self.frames {
             m.extend(f.vars.clone());
         }
-        let top = self.top();
+        // Above task vars and facts: the role's arguments (as in Ansible), so that a result
+        // registered elsewhere under the same name cannot replace what the role was given.
+        let mut above = self.s.facts.get(&self.host);
+        if let Some(l) = &layers {
+            above.extend(l.args.clone());
+        }
+        above.extend(self.outer());
         // A looping task's own vars may use the loop variable: they are rendered per item.
         if let Some(t) = task.filter(|t| t.looping.is_none() || !locals.is_empty()) {
             let mut scope = m.clone();
-            scope.extend(top.clone());
+            scope.extend(above.clone());
             scope.extend(locals.iter().cloned());
             let own = self.render_entries(&t.vars, &mut scope)?;
             m.extend(own);
         }
-        m.extend(top);
+        m.extend(above);
         m.extend(locals.iter().cloned());
         Ok(m)
     }

@@ -4,9 +4,49 @@
 use std::path::Path;
 use std::process::Command;
 
-use super::podman::{LabError, succeeds};
+use super::podman::{LabError, podman, succeeds};
 
 pub const IMAGE: &str = "localhost/eovlab:base-v1";
+
+/// Which image a lab's hosts run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Variant {
+    /// SSH, OpenVPN, Python: what every lab host has.
+    #[default]
+    Base,
+    /// The base plus OpenStack Zed from Debian's packages, installed but not configured
+    /// (services not started), so the cloud roles do not pay the install in every test.
+    Openstack,
+}
+
+impl Variant {
+    pub fn image(self) -> &'static str {
+        match self {
+            Variant::Base => IMAGE,
+            Variant::Openstack => OPENSTACK_IMAGE,
+        }
+    }
+}
+
+pub const OPENSTACK_IMAGE: &str = "localhost/eovlab:openstack-v1";
+
+/// What the lab cloud's roles install (the roles still list their own packages; on a host
+/// from this image `apt` finds them present).
+const OPENSTACK_PACKAGES: &str = "mariadb-server rabbitmq-server python3-pymysql keystone \
+    placement-api glance neutron-api nova-api nova-conductor nova-scheduler nova-compute \
+    python3-openstackclient";
+
+/// Installs the packages with service starts denied (no daemon runs in a build container),
+/// then leaves no apt lists or caches behind.
+const OPENSTACK_INSTALL: &str = r#"set -e
+printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends PACKAGES
+rm -f /usr/sbin/policy-rc.d
+apt-get clean
+rm -rf /var/lib/apt/lists/*
+"#;
 
 /// What every lab host has: an SSH server, OpenVPN and easy-rsa, Python, network tools, sudo.
 const PACKAGES: &str = "openssh-server,openvpn,easy-rsa,python3,iproute2,iputils-ping,sudo,ca-certificates,procps,netcat-openbsd,iptables";
@@ -32,8 +72,48 @@ fn mirror() -> String {
     "http://deb.debian.org/debian".into()
 }
 
-/// Builds the image unless it exists. Returns true if it was built now.
-pub fn ensure(progress: &dyn Fn(&str)) -> Result<bool, LabError> {
+/// Builds the variant's image (and the base it derives from) unless it exists.
+/// Returns true if something was built now.
+pub fn ensure(variant: Variant, progress: &dyn Fn(&str)) -> Result<bool, LabError> {
+    let base = ensure_base(progress)?;
+    match variant {
+        Variant::Base => Ok(base),
+        Variant::Openstack => ensure_openstack(progress).map(|built| built || base),
+    }
+}
+
+/// The OpenStack variant: a container from the base installs the packages, and is committed.
+fn ensure_openstack(progress: &dyn Fn(&str)) -> Result<bool, LabError> {
+    if succeeds(&["image", "exists", OPENSTACK_IMAGE]) {
+        return Ok(false);
+    }
+    progress(&format!(
+        "building the lab image {OPENSTACK_IMAGE}: apt-get install of OpenStack (about 3 minutes, once)"
+    ));
+    // Per process, so two concurrent builds do not collide; removed whatever happens.
+    let builder = format!("eovlab-build-openstack-{}", std::process::id());
+    let script = OPENSTACK_INSTALL.replace("PACKAGES", OPENSTACK_PACKAGES);
+    let run = podman(
+        &["run", "--name", &builder, IMAGE, "sh", "-c", &script],
+        None,
+    );
+    let result = run.and_then(|_| {
+        podman(
+            &[
+                "commit",
+                "--change",
+                "CMD=/bin/sh",
+                &builder,
+                OPENSTACK_IMAGE,
+            ],
+            None,
+        )
+    });
+    let _ = podman(&["rm", "-f", &builder], None);
+    result.map(|_| true)
+}
+
+fn ensure_base(progress: &dyn Fn(&str)) -> Result<bool, LabError> {
     if succeeds(&["image", "exists", IMAGE]) {
         return Ok(false);
     }

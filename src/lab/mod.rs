@@ -10,6 +10,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+pub use image::Variant;
 pub use podman::LabError;
 use podman::{podman, succeeds};
 
@@ -108,7 +109,12 @@ impl Lab {
     }
 
     /// Starts `count` hosts; returns the inventory path.
-    pub fn up(&self, count: usize, progress: &dyn Fn(&str)) -> Result<PathBuf, LabError> {
+    pub fn up(
+        &self,
+        count: usize,
+        variant: Variant,
+        progress: &dyn Fn(&str),
+    ) -> Result<PathBuf, LabError> {
         if count == 0 || count > 250 {
             return Err(LabError("a lab has 1 to 250 hosts".into()));
         }
@@ -118,7 +124,7 @@ impl Lab {
                 self.name, self.name, self.name
             )));
         }
-        image::ensure(progress)?;
+        image::ensure(variant, progress)?;
         std::fs::create_dir_all(&self.dir)
             .map_err(|e| LabError(format!("cannot create {}: {e}", self.dir.display())))?;
         let key = self.dir.join("id_ed25519");
@@ -151,7 +157,7 @@ impl Lab {
         let public = std::fs::read(key.with_extension("pub"))
             .map_err(|e| LabError(format!("cannot read the lab key: {e}")))?;
         let third = self.create_network()?;
-        let result = self.start_hosts(count, third, &public, &key, progress);
+        let result = self.start_hosts(count, variant.image(), third, &public, &key, progress);
         if result.is_err() {
             let _ = self.down();
         }
@@ -161,6 +167,7 @@ impl Lab {
     fn start_hosts(
         &self,
         count: usize,
+        image: &str,
         third: u8,
         public: &[u8],
         key: &Path,
@@ -195,7 +202,7 @@ impl Lab {
                     "NET_RAW",
                     "--device",
                     "/dev/net/tun",
-                    image::IMAGE,
+                    image,
                     "sh",
                     "-c",
                     "mkdir -p /run/sshd; ssh-keygen -A >/dev/null; exec /usr/sbin/sshd -D -e",
