@@ -45,7 +45,7 @@ fn lab(cmd: &LabCommand) -> i32 {
     let lab = match crate::lab::Lab::new(&name.name, &name.state_dir) {
         Ok(l) => l,
         Err(e) => {
-            report::error(&e.0);
+            report::error(&e.to_string());
             return exit::USAGE;
         }
     };
@@ -64,7 +64,7 @@ fn lab(cmd: &LabCommand) -> i32 {
     match result {
         Ok(()) => exit::OK,
         Err(e) => {
-            report::error(&e.0);
+            report::error(&e.to_string());
             exit::INTERNAL
         }
     }

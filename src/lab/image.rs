@@ -121,7 +121,7 @@ fn ensure_base(progress: &dyn Fn(&str)) -> Result<bool, LabError> {
     let rootfs = work.join("rootfs");
     let _ = std::fs::remove_dir_all(work);
     std::fs::create_dir_all(work)
-        .map_err(|e| LabError(format!("cannot create {}: {e}", work.display())))?;
+        .map_err(|e| LabError::Other(format!("cannot create {}: {e}", work.display())))?;
     progress(&format!(
         "building the lab image {IMAGE} with debootstrap (about a minute, once)"
     ));
@@ -135,14 +135,14 @@ fn ensure_base(progress: &dyn Fn(&str)) -> Result<bool, LabError> {
         .arg(mirror())
         .output()
         .map_err(|e| {
-            LabError(format!(
+            LabError::Other(format!(
                 "cannot run debootstrap: {e} (run `bash scripts/lab-setup.sh` as root)"
             ))
         })?;
     if !out.status.success() {
         let log = String::from_utf8_lossy(&out.stdout);
         let tail: Vec<&str> = log.lines().rev().take(5).collect();
-        return Err(LabError(format!(
+        return Err(LabError::Other(format!(
             "debootstrap failed: {}",
             tail.into_iter().rev().collect::<Vec<_>>().join("\n")
         )));
@@ -154,16 +154,16 @@ fn ensure_base(progress: &dyn Fn(&str)) -> Result<bool, LabError> {
         .args(["-c", "."])
         .stdout(std::process::Stdio::piped())
         .spawn()
-        .map_err(|e| LabError(format!("cannot pack the root filesystem: {e}")))?;
+        .map_err(|e| LabError::Other(format!("cannot pack the root filesystem: {e}")))?;
     let stream = tar.stdout.take().expect("stdout was piped");
     let import = Command::new("podman")
         .args(["import", "-", IMAGE])
         .stdin(stream)
         .output()
-        .map_err(|e| LabError(format!("cannot run podman import: {e}")))?;
+        .map_err(|e| LabError::Other(format!("cannot run podman import: {e}")))?;
     let _ = tar.wait();
     if !import.status.success() {
-        return Err(LabError(format!(
+        return Err(LabError::Other(format!(
             "podman import failed: {}",
             String::from_utf8_lossy(&import.stderr).trim()
         )));

@@ -51,13 +51,13 @@ fn valid_name(name: &str) -> bool {
 impl Lab {
     pub fn new(name: &str, state_dir: &Path) -> Result<Lab, LabError> {
         if !valid_name(name) {
-            return Err(LabError(format!(
+            return Err(LabError::Other(format!(
                 "`{name}` is not a lab name (up to 20 letters, digits and `-`)"
             )));
         }
         // Absolute, so the inventory works from any directory.
         let dir = std::path::absolute(state_dir.join("lab").join(name))
-            .map_err(|e| LabError(format!("{}: {e}", state_dir.display())))?;
+            .map_err(|e| LabError::Other(format!("{}: {e}", state_dir.display())))?;
         Ok(Lab {
             name: name.to_string(),
             dir,
@@ -99,13 +99,11 @@ impl Lab {
                 None,
             ) {
                 Ok(_) => return Ok(third),
-                Err(e)
-                    if e.0.contains("overlap")
-                        || e.0.contains("already") && !e.0.contains(&self.network()) => {}
+                Err(e) if e.subnet_taken(&self.network()) => {}
                 Err(e) => return Err(e),
             }
         }
-        Err(LabError("no free /24 left in 198.18.0.0/15".into()))
+        Err(LabError::Other("no free /24 left in 198.18.0.0/15".into()))
     }
 
     /// Starts `count` hosts; returns the inventory path.
@@ -116,17 +114,17 @@ impl Lab {
         progress: &dyn Fn(&str),
     ) -> Result<PathBuf, LabError> {
         if count == 0 || count > 250 {
-            return Err(LabError("a lab has 1 to 250 hosts".into()));
+            return Err(LabError::Other("a lab has 1 to 250 hosts".into()));
         }
         if succeeds(&["network", "exists", &self.network()]) {
-            return Err(LabError(format!(
+            return Err(LabError::Other(format!(
                 "lab `{}` is already up (see `eov lab status --name {}`; `eov lab down --name {}` removes it)",
                 self.name, self.name, self.name
             )));
         }
         image::ensure(variant, progress)?;
         std::fs::create_dir_all(&self.dir)
-            .map_err(|e| LabError(format!("cannot create {}: {e}", self.dir.display())))?;
+            .map_err(|e| LabError::Other(format!("cannot create {}: {e}", self.dir.display())))?;
         let key = self.dir.join("id_ed25519");
         if !key.exists() {
             let out = std::process::Command::new("ssh-keygen")
@@ -143,19 +141,19 @@ impl Lab {
                 .arg(&key)
                 .output()
                 .map_err(|e| {
-                    LabError(format!(
+                    LabError::Other(format!(
                         "cannot run ssh-keygen: {e} (install openssh-client)"
                     ))
                 })?;
             if !out.status.success() {
-                return Err(LabError(format!(
+                return Err(LabError::Other(format!(
                     "ssh-keygen failed: {}",
                     String::from_utf8_lossy(&out.stderr).trim()
                 )));
             }
         }
         let public = std::fs::read(key.with_extension("pub"))
-            .map_err(|e| LabError(format!("cannot read the lab key: {e}")))?;
+            .map_err(|e| LabError::Other(format!("cannot read the lab key: {e}")))?;
         let third = self.create_network()?;
         let result = self.start_hosts(count, variant.image(), third, &public, &key, progress);
         if result.is_err() {
@@ -219,7 +217,7 @@ impl Lab {
                 .collect::<Vec<_>>()
                 .join(" ");
             if host_key.is_empty() {
-                return Err(LabError(format!("{container} produced no host key")));
+                return Err(LabError::Other(format!("{container} produced no host key")));
             }
             known_hosts.push_str(&format!("{address} {host_key}\n"));
             inventory.push_str(&format!(
@@ -308,8 +306,9 @@ impl Lab {
             podman(&["network", "rm", "-f", &self.network()], None)?;
         }
         if self.dir.exists() {
-            std::fs::remove_dir_all(&self.dir)
-                .map_err(|e| LabError(format!("cannot remove {}: {e}", self.dir.display())))?;
+            std::fs::remove_dir_all(&self.dir).map_err(|e| {
+                LabError::Other(format!("cannot remove {}: {e}", self.dir.display()))
+            })?;
         }
         Ok(ids.len())
     }
@@ -317,13 +316,13 @@ impl Lab {
 
 fn write(path: &Path, text: &str) -> Result<(), LabError> {
     crate::fsutil::write_atomic(path, text.as_bytes())
-        .map_err(|e| LabError(format!("cannot write {}: {e}", path.display())))
+        .map_err(|e| LabError::Other(format!("cannot write {}: {e}", path.display())))
 }
 
 fn wait_for_ssh(address: &str) -> Result<(), LabError> {
     let addr: SocketAddr = format!("{address}:22")
         .parse()
-        .map_err(|e| LabError(format!("{address}: {e}")))?;
+        .map_err(|e| LabError::Other(format!("{address}: {e}")))?;
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(20) {
         if TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok() {
@@ -331,7 +330,7 @@ fn wait_for_ssh(address: &str) -> Result<(), LabError> {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    Err(LabError(format!(
+    Err(LabError::Other(format!(
         "sshd on {address} did not start within 20s"
     )))
 }
