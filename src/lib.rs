@@ -12,6 +12,7 @@
 //! connection is opened before the plan exists. Only `report` prints.
 
 pub mod app;
+pub mod app_serve;
 pub mod ast;
 pub mod check;
 pub mod cli;
@@ -22,6 +23,7 @@ pub mod event;
 pub mod executor;
 pub mod fsutil;
 pub mod inventory;
+pub mod join;
 pub mod lab;
 pub mod modules;
 pub mod plan;
@@ -29,6 +31,7 @@ pub mod program;
 pub mod redact;
 pub mod report;
 pub mod run;
+pub mod serve;
 pub mod shell;
 pub mod source;
 pub mod syntax;
