@@ -17,4 +17,6 @@ mod modules;
 mod openvpn;
 mod read_ahead;
 mod run_local;
+mod serve;
+mod serve_support;
 mod templates;

@@ -96,14 +96,14 @@ pub struct Jobs {
 
 impl Jobs {
     /// Opens the job directory and marks the jobs a previous server left unfinished.
-    pub fn open(serve_dir: &Path) -> Result<(Jobs, usize), ServeError> {
+    pub fn open(serve_dir: &Path) -> Result<(Jobs, Vec<Job>), ServeError> {
         let dir = serve_dir.join("jobs");
         std::fs::create_dir_all(&dir).map_err(|e| ServeError::io(&dir, e))?;
         let jobs = Jobs {
             dir,
             live: Mutex::new(HashMap::new()),
         };
-        let mut interrupted = 0;
+        let mut interrupted = Vec::new();
         for mut job in jobs.list()? {
             if !job.status.finished() {
                 job.status = JobStatus::Interrupted;
@@ -112,7 +112,7 @@ impl Jobs {
                     "the server stopped while this job was queued or running; post it again".into(),
                 );
                 jobs.save(&job)?;
-                interrupted += 1;
+                interrupted.push(job);
             }
         }
         Ok((jobs, interrupted))

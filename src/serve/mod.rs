@@ -101,9 +101,14 @@ pub async fn serve(config: ServeConfig, started: impl FnOnce(&Started)) -> Resul
     let (cert, key) = tls::ensure(given, &config.serve_dir, &config.cert_names)?;
     let (tls_config, pin) = tls::server_config(&cert, &key)?;
     let (jobs, interrupted) = jobs::Jobs::open(&config.serve_dir)?;
+    let nodes = nodes::Nodes::load(&config.serve_dir)?;
+    for job in &interrupted {
+        nodes.update(&job.node, |n| n.state = nodes::NodeState::Failed, &job.id)?;
+    }
+    let interrupted = interrupted.len();
     let state = Arc::new(AppState {
         tokens: tokens::TokenStore::new(&config.serve_dir),
-        nodes: nodes::Nodes::load(&config.serve_dir)?,
+        nodes,
         jobs,
         cloud_lock: tokio::sync::Mutex::new(()),
         limiter: auth::Limiter::new(config.max_auth_failures),
