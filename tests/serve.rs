@@ -431,3 +431,56 @@ fn serve_reports_a_job_cut_off_by_a_restart_as_interrupted() {
         "{job}"
     );
 }
+
+#[test]
+fn serve_answers_the_original_routes_behind_the_same_tokens() {
+    let t = Test::new();
+    site(&t, "0");
+    let join_token = token(&t, &["--uses", "1"]);
+    let admin = token(&t, &["--admin"]);
+    let server = Server::start(&t, &[]);
+    assert_eq!(server.call("GET", "/", None, None).0, 401);
+    assert_eq!(
+        server.call("GET", "/", Some(&join_token), None),
+        (200, format!("{CONTROLLER_KEY}\n"))
+    );
+    // Removing needs an admin token; an unknown action is refused; neither takes a use.
+    assert_eq!(
+        server
+            .call("GET", "/enos/remove/true/n1", Some(&join_token), None)
+            .0,
+        401
+    );
+    assert_eq!(
+        server
+            .call("GET", "/enos/deploy/true/n1", Some(&join_token), None)
+            .0,
+        400
+    );
+    assert_eq!(
+        server
+            .call("GET", "/enos/add/true/a;b", Some(&join_token), None)
+            .0,
+        400
+    );
+    let (status, text) = server.call("GET", "/enos/add/true/n1", Some(&join_token), None);
+    assert_eq!(status, 202, "{text}");
+    let id = text.trim().rsplit(' ').next().unwrap().to_string();
+    assert!(
+        text.starts_with("Action add has been queued for n1 as job "),
+        "{text}"
+    );
+    let done = server.wait_job(&admin, &id, finished);
+    assert_eq!(done["status"], "ok", "{done}");
+    assert_eq!(done["kind"], "join");
+    // The one use is spent.
+    assert_eq!(
+        server
+            .call("POST", "/openvpn/n2", Some(&join_token), None)
+            .0,
+        401
+    );
+    let (status, text) = server.call("POST", "/enos/remove/false/n1", Some(&admin), None);
+    assert_eq!(status, 202, "{text}");
+    assert_eq!(t.read("out/joined"), "n1\n");
+}
