@@ -18,5 +18,6 @@ mod openvpn;
 mod read_ahead;
 mod run_local;
 mod serve;
+mod serve_lab;
 mod serve_support;
 mod templates;

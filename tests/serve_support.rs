@@ -34,22 +34,25 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `eov serve` in `t` with `--state-dir state`; waits until it listens.
+    /// Starts `eov serve` in `t` on 127.0.0.1 with `--state-dir state`, the stand-in plays,
+    /// `inventory` and `ctl.pub`; waits until it listens.
     pub fn start(t: &Test, extra: &[&str]) -> Server {
         let plays = fixture_plays();
         let mut args = vec![
-            "serve",
             "--listen",
             "127.0.0.1:0",
-            "--state-dir",
-            "state",
             "--plays-dir",
             plays.to_str().expect("UTF-8"),
-            "-i",
-            "inventory",
             "--ssh-public-key",
             "ctl.pub",
         ];
+        args.extend_from_slice(extra);
+        Server::start_with(t, &args)
+    }
+
+    /// Starts `eov serve --state-dir state -i inventory ARGS` in `t`.
+    pub fn start_with(t: &Test, extra: &[&str]) -> Server {
+        let mut args = vec!["serve", "--state-dir", "state", "-i", "inventory"];
         args.extend_from_slice(extra);
         let mut child = Command::new(EOV)
             .args(&args)
