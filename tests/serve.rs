@@ -484,3 +484,56 @@ fn serve_answers_the_original_routes_behind_the_same_tokens() {
     assert_eq!(status, 202, "{text}");
     assert_eq!(t.read("out/joined"), "n1\n");
 }
+
+#[test]
+fn serve_uses_a_given_certificate_and_token_create_prints_its_pin() {
+    let t = Test::new();
+    site(&t, "0");
+    // A certificate made by another server's first start.
+    let first = Server::start(&t, &[]);
+    let generated_pin = first.pin.clone();
+    first.kill();
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = |p: &str| {
+        std::fs::metadata(t.path().join(p))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode("state/serve"), 0o700);
+    assert_eq!(mode("state/serve/key.pem"), 0o600);
+    std::fs::rename(
+        t.path().join("state/serve/cert.pem"),
+        t.path().join("my.pem"),
+    )
+    .unwrap();
+    std::fs::rename(
+        t.path().join("state/serve/key.pem"),
+        t.path().join("my.key"),
+    )
+    .unwrap();
+    let server = Server::start(&t, &["--tls-cert", "my.pem", "--tls-key", "my.key"]);
+    assert_eq!(server.pin, generated_pin);
+    assert!(
+        !t.exists("state/serve/cert.pem"),
+        "a certificate was generated anyway"
+    );
+    let out = t.run(&[
+        "token",
+        "create",
+        "--state-dir",
+        "state",
+        "--tls-cert",
+        "my.pem",
+    ]);
+    assert!(
+        out.stdout
+            .contains(&format!("ca-cert-hash: {generated_pin}\n")),
+        "{}",
+        out.stdout
+    );
+    // Only one of the pair is a usage error.
+    let out = t.run(&["serve", "--tls-cert", "my.pem"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+}

@@ -96,7 +96,7 @@ pub struct Started {
 
 /// Runs the server until SIGTERM or Ctrl-C; `started` is called once it listens.
 pub async fn serve(config: ServeConfig, started: impl FnOnce(&Started)) -> Result<(), ServeError> {
-    std::fs::create_dir_all(&config.serve_dir).map_err(|e| ServeError::io(&config.serve_dir, e))?;
+    tls::private_dir(&config.serve_dir)?;
     let given = config.tls.as_ref().map(|(c, k)| (c.as_path(), k.as_path()));
     let (cert, key) = tls::ensure(given, &config.serve_dir, &config.cert_names)?;
     let (tls_config, pin) = tls::server_config(&cert, &key)?;

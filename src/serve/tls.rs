@@ -10,6 +10,15 @@ use sha2::{Digest as _, Sha256};
 
 use super::ServeError;
 
+/// Creates the server's directory readable by its owner only: it holds the private key and
+/// the token hashes, which are written before their own mode is set.
+pub fn private_dir(dir: &Path) -> Result<(), ServeError> {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::create_dir_all(dir).map_err(|e| ServeError::io(dir, e))?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        .map_err(|e| ServeError::io(dir, e))
+}
+
 /// Where the generated certificate and key live.
 pub fn default_paths(serve_dir: &Path) -> (PathBuf, PathBuf) {
     (serve_dir.join("cert.pem"), serve_dir.join("key.pem"))
@@ -29,6 +38,7 @@ pub fn ensure(
     if cert.exists() && key.exists() {
         return Ok((cert, key));
     }
+    private_dir(serve_dir)?;
     let generated = rcgen::generate_simple_self_signed(names.to_vec())
         .map_err(|e| ServeError::Tls(format!("cannot generate a certificate: {e}")))?;
     write_private(&key, generated.signing_key.serialize_pem().as_bytes())?;

@@ -81,8 +81,8 @@ impl TokenStore {
         &self,
         f: impl FnOnce(&mut Vec<TokenRecord>) -> (bool, T),
     ) -> Result<T, ServeError> {
-        if let Some(dir) = self.lock.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| ServeError::io(dir, e))?;
+        if let Some(dir) = self.lock.parent().filter(|d| !d.exists()) {
+            super::tls::private_dir(dir)?;
         }
         let lock = std::fs::OpenOptions::new()
             .create(true)
