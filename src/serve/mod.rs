@@ -161,7 +161,10 @@ pub async fn serve(config: ServeConfig, started: impl FnOnce(&Started)) -> Resul
                     req
                 },
             );
+            // A client that trickles its headers is dropped after 30 s.
             let _ = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(std::time::Duration::from_secs(30))
                 .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
                 .await;
         });

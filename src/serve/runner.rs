@@ -27,7 +27,9 @@ pub async fn run(state: Arc<AppState>, mut job: Job, live: Arc<Live>) {
     }
     job.status = JobStatus::Running;
     job.started = Some(super::tokens::now());
-    let _ = state.jobs.save(&job);
+    if let Err(e) = state.jobs.save(&job) {
+        crate::report::error(&format!("job {}: {e}", job.id));
+    }
     set_node(&state, &job, running_state(job.kind));
     let (status, message, recap) = execute(&state, &job, &live).await;
     finish(&state, &mut job, status, message, recap);
