@@ -35,6 +35,9 @@ pub fn main() -> i32 {
         Command::Check(args) => check(&args),
         Command::Inventory(args) => inventory(&args),
         Command::Lab(cmd) => lab(&cmd),
+        Command::Serve(args) => crate::app_serve::serve(*args),
+        Command::Token(cmd) => crate::app_serve::token(cmd),
+        Command::Join(args) => crate::app_serve::join(args),
     }
 }
 
@@ -112,7 +115,7 @@ fn inventory(args: &InventoryArgs) -> i32 {
 }
 
 /// `-e` values: `k=v` (typed like inventory values), `@file.yml` or `@file.json`, or a JSON object.
-fn extra_vars(specs: &[String]) -> Result<IndexMap<String, Value>, String> {
+pub(crate) fn extra_vars(specs: &[String]) -> Result<IndexMap<String, Value>, String> {
     let mut out = IndexMap::new();
     for spec in specs {
         if let Some(file) = spec.strip_prefix('@') {
@@ -171,18 +174,7 @@ fn run(args: RunArgs) -> i32 {
             check: args.check,
             diff: args.diff,
             forks: args.forks,
-            ssh: SshOptions {
-                user: args.ssh.user.clone(),
-                private_key: args.ssh.private_key.clone(),
-                known_hosts: args.ssh.known_hosts.clone(),
-                accept_new: args.ssh.accept_new_host_keys,
-                timeout: std::time::Duration::from_secs(args.ssh.timeout.max(1)),
-                retries: 2,
-                handshakes: args.ssh.max_handshakes,
-                key_passphrase: env_text("EOV_KEY_PASSPHRASE").map(Into::into),
-                session: std::env::var_os("EOV_SSH_NO_SESSION").is_none(),
-                env: LocalEnv::from_process(),
-            },
+            ssh: ssh_options(&args.ssh),
             become_password,
             read_ahead: std::env::var_os("EOV_NO_READ_AHEAD").is_none(),
             workdir,
@@ -230,6 +222,22 @@ fn run(args: RunArgs) -> i32 {
     })
 }
 
+/// SSH settings from the command line and the environment.
+pub(crate) fn ssh_options(ssh: &crate::cli::SshArgs) -> SshOptions {
+    SshOptions {
+        user: ssh.user.clone(),
+        private_key: ssh.private_key.clone(),
+        known_hosts: ssh.known_hosts.clone(),
+        accept_new: ssh.accept_new_host_keys,
+        timeout: std::time::Duration::from_secs(ssh.timeout.max(1)),
+        retries: 2,
+        handshakes: ssh.max_handshakes,
+        key_passphrase: env_text("EOV_KEY_PASSPHRASE").map(Into::into),
+        session: std::env::var_os("EOV_SSH_NO_SESSION").is_none(),
+        env: LocalEnv::from_process(),
+    }
+}
+
 /// Ctrl-C or SIGTERM: the run stops what it started and reports what it did.
 async fn cancel_on_signals(cancel: Cancel) {
     use tokio::signal::unix::{SignalKind, signal};
@@ -247,7 +255,7 @@ async fn cancel_on_signals(cancel: Cancel) {
 }
 
 /// The inventories named by `-i` (see `inventory::Sources`).
-fn inventory_sources(source: &InventorySource) -> crate::inventory::Sources {
+pub(crate) fn inventory_sources(source: &InventorySource) -> crate::inventory::Sources {
     crate::inventory::Sources {
         paths: source.inventory.clone(),
         timeout: std::time::Duration::from_secs(source.inventory_timeout.max(1)),
@@ -255,12 +263,12 @@ fn inventory_sources(source: &InventorySource) -> crate::inventory::Sources {
 }
 
 /// A non-empty environment variable.
-fn env_text(name: &str) -> Option<String> {
+pub(crate) fn env_text(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 /// Role directories: `EOV_ROLES_PATH` (colon-separated), then `--roles-path`.
-fn roles_path(args: &[PathBuf]) -> Vec<PathBuf> {
+pub(crate) fn roles_path(args: &[PathBuf]) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = env_text("EOV_ROLES_PATH")
         .map(|v| {
             v.split(':')

@@ -59,6 +59,115 @@ pub enum Command {
     /// Throwaway test hosts: podman containers with a real OpenSSH server.
     #[command(subcommand)]
     Lab(LabCommand),
+    /// The join service: an HTTPS API that enrols, removes and rejoins compute nodes.
+    Serve(Box<ServeArgs>),
+    /// Join and admin tokens of the join service.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Enrol this machine with a join service (run as root on the new node).
+    Join(JoinArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, default_value = "0.0.0.0:5443", env = "EOV_SERVE_LISTEN")]
+    pub listen: std::net::SocketAddr,
+    /// PEM certificate (chain) to serve; default: a self-signed one generated once under
+    /// `STATE_DIR/serve/`.
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `--tls-cert`.
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Names (DNS or IP) in a generated certificate; default: localhost, 127.0.0.1 and this
+    /// machine's host name.
+    #[arg(long = "cert-name")]
+    pub cert_names: Vec<String>,
+    /// Where the server keeps its state (`serve/` below it).
+    #[arg(long, env = "EOV_STATE_DIR", default_value = "current")]
+    pub state_dir: PathBuf,
+    /// Directory of the plays the jobs run (add_compute.eov, remove_compute.eov,
+    /// rejoin_compute.eov).
+    #[arg(long, default_value = "plays")]
+    pub plays_dir: PathBuf,
+    /// The controller's SSH public key handed to joining nodes (default: `--private-key`
+    /// with `.pub`, else ~/.ssh/id_ed25519.pub, else ~/.ssh/id_rsa.pub).
+    #[arg(long)]
+    pub ssh_public_key: Option<PathBuf>,
+    /// Failed authentications per minute from one address before it gets 429.
+    #[arg(long, default_value_t = 20)]
+    pub max_auth_failures: u32,
+    #[command(flatten)]
+    pub source: InventorySource,
+    /// More directories to look for roles in.
+    #[arg(long, env = "EOV_EXTRA_ROLES_PATH", value_delimiter = ':')]
+    pub roles_path: Vec<PathBuf>,
+    /// How many hosts a job runs on at once.
+    #[arg(short, long, default_value_t = 100, env = "EOV_FORKS")]
+    pub forks: usize,
+    #[command(flatten)]
+    pub ssh: SshArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it with the `eov join` command that uses it.
+    Create {
+        /// Lifetime: 30m, 1h, 2d..., or 0 for none.
+        #[arg(long, default_value = "24h")]
+        ttl: String,
+        /// How many joins it allows (default: unlimited).
+        #[arg(long)]
+        uses: Option<u32>,
+        /// An admin token: remove, rejoin and listing too.
+        #[arg(long)]
+        admin: bool,
+        /// A note shown by `eov token list`.
+        #[arg(long, default_value = "")]
+        description: String,
+        /// The certificate the server uses, when given with `eov serve --tls-cert`.
+        #[arg(long)]
+        tls_cert: Option<PathBuf>,
+        #[arg(long, env = "EOV_STATE_DIR", default_value = "current")]
+        state_dir: PathBuf,
+    },
+    /// List the tokens (never their secrets).
+    List {
+        #[arg(long, env = "EOV_STATE_DIR", default_value = "current")]
+        state_dir: PathBuf,
+    },
+    /// Delete a token by its id (the part before the dot).
+    Delete {
+        id: String,
+        #[arg(long, env = "EOV_STATE_DIR", default_value = "current")]
+        state_dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct JoinArgs {
+    /// The join service: https://CONTROLLER:PORT
+    pub url: String,
+    /// A join token (ID.SECRET) from `eov token create`.
+    #[arg(long, env = "EOV_JOIN_TOKEN")]
+    pub token: String,
+    /// The server certificate's hash, `sha256:HEX`, printed by `eov token create`; any other
+    /// certificate is refused.
+    #[arg(long)]
+    pub ca_cert_hash: String,
+    /// This node's name in the cloud (default: the host name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The address the controller reaches this node at (default: its name).
+    #[arg(long)]
+    pub address: Option<String>,
+    /// The authorized_keys file the controller's key goes to (default: ~/.ssh/authorized_keys).
+    #[arg(long)]
+    pub authorized_keys: Option<PathBuf>,
+    /// This node's SSH host public key, sent to the controller.
+    #[arg(long, default_value = "/etc/ssh/ssh_host_ed25519_key.pub")]
+    pub host_key: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

@@ -12,6 +12,7 @@
 //! connection is opened before the plan exists. Only `report` prints.
 
 pub mod app;
+pub mod app_serve;
 pub mod ast;
 pub mod check;
 pub mod cli;
@@ -23,6 +24,7 @@ pub mod event;
 pub(crate) mod executor;
 pub(crate) mod fsutil;
 pub mod inventory;
+pub mod join;
 pub(crate) mod lab;
 pub(crate) mod modules;
 pub mod plan;
@@ -30,6 +32,7 @@ pub mod program;
 pub(crate) mod redact;
 pub mod report;
 pub mod run;
+pub mod serve;
 pub(crate) mod shell;
 pub mod source;
 pub mod syntax;

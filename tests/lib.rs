@@ -24,4 +24,7 @@ mod read_ahead;
 mod role_authors;
 mod run_api;
 mod run_local;
+mod serve;
+mod serve_lab;
+mod serve_support;
 mod templates;
