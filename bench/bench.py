@@ -234,6 +234,10 @@ def main():
         raise SystemExit("run as root: the benchmark starts sshd instances and adds a throwaway user")
     sizes = [int(s) for s in args.sizes.split(",")]
     wanted = args.tools.split(",")
+    if not Path("/usr/sbin/sshd").exists():
+        print("installing openssh-server (the benchmark's targets are sshd instances) ...", flush=True)
+        subprocess.run(["apt-get", "install", "-y", "-q", "openssh-server"], check=True,
+                       env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
     print("building eov (release) and the transport floor ...", flush=True)
     subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "eov", "--example", "floor"], cwd=REPO, check=True)
     eov = REPO / "target" / "release" / "eov"
