@@ -69,6 +69,16 @@ pub type Attr = Entry;
 pub struct File {
     pub plays: Vec<Play>,
     pub roles: Vec<RoleDef>,
+    pub imports: Vec<Import>,
+}
+
+/// `import "file.eov"`: that file's plays, run before the play at `before` (an index into
+/// `plays`).
+#[derive(Clone, Debug)]
+pub struct Import {
+    pub path: String,
+    pub span: Span,
+    pub before: usize,
 }
 
 #[derive(Clone, Debug)]

@@ -77,6 +77,8 @@ pub enum DiagnosticKind {
     Io { path: String, error: String },
     #[error("{file} defines no play")]
     NoPlay { file: String },
+    #[error("`{file}` imports itself (through {chain})")]
+    ImportCycle { file: String, chain: String },
     #[error("{what} must be a name made of letters, digits and `_`, found `{found}`")]
     BadName { what: String, found: String },
 }

@@ -198,3 +198,22 @@ fn handlers_listen_blocks_notify_and_loop_control() {
     assert_eq!(bad.code, 3);
     assert!(bad.stderr.contains("nobody listens"), "{}", bad.stderr);
 }
+
+/// Gap 4 (plays): `import "file.eov"` runs another file's plays in place.
+#[test]
+fn a_play_file_imports_another() {
+    let t = Test::new();
+    t.file(
+        "plays/base.eov",
+        r#"play "base" on "localhost" { task "b" { shell { cmd = "echo base >> {root}/order" } } }"#,
+    );
+    t.file(
+        "plays/site.eov",
+        r#"play "first" on "localhost" { task "f" { shell { cmd = "echo first >> {root}/order" } } }
+import "base.eov"
+play "last" on "localhost" { task "l" { shell { cmd = "echo last >> {root}/order" } } }"#,
+    );
+    let out = t.run(&["run", "plays/site.eov"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(t.read("order"), "first\nbase\nlast\n");
+}

@@ -40,6 +40,8 @@ pub struct Checker {
     next_role: usize,
     /// Handlers notified by the enclosing blocks, inherited by their tasks.
     block_notify: Vec<usize>,
+    /// The files being imported, outermost first (to refuse a cycle).
+    importing: Vec<(PathBuf, String)>,
 }
 
 impl Checker {
@@ -54,13 +56,14 @@ impl Checker {
             next_task: 0,
             next_role: 0,
             block_notify: Vec::new(),
+            importing: Vec::new(),
         }
     }
 
     /// Checks a play file; the program if there was no error.
     pub fn check_play_file(&mut self, path: &Path) -> Result<Program, Vec<Diagnostic>> {
         let program = match self.parse_file(path) {
-            Some(file) if file.plays.is_empty() => {
+            Some(file) if file.plays.is_empty() && file.imports.is_empty() => {
                 self.diags.push(
                     Diagnostic::unlocated(DiagnosticKind::NoPlay {
                         file: path.display().to_string(),
@@ -138,8 +141,68 @@ impl Checker {
 
     fn plays(&mut self, file: &ast::File, path: &Path) -> Program {
         let dir = dir_of(path);
-        let plays = file.plays.iter().map(|p| self.play(p, &dir)).collect();
+        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        self.importing.push((key, path.display().to_string()));
+        let mut plays = Vec::new();
+        for (i, p) in file.plays.iter().enumerate() {
+            for import in file.imports.iter().filter(|im| im.before == i) {
+                plays.extend(self.import(import, &dir));
+            }
+            plays.push(self.play(p, &dir));
+        }
+        for import in file
+            .imports
+            .iter()
+            .filter(|im| im.before >= file.plays.len())
+        {
+            plays.extend(self.import(import, &dir));
+        }
+        self.importing.pop();
         Program { plays }
+    }
+
+    /// The plays of an imported file, checked as if written here; a cycle is an error.
+    fn import(&mut self, import: &ast::Import, dir: &Path) -> Vec<Play> {
+        let path = dir.join(&import.path);
+        let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        if let Some(at) = self.importing.iter().position(|(k, _)| *k == key) {
+            let chain: Vec<String> = self.importing[at..]
+                .iter()
+                .map(|(_, shown)| shown.clone())
+                .chain(std::iter::once(path.display().to_string()))
+                .collect();
+            self.diags.push(Diagnostic::new(
+                DiagnosticKind::ImportCycle {
+                    file: import.path.clone(),
+                    chain: chain.join(" -> "),
+                },
+                import.span,
+            ));
+            return Vec::new();
+        }
+        if !path.is_file() {
+            self.diags.push(Diagnostic::new(
+                DiagnosticKind::Io {
+                    path: path.display().to_string(),
+                    error: "no such file".into(),
+                },
+                import.span,
+            ));
+            return Vec::new();
+        }
+        let Some(file) = self.parse_file(&path) else {
+            return Vec::new();
+        };
+        if file.plays.is_empty() && file.imports.is_empty() {
+            self.diags.push(Diagnostic::new(
+                DiagnosticKind::NoPlay {
+                    file: import.path.clone(),
+                },
+                import.span,
+            ));
+            return Vec::new();
+        }
+        self.plays(&file, &path).plays
     }
 
     fn play(&mut self, p: &ast::Play, dir: &Path) -> Play {

@@ -8,6 +8,7 @@ pub(super) fn describe(rule: Rule) -> &'static str {
         Rule::EOI => "end of file",
         Rule::file => "end of file",
         Rule::play => "`play`",
+        Rule::import => "`import`",
         Rule::role_def => "`role`",
         Rule::play_item => "a task, block, handler, role or setting",
         Rule::vars_block => "`vars`",

@@ -13,8 +13,8 @@ use pest::Parser as _;
 use pest::iterators::Pair;
 
 use crate::ast::{
-    Attr, Block, Entry, File, Ident, Item, Loop, ModuleCall, Param, Play, RoleDef, RoleUse, Task,
-    Value, ValueKind,
+    Attr, Block, Entry, File, Ident, Import, Item, Loop, ModuleCall, Param, Play, RoleDef, RoleUse,
+    Task, Value, ValueKind,
 };
 use crate::diagnostic::{Diagnostic, DiagnosticKind};
 use crate::source::{FileId, Span};
@@ -42,6 +42,15 @@ pub fn parse(file: FileId, text: &str) -> Result<File, Diagnostic> {
     for pair in top.into_inner() {
         match pair.as_rule() {
             Rule::play => out.plays.push(cx.play(pair)?),
+            Rule::import => {
+                let string = pair.into_inner().next().expect("the import's file name");
+                let span = cx.span(&string);
+                out.imports.push(Import {
+                    path: cx.string_text(string)?,
+                    span,
+                    before: out.plays.len(),
+                });
+            }
             Rule::role_def => out.roles.push(cx.role_def(pair)?),
             Rule::EOI => {}
             other => unreachable!("grammar: unexpected {other:?} at top level"),
