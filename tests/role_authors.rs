@@ -217,3 +217,39 @@ play "last" on "localhost" { task "l" { shell { cmd = "echo last >> {root}/order
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert_eq!(t.read("order"), "first\nbase\nlast\n");
 }
+
+/// Gap 4 (vars files): per-OS variables with the first file found, from the role's `vars/`.
+#[test]
+fn include_vars_takes_the_first_file_found() {
+    let t = Test::new();
+    t.file(
+        "roles/r/vars/default.yml",
+        "ntp_package: ntp\nservers: [a, b]\n",
+    );
+    t.file("roles/r/vars/plan9.yml", "ntp_package: plan9-ntp\n");
+    t.file(
+        "roles/r/main.eov",
+        r#"role r {
+  param os: str = "debian"
+  task "per-OS variables" { include_vars { first_found = ["{{ os }}.yml", "default.yml"] } }
+  task "write" { copy { dest = "{root}/out", content = "{{ ntp_package }} {{ servers | default([]) | length }}\n" } }
+}"#,
+    );
+    t.file("p.eov", r#"play "p" on "localhost" { role r {} }"#);
+    let out = t.run(&["run", "p.eov"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(t.read("out"), "ntp 2\n");
+    t.file(
+        "p2.eov",
+        r#"play "p" on "localhost" { role r { os = "plan9" } }"#,
+    );
+    assert_eq!(t.run(&["run", "p2.eov"]).code, 0);
+    assert_eq!(t.read("out"), "plan9-ntp 0\n");
+    t.file(
+        "p3.eov",
+        r#"play "p" on "localhost" { task "t" { include_vars { file = "none.yml" } } }"#,
+    );
+    let bad = t.run(&["run", "p3.eov"]);
+    assert_eq!(bad.code, 4);
+    assert!(bad.stdout.contains("none.yml"), "{}", bad.stdout);
+}

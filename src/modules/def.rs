@@ -36,6 +36,8 @@ pub enum SourceKind {
     Template,
     /// A file copied as it is (`files/`).
     File,
+    /// Variables in YAML or JSON (`vars/`).
+    Vars,
 }
 
 impl SourceKind {
@@ -44,6 +46,7 @@ impl SourceKind {
         match self {
             SourceKind::Template => "templates",
             SourceKind::File => "files",
+            SourceKind::Vars => "vars",
         }
     }
 
@@ -52,6 +55,7 @@ impl SourceKind {
         match self {
             SourceKind::Template => "template",
             SourceKind::File => "file",
+            SourceKind::Vars => "variables file",
         }
     }
 }

@@ -11,6 +11,7 @@ mod fail;
 mod fetch;
 mod file;
 mod http;
+mod include_vars;
 mod lineinfile;
 mod pause;
 mod service;
@@ -36,6 +37,7 @@ pub(super) static ALL: &[ModuleDef] = &[
     fetch::DEF,
     file::DEF,
     http::DEF,
+    include_vars::DEF,
     lineinfile::DEF,
     pause::DEF,
     service::DEF,
