@@ -38,6 +38,9 @@ pub fn main() -> i32 {
         Command::Serve(args) => crate::app_serve::serve(*args),
         Command::Token(cmd) => crate::app_serve::token(cmd),
         Command::Join(args) => crate::app_serve::join(args),
+        Command::Doc(args) => crate::app_author::doc(&args),
+        Command::New(args) => crate::app_author::new(&args),
+        Command::Completions { shell } => crate::app_author::completions(shell),
     }
 }
 

@@ -66,6 +66,33 @@ pub enum Command {
     Token(TokenCommand),
     /// Enrol this machine with a join service (run as root on the new node).
     Join(JoinArgs),
+    /// Show a role's parameters (types, defaults, comments), handlers and files.
+    Doc(DocArgs),
+    /// Create a role skeleton: `eov new role NAME`.
+    New(NewArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Debug, Args)]
+pub struct DocArgs {
+    /// The role's name.
+    pub role: String,
+    /// More directories to look for roles in.
+    #[arg(long, value_delimiter = ':')]
+    pub roles_path: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// What to create (only `role` for now).
+    #[arg(value_parser = ["role"])]
+    pub kind: String,
+    /// Its name.
+    pub name: String,
+    /// Where roles live.
+    #[arg(long, default_value = "roles")]
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Args)]

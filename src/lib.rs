@@ -12,6 +12,7 @@
 //! connection is opened before the plan exists. Only `report` prints.
 
 pub mod app;
+mod app_author;
 pub mod app_serve;
 pub mod ast;
 pub mod check;

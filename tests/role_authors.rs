@@ -253,3 +253,37 @@ fn include_vars_takes_the_first_file_found() {
     assert_eq!(bad.code, 4);
     assert!(bad.stdout.contains("none.yml"), "{}", bad.stdout);
 }
+
+/// Tooling: `eov new role`, `eov doc`, `eov completions`.
+#[test]
+fn new_role_doc_and_completions() {
+    let t = Test::new();
+    let out = t.run(&["new", "role", "ntp"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let check = t.run(&["check", "roles/ntp"]);
+    assert_eq!(check.code, 0, "the skeleton checks:\n{}", check.stderr);
+    assert_eq!(t.run(&["new", "role", "ntp"]).code, 2, "never overwrites");
+    assert_eq!(t.run(&["new", "role", "bad/name"]).code, 2);
+    let doc = t.run(&["doc", "ntp"]);
+    assert_eq!(doc.code, 0, "{}", doc.stderr);
+    assert!(
+        doc.stdout.contains("name: str = \"example\""),
+        "{}",
+        doc.stdout
+    );
+    assert!(
+        doc.stdout.contains("what this parameter is for"),
+        "{}",
+        doc.stdout
+    );
+    assert!(doc.stdout.contains("restart ntp"), "{}", doc.stdout);
+    assert!(
+        doc.stdout.contains("templates/example.conf.j2"),
+        "{}",
+        doc.stdout
+    );
+    assert_eq!(t.run(&["doc", "nope"]).code, 2);
+    let bash = t.run(&["completions", "bash"]);
+    assert_eq!(bash.code, 0);
+    assert!(bash.stdout.contains("complete") && bash.stdout.contains("eov"));
+}

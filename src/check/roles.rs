@@ -13,6 +13,11 @@ use crate::program::{self, ParamType, RoleInstance, Scope, Var};
 /// (`EOV_ROLES_PATH`, `--roles-path`).
 pub fn role_search_path(play_dir: &Path, extra: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = vec![play_dir.join("roles"), play_dir.join("..").join("roles")];
+    // A role's test scenarios (`roles/NAME/tests/*.eov`) find the role itself and its siblings.
+    if play_dir.file_name().is_some_and(|n| n == "tests") && play_dir.join("../main.eov").is_file()
+    {
+        out.push(play_dir.join("../.."));
+    }
     out.extend(extra.iter().cloned());
     out
 }

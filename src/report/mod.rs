@@ -4,6 +4,7 @@
 mod diagnostics;
 mod human;
 mod inventory;
+mod role_doc;
 mod tokens;
 
 use std::io::Write;
@@ -15,6 +16,7 @@ pub use inventory::{
     render as render_inventory, render_graph as render_inventory_graph,
     render_host as render_inventory_host,
 };
+pub use role_doc::render as render_role_doc;
 pub use tokens::{render_token_created, render_tokens};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
