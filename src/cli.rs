@@ -70,6 +70,8 @@ pub enum Command {
     Doc(DocArgs),
     /// Create a role skeleton: `eov new role NAME`.
     New(NewArgs),
+    /// Test a role on throwaway lab hosts: converge, idempotence, verify, per scenario.
+    Test(TestArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions { shell: clap_complete::Shell },
 }
@@ -78,6 +80,27 @@ pub enum Command {
 pub struct DocArgs {
     /// The role's name.
     pub role: String,
+    /// More directories to look for roles in.
+    #[arg(long, value_delimiter = ':')]
+    pub roles_path: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// The role's name; its scenarios are the plays in `roles/ROLE/tests/*.eov`.
+    pub role: String,
+    /// Only this scenario (a file name without `.eov`).
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// Lab hosts to start.
+    #[arg(long, default_value_t = 1)]
+    pub hosts: usize,
+    /// The lab image.
+    #[arg(long, value_enum, default_value_t = crate::lab::Variant::Base)]
+    pub image: crate::lab::Variant,
+    /// Keep the lab afterwards, with its state under this directory.
+    #[arg(long = "keep", value_name = "STATE_DIR")]
+    pub keep_in: Option<PathBuf>,
     /// More directories to look for roles in.
     #[arg(long, value_delimiter = ':')]
     pub roles_path: Vec<PathBuf>,

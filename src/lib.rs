@@ -14,6 +14,7 @@
 pub mod app;
 mod app_author;
 pub mod app_serve;
+mod app_test;
 pub mod ast;
 pub mod check;
 pub mod cli;

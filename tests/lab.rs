@@ -494,3 +494,65 @@ fn lab_down_removes_everything_it_made() {
             .success()
     );
 }
+
+/// `eov test ROLE`: a scenario passes (converge, idempotence, verify), one whose second run
+/// still changes something fails with exit 4, and the lab is gone afterwards.
+#[test]
+fn eov_test_runs_the_scenarios_of_a_role() {
+    if !available("eov_test_runs_the_scenarios_of_a_role") {
+        return;
+    }
+    let _guard = UP.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let t = Test::new();
+    t.file(
+        "roles/flappy/main.eov",
+        r#"role flappy {
+  task "always changes" { shell { cmd = "date +%N > /tmp/flappy" } }
+}"#,
+    );
+    t.file(
+        "roles/flappy/tests/default.eov",
+        r#"play "flappy" on "all" { role flappy {} }"#,
+    );
+    let out = Command::new(EOV)
+        .args(["test", "hello", "--roles-path"])
+        .arg(crate::support::repo().join("roles"))
+        .current_dir(t.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("PASS default: converge ok"), "{stdout}");
+    let out = Command::new(EOV)
+        .args(["test", "flappy"])
+        .current_dir(t.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(4), "{stdout}");
+    assert!(
+        stdout.contains("FAIL default: converge ok (changed=1), idempotence FAILED (changed=1)"),
+        "{stdout}"
+    );
+    let left = Command::new("podman")
+        .args([
+            "ps",
+            "-a",
+            "--format",
+            "{{.Names}}",
+            "--filter",
+            "label=eovlab",
+        ])
+        .output()
+        .unwrap();
+    let names = String::from_utf8_lossy(&left.stdout);
+    assert!(
+        !names.contains("flappy"),
+        "the lab was left behind: {names}"
+    );
+}
