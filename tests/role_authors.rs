@@ -287,3 +287,26 @@ fn new_role_doc_and_completions() {
     assert_eq!(bash.code, 0);
     assert!(bash.stdout.contains("complete") && bash.stdout.contains("eov"));
 }
+
+/// Gap 9: `meta` flushes handlers mid-play and ends a host's play without failing it.
+#[test]
+fn meta_flush_handlers_and_end_host() {
+    let t = Test::new();
+    t.file(
+        "p.eov",
+        r#"play "p" on "localhost" {
+  task "config" { shell { cmd = "echo config >> {root}/order" } notify = "restart" }
+  task "flush" { meta { action = "flush_handlers" } }
+  task "after" { shell { cmd = "echo after >> {root}/order" } }
+  task "stop here" { meta { action = "end_host" } }
+  task "never" { shell { cmd = "echo never >> {root}/order" } }
+  handler "restart" { shell { cmd = "echo restart >> {root}/order" } }
+}
+play "next" on "localhost" {
+  task "next play" { shell { cmd = "echo next >> {root}/order" } }
+}"#,
+    );
+    let out = t.run(&["run", "p.eov"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(t.read("order"), "config\nrestart\nafter\nnext\n");
+}

@@ -12,6 +12,7 @@ use super::Shared;
 use crate::connection::Become as Sudo;
 use crate::event::{Event, Recap};
 use crate::modules::HostSession;
+use crate::modules::outcome::Directive;
 use crate::modules::session::READ_AHEAD_TASKS;
 use crate::program::{Become, Block, Cond, Play, Step, Task};
 use crate::template::TemplateError;
@@ -20,6 +21,8 @@ use crate::vars::{VarMap, to_value};
 /// What a step leaves the host able to do next.
 pub(super) enum Flow {
     Go,
+    /// `meta { action = "end_host" }`: this host is done with the play, and fine.
+    End,
     Failed(String),
     Unreachable(String),
     Stop,
@@ -44,6 +47,8 @@ pub(super) struct HostRun {
     pub(super) frames: Vec<Frame>,
     pub(super) notified: BTreeSet<usize>,
     pub(super) recap: Recap,
+    /// What the last task's module asked of the pipeline (`meta`).
+    pub(super) directive: Option<Directive>,
     /// Check mode: a registered result is unknown, so conditions on it cannot be decided.
     pub(super) unknown: bool,
     /// Probes read ahead for the next tasks, and the count of remote commands.
@@ -93,6 +98,7 @@ impl HostRun {
             frames: Vec::new(),
             notified: BTreeSet::new(),
             unknown: false,
+            directive: None,
             session,
             window: 0,
         }
@@ -117,7 +123,7 @@ impl HostRun {
         };
         self.recap.commands = self.session.commands();
         let left = match flow {
-            Flow::Go | Flow::Stop => false,
+            Flow::Go | Flow::End | Flow::Stop => false,
             Flow::Failed(reason) | Flow::Unreachable(reason) => {
                 self.s.events.send(Event::HostLeft {
                     play: self.play.name.clone(),
@@ -182,7 +188,11 @@ impl HostRun {
                         self.session.set_next(next);
                         let flow = self.task(t, false).await;
                         self.session.set_next(None);
-                        flow
+                        match (flow, self.directive.take()) {
+                            (Flow::Go, Some(Directive::FlushHandlers)) => self.handlers().await,
+                            (Flow::Go, Some(Directive::EndHost)) => Flow::End,
+                            (flow, _) => flow,
+                        }
                     }
                     Step::Block(b) => self.block(b).await,
                 };

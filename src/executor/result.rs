@@ -254,6 +254,9 @@ impl HostRun {
                 facts.extend(a.outcome.facts.clone());
             }
         }
+        if matches!(status, Status::Ok | Status::Changed) {
+            self.directive = results.iter().find_map(|(_, a)| a.outcome.directive);
+        }
         if let Some(name) = &t.register {
             self.s.facts.set(&self.host, name, register.clone());
         }

@@ -97,6 +97,17 @@ pub struct Outcome {
     pub data: IndexMap<String, Value>,
     /// Facts to set on the host (set_fact).
     pub facts: IndexMap<String, Value>,
+    /// What the executor is asked to do next on this host (`meta`).
+    pub directive: Option<Directive>,
+}
+
+/// A request from a module to the host's pipeline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Directive {
+    /// Run the handlers notified so far, now.
+    FlushHandlers,
+    /// End the play for this host, without failing it.
+    EndHost,
 }
 
 impl Outcome {

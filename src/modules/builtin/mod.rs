@@ -13,6 +13,7 @@ mod file;
 mod http;
 mod include_vars;
 mod lineinfile;
+mod meta;
 mod pause;
 mod service;
 mod set_fact;
@@ -39,6 +40,7 @@ pub(super) static ALL: &[ModuleDef] = &[
     http::DEF,
     include_vars::DEF,
     lineinfile::DEF,
+    meta::DEF,
     pause::DEF,
     service::DEF,
     set_fact::DEF,
