@@ -310,3 +310,36 @@ play "next" on "localhost" {
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert_eq!(t.read("order"), "config\nrestart\nafter\nnext\n");
 }
+
+/// Gap 9: `copy` with `src` into an existing directory needs no trailing `/` (as in Ansible).
+#[test]
+fn copy_into_an_existing_directory() {
+    let t = Test::new();
+    t.file("files/motd", "welcome\n");
+    std::fs::create_dir_all(t.path().join("etc")).unwrap();
+    t.file(
+        "p.eov",
+        r#"play "p" on "localhost" { task "motd" { copy { src = "motd", dest = "{root}/etc" } } }"#,
+    );
+    let out = t.run(&["run", "p.eov"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(t.read("etc/motd"), "welcome\n");
+    let again = t.run(&["run", "p.eov"]);
+    assert!(
+        again.stdout.contains("ok=1"),
+        "idempotent:\n{}",
+        again.stdout
+    );
+    // With literal content there is no file name to use: a directory is an error.
+    t.file(
+        "q.eov",
+        r#"play "p" on "localhost" { task "t" { copy { content = "x", dest = "{root}/etc" } } }"#,
+    );
+    let bad = t.run(&["run", "q.eov"]);
+    assert_eq!(bad.code, 4);
+    assert!(
+        bad.stdout.contains("is a directory, not a file"),
+        "{}",
+        bad.stdout
+    );
+}

@@ -22,29 +22,51 @@ pub struct EnsureContent {
     pub dest: String,
     pub content: Vec<u8>,
     pub attrs: Attrs,
+    /// When `dest` is an existing directory, the file goes into it under this name (`copy`
+    /// with `src`, as in Ansible); `None`: a directory there is an error.
+    pub into_dir: Option<String>,
 }
 
-/// Whether the content must be written (else only attributes change).
-pub struct Write(bool);
+/// Where the content goes, and whether it must be written (else only attributes change).
+pub struct Write {
+    path: String,
+    content: bool,
+}
 
 impl Action for EnsureContent {
-    type State = PathState;
+    /// The path the content goes to, and what is there.
+    type State = (String, PathState);
     type Change = Write;
 
-    async fn probe(&self, cx: &ModuleCx<'_>) -> Result<PathState, ModuleError> {
-        let q = query(&self.dest, ReadMode { diff: cx.diff });
-        Ok(path_state::probe_all(cx, &[q]).await?.remove(0))
+    async fn probe(&self, cx: &ModuleCx<'_>) -> Result<(String, PathState), ModuleError> {
+        let mode = ReadMode { diff: cx.diff };
+        let state = path_state::probe_all(cx, &[query(&self.dest, mode)])
+            .await?
+            .remove(0);
+        match &self.into_dir {
+            Some(name) if state.kind == PathKind::Directory => {
+                let inside = format!("{}/{name}", self.dest.trim_end_matches('/'));
+                let state = path_state::probe_all(cx, &[query(&inside, mode)])
+                    .await?
+                    .remove(0);
+                Ok((inside, state))
+            }
+            _ => Ok((self.dest.clone(), state)),
+        }
     }
 
-    fn decide(&self, state: PathState, cx: &ModuleCx<'_>) -> Result<Decision<Write>, ModuleError> {
+    fn decide(
+        &self,
+        (path, state): (String, PathState),
+        cx: &ModuleCx<'_>,
+    ) -> Result<Decision<Write>, ModuleError> {
         if !matches!(state.kind, PathKind::Absent | PathKind::File) {
             return Err(ModuleError::State(format!(
-                "`{}` is a {}, not a file",
-                self.dest,
+                "`{path}` is a {}, not a file",
                 state.kind.name()
             )));
         }
-        let mut diff = FileDiff::new(&self.dest);
+        let mut diff = FileDiff::new(&path);
         let wanted_hash = path_state::sha256_hex(&self.content);
         let write =
             state.kind == PathKind::Absent || state.sha256.as_deref() != Some(wanted_hash.as_str());
@@ -74,7 +96,10 @@ impl Action for EnsureContent {
             diff.note = Some("content differs".into());
         }
         Ok(Decision::Change(
-            Write(write),
+            Write {
+                path,
+                content: write,
+            },
             Outcome::ok().with_diff(diff),
         ))
     }
@@ -87,9 +112,9 @@ impl Action for EnsureContent {
     ) -> Result<Outcome, ModuleError> {
         super::attrs::write(
             cx,
-            &self.dest,
+            &change.path,
             &self.attrs,
-            change.0.then_some(self.content.as_slice()),
+            change.content.then_some(self.content.as_slice()),
         )
         .await?;
         Ok(planned)

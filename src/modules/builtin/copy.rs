@@ -23,12 +23,16 @@ pub const SPEC: ModuleSpec = ModuleSpec {
 
 pub async fn new(args: &Args, cx: &ModuleCx<'_>) -> Result<EnsureContent, ModuleError> {
     let mut dest = args.str("dest")?;
+    let mut into_dir = None;
     let content = match (args.opt_str("content")?, args.opt_str("src")?) {
         (Some(text), None) => text.into_bytes(),
         (None, Some(src)) => {
             let path = cx.find_source(&src, SourceKind::File)?;
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
             if dest.ends_with('/') {
-                dest.push_str(path.file_name().and_then(|n| n.to_str()).unwrap_or("file"));
+                dest.push_str(name);
+            } else {
+                into_dir = Some(name.to_string());
             }
             tokio::fs::read(&path)
                 .await
@@ -48,6 +52,7 @@ pub async fn new(args: &Args, cx: &ModuleCx<'_>) -> Result<EnsureContent, Module
         dest,
         content,
         attrs: Attrs::from_args(args)?,
+        into_dir,
     })
 }
 

@@ -30,6 +30,7 @@ pub async fn new(args: &Args, cx: &ModuleCx<'_>) -> Result<EnsureContent, Module
         dest: args.str("dest")?,
         content: rendered.into_bytes(),
         attrs: Attrs::from_args(args)?,
+        into_dir: None,
     })
 }
 
