@@ -4,6 +4,7 @@
 mod ansible;
 mod filters;
 mod names;
+mod network;
 mod password;
 
 pub use names::UnknownName;
