@@ -85,7 +85,7 @@ accept! {
 reject! {
     unclosed_play: r#"play "p" on "all" {"# => (19, "syntax error: expected `block`, `handler`, `role`, `task`, `vars`, `}` or a name, found end of file");
     missing_on: r#"play "p" "all" {}"# => (9, "syntax error: expected `on`, found `\"`");
-    unknown_top_level: "plya \"p\" on \"all\" {}" => (0, "syntax error: expected `play`, `role` or end of file, found `plya`");
+    unknown_top_level: "plya \"p\" on \"all\" {}" => (0, "syntax error: expected `import`, `play`, `role` or end of file, found `plya`");
     unterminated_string: "play \"p on \"all\" {}" => (12, "syntax error: expected `on`, found `all`");
     bad_escape: r#"play "a\q" on "all" {}"# => (8, "syntax error: expected `0`, `\\`, `n`, `r`, `t` or `u{`, found `q`");
     missing_equals: r#"play "p" on "all" { vars { a 1 } }"# => (29, "syntax error: expected `=`, found `1`");
