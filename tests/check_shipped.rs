@@ -38,3 +38,35 @@ fn each_shipped_file_checks_clean_on_its_own() {
     insta::glob!("../plays", "**/*.eov", |path| check(path));
     insta::glob!("../roles", "*/main.eov", |path| check(path));
 }
+
+/// The TextMate grammar (editors' highlighting) is valid JSON and every pattern compiles.
+#[test]
+fn the_textmate_grammar_is_well_formed() {
+    fn walk(v: &serde_json::Value, found: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, v) in m {
+                    match (k.as_str(), v) {
+                        ("match" | "begin" | "end", serde_json::Value::String(re)) => {
+                            found.push(re.clone());
+                        }
+                        _ => walk(v, found),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|i| walk(i, found)),
+            _ => {}
+        }
+    }
+    let text = std::fs::read_to_string(repo().join("grammar/eov.tmLanguage.json")).unwrap();
+    let grammar: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+    assert_eq!(grammar["scopeName"], "source.eov");
+    let mut patterns = Vec::new();
+    walk(&grammar, &mut patterns);
+    assert!(patterns.len() > 10);
+    for p in &patterns {
+        regex::Regex::new(p).unwrap_or_else(|e| panic!("pattern `{p}`: {e}"));
+    }
+    let keywords = regex::Regex::new(&patterns[1]).unwrap();
+    assert!(keywords.is_match("play \"x\" on \"all\" {"));
+}
