@@ -111,10 +111,16 @@ pub fn prepare(request: RunRequest) -> Result<PreparedRun, PrepareError> {
             .map_err(PrepareError::Inventory)?,
     );
     let secrets = Secrets::default();
-    if let Some(pw) = &request.options.become_password {
-        secrets.add(pw);
+    for known in [
+        &request.options.become_password,
+        &request.options.ssh.key_passphrase,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        secrets.add(known);
     }
-    let templates = Templates::new();
+    let templates = Templates::with_secrets(secrets.clone());
     let plan = Planner {
         inventory: &inventory,
         templates: &templates,
