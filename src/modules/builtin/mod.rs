@@ -4,6 +4,7 @@ mod apt;
 mod assert;
 mod authorized_key;
 mod blockinfile;
+mod cloud_nodes;
 mod command;
 mod copy;
 mod debug;
@@ -31,6 +32,7 @@ pub(super) static ALL: &[ModuleDef] = &[
     assert::DEF,
     authorized_key::DEF,
     blockinfile::DEF,
+    cloud_nodes::DEF,
     command::COMMAND,
     copy::DEF,
     debug::DEF,
