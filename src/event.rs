@@ -104,6 +104,11 @@ pub enum Event {
     PlayFinished {
         play: String,
     },
+    /// No later play runs (`any_errors_fatal`).
+    RunStopped {
+        play: String,
+        reason: String,
+    },
     RunFinished {
         recap: Vec<Recap>,
         elapsed_ms: u64,

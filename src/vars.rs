@@ -58,10 +58,14 @@ pub struct HostVars {
 impl Object for HostVars {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let host = key.as_str()?;
-        if !self.inventory.hosts.contains_key(host) {
+        let mut vars = if self.inventory.hosts.contains_key(host) {
+            self.inventory.host_vars(host)
+        } else if host == "localhost" {
+            // The implicit controller, as in Ansible: what its plays registered and set.
+            VarMap::default()
+        } else {
             return None;
-        }
-        let mut vars = self.inventory.host_vars(host);
+        };
         vars.extend(self.facts.get(host));
         vars.insert("inventory_hostname".into(), Value::from(host));
         Some(to_value(&vars))

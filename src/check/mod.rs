@@ -217,6 +217,7 @@ impl Checker {
         );
         diags.append(&mut unknown);
         let sudo = s.sudo();
+        let any_errors_fatal = s.bool("any_errors_fatal").unwrap_or(false);
         let tags: Vec<String> = s.strings("tags").into_iter().map(|(t, _)| t).collect();
         self.diags.append(&mut diags);
         let mut diags = Vec::new();
@@ -233,6 +234,7 @@ impl Checker {
             pattern: crate::program::Value::from_ast(&p.pattern),
             vars: crate::program::vars(&p.vars),
             sudo,
+            any_errors_fatal,
             body,
             handlers,
             span: p.span,

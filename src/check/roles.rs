@@ -11,6 +11,9 @@ use crate::program::{self, ParamType, RoleInstance, Scope, Var};
 /// Where roles are looked for, in order: beside the play (`roles/`), the play's parent
 /// (`../roles`, so `plays/` and `roles/` can be siblings), then the caller's directories
 /// (`EOV_ROLES_PATH`, `--roles-path`).
+/// A role use's `when`: applies to every task of the role; no parameter may be named so.
+const ROLE_WHEN: &str = "when";
+
 pub fn role_search_path(play_dir: &Path, extra: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = vec![play_dir.join("roles"), play_dir.join("..").join("roles")];
     // A role's test scenarios (`roles/NAME/tests/*.eov`) find the role itself and its siblings.
@@ -117,6 +120,24 @@ impl Checker {
         self.diags.append(&mut out);
     }
 
+    /// The condition of a role use (`role x { when = "...", ... }`): not a parameter.
+    pub(super) fn role_when(&mut self, use_: &ast::RoleUse) -> Option<program::Cond> {
+        let arg = use_.args.iter().find(|a| a.key.name == ROLE_WHEN)?;
+        let mut out = Vec::new();
+        self.check_type(
+            crate::modules::spec::ArgType::Cond,
+            &arg.value,
+            "`when` of a role",
+            &mut out,
+        );
+        self.diags.append(&mut out);
+        match &arg.value.kind {
+            ast::ValueKind::Bool(b) => Some(program::Cond::Const(*b)),
+            ast::ValueKind::Str(s) => Some(program::Cond::Expr(s.clone())),
+            _ => None,
+        }
+    }
+
     /// Checks a role use's arguments against the role's parameters; the instance for the plan.
     pub(super) fn instantiate(
         &mut self,
@@ -126,7 +147,7 @@ impl Checker {
         let mut out = Vec::new();
         let def = &role.def;
         duplicates(use_.args.iter().map(|e| &e.key), "argument", &mut out);
-        for arg in &use_.args {
+        for arg in use_.args.iter().filter(|a| a.key.name != ROLE_WHEN) {
             match def.params.iter().find(|p| p.name.name == arg.key.name) {
                 None => out.push(
                     Diagnostic::new(
@@ -187,7 +208,12 @@ impl Checker {
                 })
             })
             .collect();
-        let args = program::vars(args);
+        let args: Vec<Entry> = args
+            .iter()
+            .filter(|a| a.key.name != ROLE_WHEN)
+            .cloned()
+            .collect();
+        let args = program::vars(&args);
         RoleInstance {
             id: self.next_role,
             name: def.name.name.clone(),

@@ -50,6 +50,7 @@ pub(super) const BLOCK: Allowed = &[
 ];
 
 pub(super) const PLAY: Allowed = &[
+    ("any_errors_fatal", ArgType::Bool),
     ("become", ArgType::Bool),
     ("become_user", ArgType::Str),
     ("tags", ArgType::StrOrList),

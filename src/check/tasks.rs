@@ -36,6 +36,7 @@ impl Checker {
                 continue;
             };
             let instance = self.instantiate(&loaded, use_);
+            let when = self.role_when(use_);
             let role_scope = Arc::new(Scope {
                 role: Some(instance),
                 search: vec![loaded.dir.clone(), dir.to_path_buf()],
@@ -48,14 +49,15 @@ impl Checker {
                 &mut role_names,
                 &mut all_handlers,
             );
-            roles.push(Some((loaded, role_scope, role_names)));
+            roles.push(Some((loaded, role_scope, role_names, when)));
         }
         let mut roles = roles.into_iter();
         let mut steps = Vec::new();
         for item in body {
             match item {
                 Item::Role(_) => {
-                    let Some(Some((loaded, role_scope, mut role_names))) = roles.next() else {
+                    let Some(Some((loaded, role_scope, mut role_names, when))) = roles.next()
+                    else {
                         continue;
                     };
                     role_names.extend(names.iter().cloned());
@@ -64,12 +66,24 @@ impl Checker {
                         .cloned()
                         .chain(std::iter::once(loaded.def.name.name.clone()))
                         .collect();
-                    steps.extend(self.items(
-                        &loaded.def.body,
-                        &role_scope,
-                        &role_names,
-                        &role_tags,
-                    ));
+                    let body = self.items(&loaded.def.body, &role_scope, &role_names, &role_tags);
+                    match when {
+                        None => steps.extend(body),
+                        // The role's tasks in a block that holds the condition, evaluated
+                        // in the play's scope like the role's arguments.
+                        Some(cond) => steps.push(Step::Block(Arc::new(Block {
+                            name: Some(format!("role {}", loaded.def.name.name)),
+                            when: Some(cond),
+                            sudo: Default::default(),
+                            ignore_errors: false,
+                            vars: Vec::new(),
+                            body,
+                            rescue: Vec::new(),
+                            always: Vec::new(),
+                            tags: role_tags,
+                            scope: scope.clone(),
+                        }))),
+                    }
                 }
                 other => steps.extend(self.items(std::slice::from_ref(other), scope, &names, tags)),
             }

@@ -176,6 +176,14 @@ impl Executor {
             if s.cancel.is_cancelled() {
                 break;
             }
+            let failed_here = hosts.iter().any(|h| gone.contains_key(h));
+            if planned.play.any_errors_fatal && failed_here {
+                s.events.send(Event::RunStopped {
+                    play: planned.play.name.clone(),
+                    reason: "a host failed in a play with `any_errors_fatal`".into(),
+                });
+                break;
+            }
         }
         let recap: Vec<Recap> = recaps.into_values().collect();
         let outcome = RunOutcome::of(&recap, s.cancel.is_cancelled());

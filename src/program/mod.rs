@@ -24,6 +24,8 @@ pub struct Play {
     pub pattern: Value,
     pub vars: Vec<Var>,
     pub sudo: Become,
+    /// A host failing in this play stops the run after it: no later play starts.
+    pub any_errors_fatal: bool,
     pub body: Vec<Step>,
     pub handlers: Vec<Arc<Task>>,
     pub span: Span,

@@ -50,6 +50,12 @@ impl Human {
                 }
                 s.push('\n');
             }
+            Event::RunStopped { play, reason } => {
+                let _ = writeln!(
+                    s,
+                    "\nSTOPPED after play {play}: {reason}; no later play runs"
+                );
+            }
             Event::Retrying { .. } | Event::PlayFinished { .. } => {}
             Event::RunFinished {
                 recap, elapsed_ms, ..
