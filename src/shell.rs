@@ -79,8 +79,23 @@ pub fn atomic_write(
         )),
         (o, g) => s.push_str(&format!("chown {} \"$t\"\n", quote(&owner_spec(o, g)))),
     }
-    s.push_str(&format!("mv -f \"$t\" {d}\ntrap - EXIT\n"));
+    s.push_str(&replace(&d));
+    s.push_str("trap - EXIT\n");
     s
+}
+
+/// The script's last step: the temp file renamed over `dest` (a quoted word). A file that a
+/// container runtime bind-mounts (`/etc/hosts`, `/etc/resolv.conf`) cannot be renamed over
+/// (EBUSY): it is rewritten in place instead, the way Ansible's `unsafe_writes` does, since
+/// no atomic way exists for it.
+fn replace(d: &str) -> String {
+    format!(
+        "if ! mv -f \"$t\" {d} 2>/dev/null; then\n\
+         \x20 if [ -f {d} ] && awk -v p={d} '$5 == p {{ f = 1 }} END {{ exit !f }}' /proc/self/mountinfo; then\n\
+         \x20   cat \"$t\" > {d}; rm -f \"$t\"\n\
+         \x20 else mv -f \"$t\" {d}; fi\n\
+         fi\n"
+    )
 }
 
 /// A random number for temp names and markers (std's hasher keys are random per process and

@@ -4,6 +4,7 @@ mod support;
 
 mod check_shipped;
 mod cloud;
+mod computes;
 mod diagnostics;
 mod dry_run;
 mod fuzz;

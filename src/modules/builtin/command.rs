@@ -10,12 +10,13 @@ use crate::modules::spec::{ArgType, ModuleSpec, opt};
 use crate::modules::{Args, ModuleCx, ModuleError, Outcome};
 use crate::shell::quote;
 
-const COMMON: [crate::modules::spec::ArgSpec; 5] = [
+const COMMON: [crate::modules::spec::ArgSpec; 6] = [
     opt("chdir", ArgType::Str),
     opt("creates", ArgType::Str),
     opt("removes", ArgType::Str),
     opt("stdin", ArgType::Str),
     opt("env", ArgType::Map),
+    opt("timeout", ArgType::Duration),
 ];
 
 pub const COMMAND_SPEC: ModuleSpec = ModuleSpec {
@@ -27,6 +28,7 @@ pub const COMMAND_SPEC: ModuleSpec = ModuleSpec {
         COMMON[2],
         COMMON[3],
         COMMON[4],
+        COMMON[5],
     ],
     free_form: false,
     one_of: &[&["cmd", "argv"]],
@@ -41,6 +43,7 @@ pub const SHELL_SPEC: ModuleSpec = ModuleSpec {
         COMMON[2],
         COMMON[3],
         COMMON[4],
+        COMMON[5],
     ],
     free_form: false,
     one_of: &[&["cmd"]],
@@ -88,6 +91,7 @@ pub struct Command {
     display: String,
     guards: Vec<(String, bool)>,
     stdin: Option<String>,
+    timeout: Option<f64>,
 }
 
 impl Command {
@@ -131,12 +135,20 @@ impl Command {
         if let Some(dir) = args.opt_str("chdir")? {
             script.push_str(&format!("cd {} || exit 1\n", quote(&dir)));
         }
-        script.push_str(&body);
+        match args.opt_secs("timeout")? {
+            // coreutils' timeout: TERM at the limit, KILL 10 s later; its status 124 (or
+            // 137) is turned into a message by `apply`.
+            Some(secs) if secs > 0.0 => {
+                script.push_str(&format!("exec timeout -k 10 {secs} sh -c {}", quote(&body)))
+            }
+            _ => script.push_str(&body),
+        }
         Ok(Command {
             script,
             display: if shell { body.clone() } else { words.join(" ") },
             guards: guards(args)?,
             stdin: args.opt_str("stdin")?,
+            timeout: args.opt_secs("timeout")?.filter(|s| *s > 0.0),
         })
     }
 }
@@ -172,7 +184,7 @@ impl Action for Command {
         }
         if cx.check {
             let mut o = Outcome::ok()
-                .msg("not run in check mode")
+                .msg(format!("not run in check mode: {}", self.display))
                 .data("cmd", self.display.as_str());
             o.skipped = true;
             o.unknown = true;
@@ -196,11 +208,16 @@ impl Action for Command {
         };
         let mut o = Outcome::ok().data("cmd", self.display.as_str());
         o.failed = !out.success();
+        let rc = out.status.map_or(-1, i64::from);
+        let failure = o.failed.then(|| match self.timeout {
+            Some(secs) if rc == 124 || rc == 137 => format!("timed out after {secs} s"),
+            _ => out.failure_reason(),
+        });
         o.output = Some(CommandOutput {
-            rc: out.status.map_or(-1, i64::from),
+            rc,
             stdout: trimmed(out.stdout_text()),
             stderr: trimmed(out.stderr_text()),
-            failure: o.failed.then(|| out.failure_reason()),
+            failure,
         });
         Ok(o)
     }

@@ -40,6 +40,7 @@ pub const SPEC: ModuleSpec = ModuleSpec {
         opt("groups", ArgType::Map),
         opt("book", ArgType::Str),
         opt("hosts", ArgType::Map),
+        opt("apply", ArgType::Bool),
     ],
     free_form: false,
     one_of: &[],
@@ -97,7 +98,8 @@ async fn run(args: &Args, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError> {
         fqdn: args.opt_str("fqdn")?.filter(|s| !s.is_empty()),
     };
     let backend = args.str_or("backend", "packages")?;
-    let check = cx.check;
+    // `apply = false`: say whether the edit is allowed and what it gives, write nothing.
+    let check = cx.check || !args.bool_or("apply", true)?;
     let diff = cx.diff;
     // The lock may wait for another run: off the async workers.
     let edit = tokio::task::spawn_blocking(move || -> Result<Edited, ModuleError> {
