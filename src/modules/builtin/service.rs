@@ -195,7 +195,11 @@ impl Action for Service {
         for action in actions.iter().filter(|a| **a != "sysv") {
             let line = match (sysv, *action) {
                 (false, a) => format!("systemctl {a} -- {n}\n"),
-                (true, "enable") => format!("update-rc.d {n} defaults >/dev/null\n"),
+                // `defaults` makes the links of a new service but leaves the K links of
+                // one disabled before; `enable` turns those back into S links.
+                (true, "enable") => format!(
+                    "update-rc.d {n} defaults >/dev/null\nupdate-rc.d {n} enable >/dev/null\n"
+                ),
                 (true, "disable") => format!("update-rc.d {n} disable >/dev/null\n"),
                 (true, a) => format!("/etc/init.d/{n} {a}\n"),
             };
