@@ -1,6 +1,9 @@
 //! The lab cloud: OpenStack (Debian's Zed packages) built by `plays/cloud.eov` on a fresh lab
-//! of 4 hosts (OpenVPN server, controller, two computes), then a smoke test against the real
-//! Nova API: both computes up, a server boots to ACTIVE on one of them and is deleted; a
+//! of 5 hosts (OpenVPN server, controller, two computes, one spare), then a smoke test against
+//! the real Nova API: both computes up, a server boots to ACTIVE on one of them and is
+//! deleted; a second run changes nothing. Then the compute plays on the same cloud: the spare
+//! is added (up in Nova, a server boots on it and live-migrates), removed (its server moved
+//! away first, its service gone) and rejoined (same alias and VPN address); each play's
 //! second run changes nothing. The lab image `openstack` is built by the test if missing.
 
 use std::time::Instant;
@@ -28,7 +31,7 @@ fn cloud_boots_a_server_on_real_nova_and_reruns_unchanged() {
         return;
     }
     let started = Instant::now();
-    let lab = Lab::up_image(4, "cloud", "openstack");
+    let lab = Lab::up_image(5, "cloud", "openstack");
     eprintln!("lab up (image included): {:?}", started.elapsed());
     let t = Test::new();
     let play = repo().join("plays/cloud.eov");
@@ -121,4 +124,159 @@ fn cloud_boots_a_server_on_real_nova_and_reruns_unchanged() {
         admin,
         "a rerun made a new password"
     );
+
+    computes_at_will(&lab, &t);
+}
+
+/// Every host's recap says changed=0.
+#[track_caller]
+fn unchanged(out: &crate::support::Output, hosts: &[&str]) {
+    for h in hosts {
+        assert!(
+            recap(&out.stdout, h).contains(" changed=0 "),
+            "{h}: {}\n{}",
+            recap(&out.stdout, h),
+            out.stdout
+        );
+    }
+}
+
+/// The host and status of a server, as Nova says.
+fn where_is(lab: &Lab, server: &str) -> String {
+    openstack(
+        lab,
+        &format!("server show {server} -f value -c OS-EXT-SRV-ATTR:host -c status"),
+    )
+    .split_whitespace()
+    .collect::<Vec<_>>()
+    .join(" ")
+}
+
+fn computes(lab: &Lab) -> String {
+    let mut c: Vec<String> = openstack(
+        lab,
+        "compute service list --service nova-compute -f value -c Host -c Status -c State",
+    )
+    .lines()
+    .map(str::to_string)
+    .collect();
+    c.sort();
+    c.join(", ")
+}
+
+fn computes_at_will(lab: &Lab, t: &Test) {
+    let play = |name: &str| repo().join("plays").join(name).display().to_string();
+    let all = ["h1", "h2", "h3", "h4", "h5"];
+    // h5 is not in the cloud's inventory: it is reachable through a second one.
+    t.file("spare", &format!("[spare]\n{}\n", lab.line(5, "")));
+    let run = |file: &str, inventory: &[&str]| {
+        let mut args = vec!["run".to_string(), play(file)];
+        for i in inventory {
+            args.push("-i".into());
+            args.push((*i).to_string());
+        }
+        args.extend(["-e".to_string(), "node=h5".to_string()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let started = Instant::now();
+        let out = t.run(&args);
+        eprintln!("{file} -e node=h5: {:?}", started.elapsed());
+        assert_eq!(out.code, 0, "{file}:\n{}\n{}", out.stdout, out.stderr);
+        out
+    };
+
+    // Add: up in Nova, the state and the derived inventories name it, every compute resolves it.
+    run("add_compute.eov", &["hosts", "spare"]);
+    assert_eq!(computes(lab), "h3 enabled up, h4 enabled up, h5 enabled up");
+    let state: serde_json::Value =
+        serde_json::from_str(&t.read("current/cloud/nodes.json")).unwrap();
+    let h5 = state["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == "h5")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (h5["alias"].as_str(), h5["member"].as_bool()),
+        (Some("compute-node3"), Some(true))
+    );
+    assert!(
+        t.read("current/hosts").contains("\nh5 eov_host="),
+        "{}",
+        t.read("current/hosts")
+    );
+    assert!(
+        t.read("current/cloud/multinode")
+            .contains("compute-node3 ansible_host=11.8.0.13")
+    );
+    let tap0 = lab.sh(5, "ip -4 -o addr show dev tap0 | awk '{print $4}'");
+    assert_eq!(tap0.trim(), "11.8.0.13/24");
+    // Each host's own name is also podman's entry for it: ask for the other computes only.
+    for (h, peers, expect) in [
+        (3, "h4 h5", "11.8.0.12 11.8.0.13"),
+        (4, "h3 h5", "11.8.0.11 11.8.0.13"),
+        (5, "h3 h4", "11.8.0.11 11.8.0.12"),
+    ] {
+        let found = lab.sh(
+            h,
+            &format!("getent hosts {peers} | awk '{{print $1}}' | sort | tr '\\n' ' '"),
+        );
+        assert_eq!(found.trim(), expect, "h{h}");
+    }
+    unchanged(&run("add_compute.eov", &["hosts", "spare"]), &all);
+
+    // A server boots on it and live-migrates to another compute and back.
+    let boot = openstack(
+        lab,
+        "--os-compute-api-version 2.37 server create --flavor tiny --image eov-tiny --nic none \
+         --availability-zone nova:h5 --wait -f value -c status vm1",
+    );
+    assert!(boot.contains("ACTIVE"), "{boot}");
+    assert_eq!(where_is(lab, "vm1"), "h5 ACTIVE");
+    openstack(
+        lab,
+        "--os-compute-api-version 2.30 server migrate --live-migration --host h4 --wait vm1",
+    );
+    assert_eq!(where_is(lab, "vm1"), "h4 ACTIVE");
+    openstack(
+        lab,
+        "--os-compute-api-version 2.30 server migrate --live-migration --host h5 --wait vm1",
+    );
+    assert_eq!(where_is(lab, "vm1"), "h5 ACTIVE");
+
+    // Remove: its server is moved away first, its service is gone, its alias stays reserved.
+    run("remove_compute.eov", &["current/hosts", "spare"]);
+    let moved = where_is(lab, "vm1");
+    assert!(
+        ["h3 ACTIVE", "h4 ACTIVE"].contains(&moved.as_str()),
+        "{moved}"
+    );
+    assert_eq!(computes(lab), "h3 enabled up, h4 enabled up");
+    let hosts = t.read("current/hosts");
+    assert!(hosts.contains("[removed]\nh5 "), "{hosts}");
+    assert!(!t.read("current/cloud/multinode").contains("compute-node3"));
+    for h in [3, 4] {
+        assert_eq!(
+            lab.sh(h, "getent hosts h5 || echo none").trim(),
+            "none",
+            "h{h}"
+        );
+    }
+    unchanged(&run("remove_compute.eov", &["current/hosts"]), &all);
+
+    // Rejoin, through the derived inventory alone: the same alias and VPN address.
+    run("rejoin_compute.eov", &["current/hosts"]);
+    assert_eq!(computes(lab), "h3 enabled up, h4 enabled up, h5 enabled up");
+    let tap0 = lab.sh(5, "ip -4 -o addr show dev tap0 | awk '{print $4}'");
+    assert_eq!(tap0.trim(), "11.8.0.13/24");
+    assert!(
+        t.read("current/cloud/multinode")
+            .contains("compute-node3 ansible_host=11.8.0.13")
+    );
+    unchanged(&run("rejoin_compute.eov", &["current/hosts"]), &all);
+    let deleted = openstack(
+        lab,
+        "server delete --wait vm1 && openstack server list -f value",
+    );
+    assert_eq!(deleted, "", "the server was not deleted");
 }
