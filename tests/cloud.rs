@@ -31,7 +31,7 @@ fn cloud_boots_a_server_on_real_nova_and_reruns_unchanged() {
         return;
     }
     let started = Instant::now();
-    let lab = Lab::up_image(5, "cloud", "openstack");
+    let lab = Lab::up_image(6, "cloud", "openstack");
     eprintln!("lab up (image included): {:?}", started.elapsed());
     let t = Test::new();
     let play = repo().join("plays/cloud.eov");
@@ -126,6 +126,62 @@ fn cloud_boots_a_server_on_real_nova_and_reruns_unchanged() {
     );
 
     computes_at_will(&lab, &t);
+    joins_through_the_service(&lab, &t);
+}
+
+/// h6 asks to join: `eov join` on it, `eov serve` on the lab's gateway running the real
+/// add_compute.eov in-process; it is reached at the address it joined from, checked against
+/// the host key it sent, and ends up an `up` compute.
+fn joins_through_the_service(lab: &Lab, t: &Test) {
+    use crate::serve_support::{Server, token};
+    t.file("inventory", &t.read("current/hosts"));
+    let join_token = token(t, &["--uses", "1"]);
+    let admin = token(t, &["--admin"]);
+    let plays = repo().join("plays");
+    let key = lab.dir().join("id_ed25519");
+    let server = Server::start_with(
+        t,
+        &[
+            "--listen",
+            "0.0.0.0:0",
+            "--plays-dir",
+            plays.to_str().unwrap(),
+            "--private-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    let port = server.base.rsplit(':').next().unwrap().to_string();
+    let address = lab.address(1);
+    let url = format!("https://{}.1:{port}", address.rsplit_once('.').unwrap().0);
+    crate::serve_lab::install_eov(lab, 6);
+    let started = Instant::now();
+    let out = crate::serve_lab::join_from(lab, 6, &url, &join_token, &server.pin);
+    eprintln!(
+        "eov join (h6, add_compute.eov in eov serve): {:?}",
+        started.elapsed()
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("node h6 is up"),
+        "{stderr}"
+    );
+    assert_eq!(
+        computes(lab),
+        "h3 enabled up, h4 enabled up, h5 enabled up, h6 enabled up"
+    );
+    let (_, nodes) = server.json("GET", "/v1/nodes", Some(&admin), None);
+    let h6 = nodes["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == "h6")
+        .unwrap()
+        .clone();
+    assert_eq!(h6["state"], "up", "{nodes}");
+    assert_eq!(h6["alias"], "compute-node4", "{nodes}");
+    assert_eq!(h6["vpn_address"], "11.8.0.14", "{nodes}");
+    server.kill();
 }
 
 /// Every host's recap says changed=0.

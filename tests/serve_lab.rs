@@ -55,7 +55,7 @@ fn controller(t: &Test, lab: &Lab, hosts: usize) -> (Server, String) {
 }
 
 /// Copies the eov binary into host `i` (lab hosts run the same Debian as the builder).
-fn install_eov(lab: &Lab, i: usize) {
+pub(crate) fn install_eov(lab: &Lab, i: usize) {
     let cp = Command::new("podman")
         .args([
             "cp",
@@ -67,7 +67,13 @@ fn install_eov(lab: &Lab, i: usize) {
     assert!(cp.success());
 }
 
-fn join_from(lab: &Lab, i: usize, url: &str, token: &str, pin: &str) -> std::process::Output {
+pub(crate) fn join_from(
+    lab: &Lab,
+    i: usize,
+    url: &str,
+    token: &str,
+    pin: &str,
+) -> std::process::Output {
     Command::new("podman")
         .args([
             "exec",

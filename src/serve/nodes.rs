@@ -91,3 +91,47 @@ impl Nodes {
         crate::fsutil::write_atomic(&self.path, &json).map_err(|e| ServeError::io(&self.path, e))
     }
 }
+
+/// Where the compute plays keep the cloud's nodes, from the server's working directory.
+pub const CLOUD_STATE: &str = "current/cloud/nodes.json";
+
+/// The server's records with what the cloud's state says of each node (`alias`, `vpn_slot`,
+/// `vpn_address` on the default management network 11.8.0.0/24 from .10, `member`), and the
+/// cloud's other computes (added without the server) after them, with `state` from the cloud.
+pub fn with_cloud(records: Vec<NodeRecord>, cloud: &Path) -> Vec<serde_json::Value> {
+    let nodes: Vec<serde_json::Value> = std::fs::read(cloud)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| v.get("nodes").and_then(|n| n.as_array()).cloned())
+        .unwrap_or_default();
+    let cloud_of = |name: &str| nodes.iter().find(|n| n["name"] == name);
+    let enrich = |out: &mut serde_json::Value, n: &serde_json::Value| {
+        out["alias"] = n["alias"].clone();
+        out["member"] = n["member"].clone();
+        out["vpn_slot"] = n["slot"].clone();
+        if let Some(slot) = n["slot"].as_u64().filter(|s| *s < 245) {
+            out["vpn_address"] = format!("11.8.0.{}", 10 + slot).into();
+        }
+    };
+    let mut out: Vec<serde_json::Value> = Vec::new();
+    for r in &records {
+        let mut v = serde_json::to_value(r).unwrap_or_default();
+        if let Some(n) = cloud_of(&r.name) {
+            enrich(&mut v, n);
+        }
+        out.push(v);
+    }
+    for n in nodes.iter().filter(|n| n["role"] == "compute") {
+        let name = n["name"].as_str().unwrap_or_default();
+        if records.iter().any(|r| r.name == name) {
+            continue;
+        }
+        let mut v = serde_json::json!({
+            "name": name,
+            "state": if n["member"] == true { "member" } else { "removed" },
+        });
+        enrich(&mut v, n);
+        out.push(v);
+    }
+    out
+}

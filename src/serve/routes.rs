@@ -154,10 +154,13 @@ async fn join(
         .map_err(|e| ApiError::BadRequest(format!("the body is not a join request: {e}")))?;
     validate::node_name(&request.name).map_err(ApiError::BadRequest)?;
     let mut vars = serde_json::Map::new();
-    if let Some(address) = &request.address {
-        validate::address(address).map_err(ApiError::BadRequest)?;
-        vars.insert("node_address".into(), address.clone().into());
-    }
+    // Without an address, the one it joined from: where the controller can reach it back.
+    let address = request
+        .address
+        .clone()
+        .unwrap_or_else(|| peer.ip().to_string());
+    validate::address(&address).map_err(ApiError::BadRequest)?;
+    vars.insert("node_address".into(), address.into());
     if let Some(key) = &request.ssh_public_key {
         validate::ssh_public_key(key).map_err(ApiError::BadRequest)?;
         vars.insert("node_ssh_public_key".into(), key.clone().into());
@@ -246,7 +249,10 @@ async fn nodes(
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     auth::check(&state, peer.ip(), &headers, Need::Admin, None)?;
-    Ok(Json(serde_json::json!({"nodes": state.nodes.list()})))
+    let cloud = state.config.options.workdir.join(super::nodes::CLOUD_STATE);
+    Ok(Json(
+        serde_json::json!({"nodes": super::nodes::with_cloud(state.nodes.list(), &cloud)}),
+    ))
 }
 
 async fn jobs(

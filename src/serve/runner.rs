@@ -119,6 +119,16 @@ async fn execute(
     }
     let mut extra_vars: IndexMap<String, Value> = IndexMap::new();
     extra_vars.insert("node".into(), Value::from(job.node.clone()));
+    if !state.config.controller_key.is_empty() {
+        extra_vars.insert(
+            "controller_key".into(),
+            Value::from(state.config.controller_key.clone()),
+        );
+    }
+    let inventory = match joining_inventory(state, job) {
+        Ok(i) => i,
+        Err(e) => return (JobStatus::Failed, e, None),
+    };
     // The API puts only strings here (address, key).
     for (k, v) in &job.vars {
         if let Some(text) = v.as_str() {
@@ -128,7 +138,7 @@ async fn execute(
     let request = RunRequest {
         play,
         roles_path: state.config.roles_path.clone(),
-        inventory: state.config.inventory.clone(),
+        inventory,
         extra_vars,
         selection: Default::default(),
         options: state.config.options.clone(),
@@ -199,4 +209,38 @@ async fn execute(
         message = format!("{message}; the event log is incomplete: {e}");
     }
     (status, message, recap)
+}
+
+/// The server's inventory, plus the joining node (group `joining`) at the address it gave or
+/// joined from, with the host key it sent (over the pinned TLS channel, with a valid token)
+/// as its only known key: the play reaches a machine the inventory does not list yet.
+fn joining_inventory(state: &AppState, job: &Job) -> Result<crate::inventory::Sources, String> {
+    let mut sources = state.config.inventory.clone();
+    let Some(address) = job.vars.get("node_address").and_then(|v| v.as_str()) else {
+        return Ok(sources);
+    };
+    let dir = state.config.serve_dir.join("inventories");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut line = format!("{} eov_host={address} eov_user=root", job.node);
+    if let Some(key) = job.vars.get("node_ssh_public_key").and_then(|v| v.as_str()) {
+        let known = dir.join(format!("{}.known_hosts", job.id));
+        std::fs::write(&known, format!("{address} {}\n", key.trim()))
+            .map_err(|e| format!("{}: {e}", known.display()))?;
+        line.push_str(&format!(" eov_known_hosts={}", known.display()));
+    }
+    let path = dir.join(format!("{}.hosts", job.id));
+    std::fs::write(&path, format!("[joining]\n{line}\n"))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if sources.paths.is_empty() {
+        // What an empty list means (`current/hosts` beside the server's state), kept.
+        let default = state
+            .config
+            .serve_dir
+            .parent()
+            .map(|d| d.join("hosts"))
+            .filter(|p| p.exists());
+        sources.paths.extend(default);
+    }
+    sources.paths.push(path);
+    Ok(sources)
 }
