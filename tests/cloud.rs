@@ -127,6 +127,7 @@ fn cloud_boots_a_server_on_real_nova_and_reruns_unchanged() {
 
     computes_at_will(&lab, &t);
     joins_through_the_service(&lab, &t);
+    a_dead_compute_is_removed(&lab, &t);
 }
 
 /// h6 asks to join: `eov join` on it, `eov serve` on the lab's gateway running the real
@@ -182,6 +183,51 @@ fn joins_through_the_service(lab: &Lab, t: &Test) {
     assert_eq!(h6["alias"], "compute-node4", "{nodes}");
     assert_eq!(h6["vpn_address"], "11.8.0.14", "{nodes}");
     server.kill();
+}
+
+/// h6 dies with a server on it: remove evacuates the server and forgets the node without
+/// reaching it.
+fn a_dead_compute_is_removed(lab: &Lab, t: &Test) {
+    let boot = openstack(
+        lab,
+        "--os-compute-api-version 2.37 server create --flavor tiny --image eov-tiny --nic none \
+         --availability-zone nova:h6 --wait -f value -c status vm2",
+    );
+    assert!(boot.contains("ACTIVE"), "{boot}");
+    let stop = std::process::Command::new("podman")
+        .args(["stop", "-t", "0", &lab.container(6)])
+        .output()
+        .unwrap();
+    assert!(
+        stop.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stop.stderr)
+    );
+    let play = repo().join("plays/remove_compute.eov");
+    let started = Instant::now();
+    let out = t.run(&["run", play.to_str().unwrap(), "-e", "node=h6"]);
+    eprintln!(
+        "remove_compute.eov -e node=h6 (dead): {:?}",
+        started.elapsed()
+    );
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains("cannot be reached: its servers are evacuated"),
+        "{}",
+        out.stdout
+    );
+    let moved = where_is(lab, "vm2");
+    assert!(
+        ["h3 ACTIVE", "h4 ACTIVE", "h5 ACTIVE"].contains(&moved.as_str()),
+        "{moved}"
+    );
+    assert_eq!(computes(lab), "h3 enabled up, h4 enabled up, h5 enabled up");
+    let deleted = openstack(
+        lab,
+        "server delete --wait vm2 && openstack server list -f value",
+    );
+    assert_eq!(deleted, "", "the server was not deleted");
 }
 
 /// Every host's recap says changed=0.

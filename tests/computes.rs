@@ -174,6 +174,25 @@ fn kolla_commands_shown_by_check() {
     assert_eq!(derive.code, 0, "{}", derive.stdout);
     let play = |name: &str| repo().join("plays").join(name).display().to_string();
     let mut shown = String::new();
+    let enos = t.run(&[
+        "run",
+        &play("enos.eov"),
+        "-i",
+        "inventory",
+        "--check",
+        "--tags",
+        "cloud_state,enos",
+    ]);
+    assert_eq!(enos.code, 0, "enos.eov:\n{}\n{}", enos.stdout, enos.stderr);
+    shown.push_str("# enos.eov\n");
+    for line in enos
+        .stdout
+        .lines()
+        .filter(|l| l.contains("not run in check mode"))
+    {
+        shown.push_str(line);
+        shown.push('\n');
+    }
     for (file, node) in [
         ("add_compute.eov", "h7"),
         ("rejoin_compute.eov", "h5"),

@@ -145,7 +145,12 @@ impl Command {
         }
         Ok(Command {
             script,
-            display: if shell { body.clone() } else { words.join(" ") },
+            // As it runs: an empty or spaced word shows its quotes.
+            display: if shell {
+                body.clone()
+            } else {
+                words.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ")
+            },
             guards: guards(args)?,
             stdin: args.opt_str("stdin")?,
             timeout: args.opt_secs("timeout")?.filter(|s| *s > 0.0),

@@ -119,7 +119,9 @@ async fn run(args: &Args, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError> {
             .map_err(|e| ModuleError::Usage(e.to_string()))?;
         let before_text = before.as_ref().map(store::render);
         let after_text = store::render(&after);
-        let changed = action != Action::Read && before_text.as_deref() != Some(&after_text);
+        // Reading a cloud that has no state yet makes it (recording the backend).
+        let changed = before_text.as_deref() != Some(&after_text)
+            && (action != Action::Read || before_text.is_none());
         if changed && !check {
             locked.write(&after).map_err(local)?;
         }
