@@ -51,6 +51,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             keys: keys.clone(),
             // The bench measures the floor both ways (see bench/README.md).
             session: std::env::var_os("EOV_SSH_NO_SESSION").is_none(),
+            jump: None,
         };
         let cancel = cancel.clone();
         handles.push(tokio::spawn(async move {

@@ -556,3 +556,99 @@ fn eov_test_runs_the_scenarios_of_a_role() {
         "the lab was left behind: {names}"
     );
 }
+
+#[test]
+fn a_host_is_reached_through_a_jump_host() {
+    if !available("a_host_is_reached_through_a_jump_host") {
+        return;
+    }
+    let lab = Lab::up(2, "jump");
+    let t = Test::new();
+    t.file(
+        "p.eov",
+        r#"play "p" on "h2" {
+  task "where from" { shell { cmd = "echo from ${SSH_CONNECTION%% *}" } register = "c" changed_when = false }
+  task "say" { debug { msg = "{{ c.stdout }}" } }
+}"#,
+    );
+    let gateway = format!("{}.1", lab.address(1).rsplit_once('.').unwrap().0);
+    let from = |out: &crate::support::Output| {
+        out.stdout
+            .lines()
+            .find_map(|l| {
+                l.split_once("say: from ")
+                    .map(|(_, a)| a.trim().to_string())
+            })
+            .unwrap_or_else(|| panic!("{}\n{}", out.stdout, out.stderr))
+    };
+    let inv = t.path().join("hosts");
+    // Directly: sshd on h2 sees the lab's gateway.
+    t.file(
+        "hosts",
+        &format!("{}\n{}\n", lab.line(1, ""), lab.line(2, "")),
+    );
+    assert_eq!(from(&run(&t, &inv, &[])), gateway);
+    // Through h1, named in the inventory: h2 sees h1's address.
+    t.file(
+        "hosts",
+        &format!(
+            "{}\n{}\n",
+            lab.line(1, ""),
+            lab.line(2, "eov_proxy_jump=h1")
+        ),
+    );
+    assert_eq!(from(&run(&t, &inv, &[])), lab.address(1));
+    // As Ansible users write it, with a user and an address the inventory does not list.
+    t.file(
+        "hosts",
+        &format!(
+            "{}\n",
+            lab.line(
+                2,
+                &format!("ansible_ssh_common_args='-J root@{}'", lab.address(1))
+            )
+        ),
+    );
+    let out = run(
+        &t,
+        &inv,
+        &[
+            "--private-key",
+            lab.dir().join("id_ed25519").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(from(&out), lab.address(1));
+    // The jump host's key is checked too: unknown, nothing runs.
+    let known = t.path().join("known_only_h2");
+    let all = std::fs::read_to_string(lab.dir().join("known_hosts")).unwrap();
+    let only: String = all
+        .lines()
+        .filter(|l| l.starts_with(&format!("{} ", lab.address(2))))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&known, only).unwrap();
+    t.file(
+        "hosts",
+        &format!(
+            "{}\n{} eov_known_hosts={}\n",
+            lab.line(1, ""),
+            lab.line(2, "eov_proxy_jump=h1").replace(
+                &format!(
+                    "eov_known_hosts={}",
+                    lab.dir().join("known_hosts").display()
+                ),
+                ""
+            ),
+            known.display()
+        ),
+    );
+    let out = run(&t, &inv, &[]);
+    assert_ne!(out.code, 0, "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("through the jump host: cannot run commands on `h1`: host key")
+            && out.stdout.contains("known_only_h2"),
+        "{}",
+        out.stdout
+    );
+}

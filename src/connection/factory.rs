@@ -77,6 +77,34 @@ fn var(vars: &IndexMap<String, Value>, names: &[&str]) -> Option<String> {
         .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
 }
 
+/// A jump host from the inventory: `eov_proxy_jump`, or `-J X` / `-o ProxyJump=X` in
+/// Ansible's `ansible_ssh_common_args` (how Ansible users write it).
+fn jump_spec(vars: &IndexMap<String, Value>) -> Option<String> {
+    if let Some(j) = var(vars, &["eov_proxy_jump"]) {
+        return Some(j);
+    }
+    let args = var(vars, &["ansible_ssh_common_args", "ansible_ssh_extra_args"])?;
+    let words = shlex::split(&args)?;
+    let mut it = words.iter();
+    while let Some(w) = it.next() {
+        if w == "-J" {
+            return it.next().cloned();
+        }
+        let option = if w == "-o" {
+            it.next().map(String::as_str)
+        } else {
+            w.strip_prefix("-o")
+        };
+        if let Some(o) = option
+            && let Some((k, v)) = o.split_once(['=', ' '])
+            && k.eq_ignore_ascii_case("proxyjump")
+        {
+            return Some(v.trim().to_string());
+        }
+    }
+    None
+}
+
 fn unreachable(host: &str, reason: String) -> ConnectionError {
     ConnectionError::Unreachable {
         host: host.to_string(),
@@ -156,14 +184,27 @@ impl Connections {
         vars: &IndexMap<String, Value>,
         cfg: &HostConfig,
     ) -> Result<Target, ConnectionError> {
-        if let Some(jump) = &cfg.proxy_jump {
-            return Err(unreachable(
-                host,
-                format!(
-                    "~/.ssh/config asks for `ProxyJump {jump}`, which eov does not support yet"
-                ),
-            ));
-        }
+        self.target_at(host, vars, cfg, 0)
+    }
+
+    /// `target`, `depth` jumps away from the host a task runs on.
+    fn target_at(
+        &self,
+        host: &str,
+        vars: &IndexMap<String, Value>,
+        cfg: &HostConfig,
+        depth: usize,
+    ) -> Result<Target, ConnectionError> {
+        let jump = match jump_spec(vars).or_else(|| cfg.proxy_jump.clone()) {
+            Some(spec) if depth >= 4 => {
+                return Err(unreachable(
+                    host,
+                    format!("more than 4 jump hosts (the last: `{spec}`); is there a loop?"),
+                ));
+            }
+            Some(spec) => Some(Box::new(self.jump_target(host, &spec, depth)?)),
+            None => None,
+        };
         let port = match var(vars, &["eov_port", "ansible_port"]) {
             Some(p) => p
                 .parse()
@@ -204,7 +245,61 @@ impl Connections {
             agent: self.options.env.agent.clone(),
             keys: self.keys.clone(),
             session: self.options.session,
+            jump,
         })
+    }
+
+    /// The jump host of `host` from a ProxyJump spec (`[user@]name[:port]`, the last of a
+    /// comma-separated chain first reached through the others). An inventory host of that
+    /// name is reached as the inventory says; any other name as `~/.ssh/config` says.
+    fn jump_target(&self, host: &str, spec: &str, depth: usize) -> Result<Target, ConnectionError> {
+        let hops: Vec<&str> = spec
+            .split(',')
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .collect();
+        let Some((last, before)) = hops.split_last() else {
+            return Err(unreachable(host, format!("`{spec}` is not a jump host")));
+        };
+        let (user, rest) = match last.rsplit_once('@') {
+            Some((u, r)) => (Some(u.to_string()), r),
+            None => (None, *last),
+        };
+        let (name, port) = match rest.rsplit_once(':') {
+            Some((n, p)) if !n.contains(':') => (
+                n,
+                Some(p.parse::<u16>().map_err(|_| {
+                    unreachable(host, format!("jump host `{last}`: `{p}` is not a port"))
+                })?),
+            ),
+            _ => (rest, None),
+        };
+        let mut vars = if self.inventory.hosts.contains_key(name) {
+            self.inventory.host_vars(name)
+        } else {
+            IndexMap::new()
+        };
+        // The chain before it: how the jump host itself is reached.
+        vars.shift_remove("eov_proxy_jump");
+        if !before.is_empty() {
+            vars.insert("eov_proxy_jump".into(), Value::from(before.join(",")));
+        }
+        if let Some(u) = user {
+            vars.insert("eov_user".into(), Value::from(u));
+        }
+        if let Some(p) = port {
+            vars.insert("eov_port".into(), Value::from(p));
+        }
+        let cfg = config::resolve(&self.ssh_config, name, &self.options.env.home);
+        let cfg = HostConfig {
+            proxy_jump: if before.is_empty() {
+                None
+            } else {
+                cfg.proxy_jump.clone()
+            },
+            ..cfg
+        };
+        self.target_at(name, &vars, &cfg, depth + 1)
     }
 
     fn known_hosts_for(

@@ -1,6 +1,6 @@
 //! `~/.ssh/config`: the `Host` blocks that apply to a host, first value wins (OpenSSH rules).
-//! Honoured: HostName (with `%h`), User, Port, IdentityFile, UserKnownHostsFile, ProxyJump
-//! (reported as unsupported rather than ignored). `Match` blocks are skipped.
+//! Honoured: HostName (with `%h`), User, Port, IdentityFile, UserKnownHostsFile, ProxyJump.
+//! `Match` blocks are skipped.
 
 use std::path::{Path, PathBuf};
 

@@ -43,6 +43,9 @@ pub struct Target {
     pub keys: Arc<KeyCache>,
     /// Run commands through one long-lived remote shell (else a channel per command).
     pub session: bool,
+    /// Reach it through this host (`ProxyJump`): a TCP forward over an SSH connection to
+    /// the jump host, whose own host key is checked against `known` too.
+    pub jump: Option<Box<Target>>,
 }
 
 /// Decides on the server's host key during the handshake.
@@ -101,6 +104,8 @@ pub struct Ssh {
     cancel: Cancel,
     /// The host's long-lived shell: most commands run through it, not on channels of their own.
     shell: session::Session,
+    /// The jump host's connection, which carries this one: kept open as long as it is.
+    _jump: Option<Box<Ssh>>,
 }
 
 pub fn signal_name(sig: i32) -> &'static str {
@@ -173,12 +178,57 @@ impl Ssh {
         let handler = Client {
             address: t.address.clone(),
             port: t.port,
-            known,
+            known: known.clone(),
             accept_new: t.accept_new,
             problem: problem.clone(),
         };
         let addr = (t.address.as_str(), t.port);
+        let jump = match &t.jump {
+            // Boxed: the jump host may itself be reached through another.
+            Some(j) => Some(Box::new(
+                Box::pin(Self::connect(j, known.clone(), cancel.clone()))
+                    .await
+                    .map_err(|e| (format!("through the jump host: {e}"), false))?,
+            )),
+            None => None,
+        };
         let handshake = async {
+            let refused = |e: russh::Error| {
+                let refused = problem
+                    .lock()
+                    .expect("problem lock is never poisoned")
+                    .take();
+                match refused {
+                    Some(why) => (why, false),
+                    None => (
+                        format!("SSH handshake with {}:{} failed: {e}", t.address, t.port),
+                        true,
+                    ),
+                }
+            };
+            if let Some(jump) = &jump {
+                let channel = jump
+                    .handle
+                    .channel_open_direct_tcpip(
+                        t.address.as_str(),
+                        u32::from(t.port),
+                        "127.0.0.1",
+                        0,
+                    )
+                    .await
+                    .map_err(|e| {
+                        (
+                            format!(
+                                "the jump host {} cannot open a connection to {}:{}: {e}",
+                                jump.host, t.address, t.port
+                            ),
+                            true,
+                        )
+                    })?;
+                return client::connect_stream(config, channel.into_stream(), handler)
+                    .await
+                    .map_err(refused);
+            }
             let stream = tokio::net::TcpStream::connect(addr).await.map_err(|e| {
                 (
                     format!("cannot connect to {}:{}: {e}", t.address, t.port),
@@ -188,19 +238,7 @@ impl Ssh {
             let _ = stream.set_nodelay(true);
             client::connect_stream(config, stream, handler)
                 .await
-                .map_err(|e| {
-                    let refused = problem
-                        .lock()
-                        .expect("problem lock is never poisoned")
-                        .take();
-                    match refused {
-                        Some(why) => (why, false),
-                        None => (
-                            format!("SSH handshake with {}:{} failed: {e}", t.address, t.port),
-                            true,
-                        ),
-                    }
-                })
+                .map_err(refused)
         };
         let mut handle = match tokio::time::timeout(t.timeout, handshake).await {
             Ok(r) => r?,
@@ -234,6 +272,7 @@ impl Ssh {
             sessions: Semaphore::new(SESSIONS),
             cancel,
             shell,
+            _jump: jump,
         })
     }
 
