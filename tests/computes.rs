@@ -144,6 +144,29 @@ fn refusals_come_before_anything_changes() {
             "{file} {node} wrote the inventory"
         );
     }
+    // A node that cannot be reached (nothing listens on its SSH port): the run stops after
+    // the first play.
+    t.file(
+        "inventory",
+        &format!("{INVENTORY}h8 eov_host=127.0.0.1 eov_port=9 eov_user=root\n"),
+    );
+    let run = t.run(&[
+        "run",
+        &play("add_compute.eov"),
+        "-i",
+        "inventory",
+        "-e",
+        "node=h8",
+    ]);
+    assert_ne!(run.code, 0, "{}", run.stdout);
+    assert!(run.stdout.contains("unreachable h8"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("STOPPED after play reach the node"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("PLAY cloud state"), "{}", run.stdout);
+    assert_eq!(t.read("current/cloud/nodes.json"), state);
 }
 
 #[test]
