@@ -652,3 +652,22 @@ fn a_host_is_reached_through_a_jump_host() {
         out.stdout
     );
 }
+
+#[test]
+fn lab_hosts_have_host_keys_of_their_own() {
+    if !available("lab_hosts_have_host_keys_of_their_own") {
+        return;
+    }
+    let lab = Lab::up(3, "ownkeys");
+    let known = std::fs::read_to_string(lab.dir().join("known_hosts")).unwrap();
+    let keys: std::collections::HashSet<&str> = known
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(2))
+        .collect();
+    assert_eq!(keys.len(), 3, "{known}");
+    // Each key is the one its host serves.
+    for i in 1..=3 {
+        let served = lab.sh(i, "cut -d' ' -f2 /etc/ssh/ssh_host_ed25519_key.pub");
+        assert!(known.contains(served.trim()), "h{i}: {served}");
+    }
+}

@@ -37,7 +37,7 @@ id eov >/dev/null 2>&1 || useradd -m -s /bin/sh eov
 mkdir -p /home/eov/.ssh && printf '%s\n' "$key" > /home/eov/.ssh/authorized_keys
 chown -R eov:eov /home/eov/.ssh && chmod 700 /home/eov/.ssh && chmod 600 /home/eov/.ssh/authorized_keys
 echo 'eov ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/eov && chmod 440 /etc/sudoers.d/eov
-i=0; while [ ! -s /etc/ssh/ssh_host_ed25519_key.pub ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+i=0; while [ ! -e /run/sshd/eov-keys-ready ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
 cat /etc/ssh/ssh_host_ed25519_key.pub
 "#;
 
@@ -203,7 +203,9 @@ impl Lab {
                     image,
                     "sh",
                     "-c",
-                    "mkdir -p /run/sshd; ssh-keygen -A >/dev/null; exec /usr/sbin/sshd -D -e",
+                    // Host keys of its own, made at its first start: the image's would be
+                    // shared by every lab host, and host-key checking could not tell them apart.
+                    "mkdir -p /run/sshd; if [ ! -e /etc/ssh/.eov-own-keys ]; then rm -f /etc/ssh/ssh_host_*; touch /etc/ssh/.eov-own-keys; fi; ssh-keygen -A >/dev/null; touch /run/sshd/eov-keys-ready; exec /usr/sbin/sshd -D -e",
                 ],
                 None,
             )?;
