@@ -190,11 +190,23 @@ impl KnownHosts {
         let mut f = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
+            .read(true)
             .open(&self.path)?;
-        f.write_all(line.as_bytes())?;
+        // Other runs may learn the same host at the same moment: one writes, under a lock,
+        // and the others find its line.
+        f.lock()?;
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut f, &mut text)?;
+        if !text.lines().any(|l| format!("{l}\n") == line) {
+            if !text.is_empty() && !text.ends_with('\n') {
+                f.write_all(b"\n")?;
+            }
+            f.write_all(line.as_bytes())?;
+        }
         let count = std::fs::read_to_string(&self.path)
             .map(|t| t.lines().count())
             .unwrap_or(0);
+        f.unlock()?;
         entries.push(Entry {
             line: count,
             revoked: false,
@@ -272,5 +284,22 @@ mod tests {
             "@revoked * {ED}\nweb1 {ED}\n@cert-authority *.lab {ED2}\n"
         ));
         assert_eq!(k.check("web1", 22, &key(ED)), Verdict::Revoked { line: 1 });
+    }
+
+    #[test]
+    fn runs_learning_the_same_host_at_once_write_it_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("known_hosts");
+        std::fs::write(&path, format!("web1 {ED2}")).unwrap();
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| {
+                    let k = KnownHosts::load(&path).unwrap();
+                    k.learn("web9", 2222, &key(ED)).unwrap();
+                });
+            }
+        });
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text, format!("web1 {ED2}\n[web9]:2222 {ED}\n"));
     }
 }
