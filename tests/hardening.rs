@@ -1,0 +1,133 @@
+//! Hardening (issue 10): hostile or careless input, flaky networks and signals. No input aborts
+//! the process, no write is half done, no secret leaks, no template runs away.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::lab::{Lab, available};
+use crate::support::{EOV, Test};
+
+/// With `become`, a copy's content goes through stdin: it is never on sudo's command line
+/// (seen by every user of the host in `ps` and `SUDO_COMMAND`), and a sudo password that sudo
+/// did not ask for (NOPASSWD) is never written into the file.
+#[test]
+fn become_copy_content_is_never_on_the_command_line() {
+    if !available("become_copy_content_is_never_on_the_command_line") {
+        return;
+    }
+    let lab = Lab::up(1, "argv");
+    // An auditing sudo: every command line it is given is recorded.
+    lab.sh(
+        1,
+        "mv /usr/bin/sudo /usr/bin/sudo.real && : > /tmp/sudo-args && chmod 666 /tmp/sudo-args
+cat > /usr/bin/sudo <<'EOF'
+#!/bin/sh
+printf '%s\\n' \"$*\" >> /tmp/sudo-args
+exec /usr/bin/sudo.real \"$@\"
+EOF
+chmod 755 /usr/bin/sudo",
+    );
+    let t = Test::new();
+    let big = "big-canary-line\n".repeat(10_000);
+    t.file("big.txt", &big);
+    t.file(
+        "p.eov",
+        r#"play "p" on "lab" {
+  task "small" { copy { dest = "/root/small", content = "small-canary-7f3a\n" } become = true }
+  task "big" { copy { src = "big.txt", dest = "/root/big" } become = true }
+}"#,
+    );
+    t.file("inv", &format!("[lab]\n{}\n", lab.line(1, "eov_user=eov")));
+    // eov's sudo is NOPASSWD: the password given is never read by sudo.
+    let out = t.run_env(
+        &["run", "p.eov", "-i", "inv"],
+        &[("EOV_BECOME_PASSWORD", "pw-canary-91c2")],
+    );
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let args = lab.sh(1, "cat /tmp/sudo-args");
+    assert!(args.contains("sh -c"), "sudo was not used: {args}");
+    for canary in ["small-canary", "big-canary", "pw-canary"] {
+        assert!(
+            !args.contains(canary),
+            "`{canary}` on sudo's command line:\n{args}"
+        );
+    }
+    assert_eq!(lab.sh(1, "cat /root/small"), "small-canary-7f3a\n");
+    assert_eq!(lab.sh(1, "cat /root/big"), big);
+    assert_eq!(
+        lab.sh(1, "ls -a /root | grep -c '^.eov' || true").trim(),
+        "0"
+    );
+}
+
+/// eov killed (SIGKILL) in the middle of a large copy: the old file stays whole and no temp
+/// file is left on the host.
+#[test]
+fn a_copy_killed_mid_transfer_leaves_the_old_file() {
+    if !available("a_copy_killed_mid_transfer_leaves_the_old_file") {
+        return;
+    }
+    let lab = Lab::up(1, "kill");
+    lab.sh(1, "mkdir -p /srv/k && printf 'old\\n' > /srv/k/big");
+    let t = Test::new();
+    let mut big = Vec::with_capacity(200 << 20);
+    let mut x: u64 = 1;
+    while big.len() < 200 << 20 {
+        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        big.extend_from_slice(&x.to_le_bytes());
+    }
+    std::fs::write(t.path().join("big.bin"), &big).unwrap();
+    drop(big);
+    t.file(
+        "p.eov",
+        r#"play "p" on "lab" { task "big" { copy { src = "big.bin", dest = "/srv/k/big" } } }"#,
+    );
+    let mut child = Command::new(EOV)
+        .args(["run", "p.eov", "-i"])
+        .arg(lab.inventory())
+        .current_dir(t.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let temp_size = || {
+        lab.sh(1, "stat -c %s /srv/k/.eov.* 2>/dev/null | head -1")
+            .trim()
+            .parse::<u64>()
+            .unwrap_or(0)
+    };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while temp_size() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the transfer never started on the host"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "eov ended before it was killed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while lab.sh(1, "ls -a /srv/k").contains(".eov.") {
+        assert!(
+            Instant::now() < deadline,
+            "a temp file stayed: {}",
+            lab.sh(1, "ls -la /srv/k")
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        lab.sh(
+            1,
+            "stat -c %s /srv/k/big; head -c 16 /srv/k/big | od -c | head -2"
+        ),
+        lab.sh(
+            1,
+            "printf 'old\\n' > /tmp/o; stat -c %s /tmp/o; od -c /tmp/o"
+        ),
+        "the old file was replaced"
+    );
+}
