@@ -2,6 +2,7 @@
 //! escaping, and the filters roles need. See docs/templates.md for the differences from Jinja2.
 
 mod ansible;
+mod complexity;
 mod filters;
 mod names;
 mod network;
@@ -59,6 +60,19 @@ impl TemplateError {
             line: None,
             undefined: false,
         }
+    }
+}
+
+/// Refuses a source too complex to parse safely (see [`complexity`]).
+fn guard(source: &str, is_expression: bool) -> Result<(), TemplateError> {
+    match complexity::too_complex(source, is_expression) {
+        None => Ok(()),
+        Some((message, range)) => Err(TemplateError {
+            line: Some(source[..range.start].matches('\n').count() + 1),
+            message,
+            range: Some(range),
+            undefined: false,
+        }),
     }
 }
 
@@ -131,6 +145,7 @@ impl Templates {
 
     /// Checks template syntax without rendering.
     pub fn check_template(&self, source: &str) -> Result<(), TemplateError> {
+        guard(source, false)?;
         self.env
             .template_from_str(source)
             .map(|_| ())
@@ -146,6 +161,7 @@ impl Templates {
 
     /// Checks expression syntax without evaluating.
     pub fn check_expression(&self, source: &str) -> Result<(), TemplateError> {
+        guard(source, true)?;
         self.env
             .compile_expression(source)
             .map(|_| ())
@@ -156,12 +172,14 @@ impl Templates {
         if !is_templated(source) {
             return Ok(source.to_string());
         }
+        guard(source, false)?;
         self.env
             .render_str(source, ctx.clone())
             .map_err(|e| TemplateError::from_minijinja(&e, source))
     }
 
     pub fn eval(&self, expr: &str, ctx: &Value) -> Result<Value, TemplateError> {
+        guard(expr, true)?;
         let compiled = self
             .env
             .compile_expression(expr)
@@ -190,6 +208,7 @@ impl Templates {
         if !is_templated(s) {
             return Ok(Value::from(s));
         }
+        guard(s, false)?;
         if let Some(expr) = single_expression(s)
             && self.env.compile_expression(expr).is_ok()
         {
@@ -205,6 +224,7 @@ impl Templates {
         source: &str,
         ctx: &Value,
     ) -> Result<String, TemplateError> {
+        guard(source, false)?;
         let tmpl = self
             .env
             .template_from_named_str(name, source)
@@ -224,7 +244,9 @@ impl Templates {
         let (Some(stamp), Ok(source)) = (stamp(path), std::fs::read_to_string(path)) else {
             return;
         };
-        if self.env.add_template_owned(name.clone(), source).is_ok() {
+        if guard(&source, false).is_ok()
+            && self.env.add_template_owned(name.clone(), source).is_ok()
+        {
             self.preloaded.insert(name, stamp);
         }
     }

@@ -131,3 +131,67 @@ fn a_copy_killed_mid_transfer_leaves_the_old_file() {
         "the old file was replaced"
     );
 }
+
+/// Expressions of thousands of terms and values nested thousands deep give located errors;
+/// nothing aborts (a stack overflow used to end the run with exit 134 and no recap).
+#[test]
+fn huge_expressions_and_deep_values_give_located_errors() {
+    let t = Test::new();
+    let nots = format!("{}true", "not ".repeat(5000));
+    let sum = ["1"; 5000].join(" + ");
+    for (name, expr) in [("nots", &nots), ("sum", &sum)] {
+        let play = format!(
+            "play \"p\" on \"localhost\" {{\n  task \"t\" {{ debug {{ msg = \"{{{{ {expr} }}}}\" }} }}\n}}\n"
+        );
+        t.file(&format!("{name}.eov"), &play);
+        let check = t.run(&["check", &format!("{name}.eov")]);
+        assert_eq!(check.code, 3, "{name}: {}{}", check.stdout, check.stderr);
+        assert!(
+            check.stderr.contains("too complex")
+                && check.stderr.contains(&format!("{name}.eov:2:")),
+            "{name}: {}",
+            check.stderr
+        );
+        let run = t.run(&["run", &format!("{name}.eov")]);
+        assert_eq!(run.code, 3, "{name}: {}{}", run.stdout, run.stderr);
+    }
+    // The same in a condition, and in a template file found only when the task runs.
+    t.file(
+        "when.eov",
+        &format!(
+            "play \"p\" on \"localhost\" {{\n  task \"t\" {{ debug {{ msg = \"x\" }} when = \"{nots}\" }}\n}}\n"
+        ),
+    );
+    let check = t.run(&["check", "when.eov"]);
+    assert_eq!(check.code, 3, "{}", check.stderr);
+    assert!(check.stderr.contains("when.eov:2:"), "{}", check.stderr);
+    t.file("big.j2", &format!("a\n{{{{ {sum} }}}}\n"));
+    t.file(
+        "file.eov",
+        "play \"p\" on \"localhost\" {\n  task \"render\" { template { src = \"{{ name }}\", dest = \"{root}/out\" } }\n}\n",
+    );
+    let run = t.run(&["run", "file.eov", "-e", "name=big.j2"]);
+    assert_eq!(run.code, 4, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("render") && run.stdout.contains("too complex"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("failed=1"), "no recap: {}", run.stdout);
+
+    let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+    t.file(
+        "deep.eov",
+        &format!("play \"p\" on \"localhost\" {{\n  vars {{ x = {deep} }}\n  task \"t\" {{ debug {{ msg = \"hi\" }} }}\n}}\n"),
+    );
+    let check = t.run(&["check", "deep.eov"]);
+    assert_eq!(check.code, 3, "{}", check.stderr);
+    assert!(check.stderr.contains("deep.eov:2:"), "{}", check.stderr);
+    t.file("deep.json", &format!("{{\"x\": {deep}}}"));
+    t.file(
+        "ok.eov",
+        "play \"p\" on \"localhost\" { task \"t\" { debug { msg = \"hi\" } } }\n",
+    );
+    let run = t.run(&["run", "ok.eov", "-e", "@deep.json"]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+}
