@@ -37,6 +37,10 @@ impl TemplateError {
             .map(str::trim)
             .filter(|s| !s.is_empty());
         let message = match (undefined, err.detail(), snippet) {
+            _ if err.kind() == ErrorKind::OutOfFuel => format!(
+                "template evaluation stopped: it exceeded its budget of {FUEL} steps (or ~{} MB of values); a loop or a value too large?",
+                FUEL * 64 / 1_000_000
+            ),
             (true, Some(d), _) => d.to_string(),
             (true, None, Some(s)) => format!("`{s}` is undefined"),
             (false, Some(d), _) if err.kind() == ErrorKind::SyntaxError => d.to_string(),
@@ -62,6 +66,11 @@ impl TemplateError {
         }
     }
 }
+
+/// What one render or evaluation may spend: about this many steps, or 64 times as many bytes
+/// of values it creates (~320 MB). Real templates use a few thousand; three nested loops over
+/// `range(10000)` would run for hours and grow without bound.
+pub const FUEL: u64 = 5_000_000;
 
 /// Refuses a source too complex to parse safely (see [`complexity`]).
 fn guard(source: &str, is_expression: bool) -> Result<(), TemplateError> {
@@ -120,6 +129,7 @@ impl Templates {
     pub fn with_secrets(secrets: crate::redact::Secrets) -> Self {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_fuel(Some(FUEL));
         // As Ansible configures Jinja2: keep the final newline, drop the one after a block tag.
         let syntax = minijinja::syntax::SyntaxConfig::builder()
             .keep_trailing_newline(true)

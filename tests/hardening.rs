@@ -195,3 +195,41 @@ fn huge_expressions_and_deep_values_give_located_errors() {
     let run = t.run(&["run", "ok.eov", "-e", "@deep.json"]);
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
 }
+
+/// A template that would run for hours or take gigabytes stops at its budget with an error
+/// that names the task.
+#[test]
+fn runaway_templates_stop_with_an_error_naming_the_task() {
+    let t = Test::new();
+    let cases = [
+        (
+            "runaway loops",
+            "{% for a in range(10000) %}{% for b in range(10000) %}{% for c in range(10000) %}x{% endfor %}{% endfor %}{% endfor %}",
+        ),
+        (
+            "runaway product",
+            "{{ range(10000) | product(range(10000)) | length }}",
+        ),
+        ("runaway string", "{{ ('x' * 100000) * 100000 }}"),
+    ];
+    for (task, msg) in cases {
+        t.file(
+            "p.eov",
+            &format!("play \"p\" on \"localhost\" {{\n  task \"{task}\" {{ debug {{ msg = \"{msg}\" }} }}\n}}\n"),
+        );
+        let started = Instant::now();
+        let out = t.run(&["run", "p.eov"]);
+        assert_eq!(out.code, 4, "{task}: {}{}", out.stdout, out.stderr);
+        assert!(
+            out.stdout
+                .contains(&format!("failed      localhost | {task}: argument `msg`: template evaluation stopped: it exceeded its budget")),
+            "{task}: {}",
+            out.stdout
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{task} took {:?}",
+            started.elapsed()
+        );
+    }
+}
