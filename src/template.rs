@@ -194,9 +194,20 @@ impl Templates {
             .env
             .compile_expression(expr)
             .map_err(|e| TemplateError::from_minijinja(&e, expr))?;
-        compiled
+        let value = compiled
             .eval(ctx.clone())
-            .map_err(|e| TemplateError::from_minijinja(&e, expr))
+            .map_err(|e| TemplateError::from_minijinja(&e, expr))?;
+        // Strict undefined also for a lone expression (`"{{ nope }}"`), which minijinja hands
+        // back as an undefined value rather than an error.
+        if value.is_undefined() {
+            return Err(TemplateError {
+                message: format!("`{}` is undefined", expr.trim()),
+                range: Some(0..expr.len()),
+                line: Some(1),
+                undefined: true,
+            });
+        }
+        Ok(value)
     }
 
     /// A condition (`when`, `until`, ...): an expression whose truth is taken.

@@ -221,8 +221,11 @@ fn runaway_templates_stop_with_an_error_naming_the_task() {
         let out = t.run(&["run", "p.eov"]);
         assert_eq!(out.code, 4, "{task}: {}{}", out.stdout, out.stderr);
         assert!(
-            out.stdout
-                .contains(&format!("failed      localhost | {task}: argument `msg`: template evaluation stopped: it exceeded its budget")),
+            out.stdout.contains(&format!(
+                "failed      localhost | {task}: argument `msg` (p.eov:2:"
+            )) && out
+                .stdout
+                .contains("template evaluation stopped: it exceeded its budget"),
             "{task}: {}",
             out.stdout
         );
@@ -232,4 +235,59 @@ fn runaway_templates_stop_with_an_error_naming_the_task() {
             started.elapsed()
         );
     }
+}
+
+/// A string that is exactly `"{{ var }}"` with `var` undefined is an error naming the
+/// variable and where it is used, as everywhere else (it used to become null).
+#[test]
+fn a_lone_undefined_variable_is_an_error_with_its_location() {
+    let t = Test::new();
+    t.file(
+        "p.eov",
+        r#"play "p" on "localhost" {
+  task "show" { debug { msg = "{{ nope }}" } }
+}
+"#,
+    );
+    let out = t.run(&["run", "p.eov"]);
+    assert_eq!(out.code, 4, "{}", out.stdout);
+    assert!(
+        out.stdout.contains(
+            "failed      localhost | show: argument `msg` (p.eov:2:31): `nope` is undefined"
+        ),
+        "{}",
+        out.stdout
+    );
+    t.file(
+        "q.eov",
+        r#"play "p" on "localhost" {
+  task "make" { file { path = "{{ nope.path }}", state = "directory" } }
+}
+"#,
+    );
+    let out = t.run(&["run", "q.eov"]);
+    assert_eq!(out.code, 4, "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("make: argument `path` (q.eov:2:31): `nope` is undefined"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("is required"), "{}", out.stdout);
+    t.file(
+        "r.eov",
+        r#"play "p" on "localhost" {
+  vars { m = {} }
+  task "loop" for item in "m.missing" { debug { msg = "{{ item }}" } }
+}
+"#,
+    );
+    let out = t.run(&["run", "r.eov"]);
+    assert_eq!(out.code, 4, "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("`m.missing` is undefined (task at r.eov:3:3)"),
+        "{}",
+        out.stdout
+    );
 }

@@ -286,6 +286,12 @@ impl Checker {
             id: self.next_task,
             name: t.name.clone(),
             span: t.span,
+            location: self.sources.location(t.span),
+            arg_locations: t.modules[0]
+                .args
+                .iter()
+                .map(|e| self.sources.location(e.value.span))
+                .collect(),
             module,
             args: vars(&t.modules[0].args),
             looping,

@@ -145,7 +145,7 @@ impl HostRun {
         self.finish(t, handler, results, start)
     }
 
-    pub(super) fn template_failure(&self, _t: &Task, e: &TemplateError) -> Attempt {
+    pub(super) fn template_failure(&self, t: &Task, e: &TemplateError) -> Attempt {
         // In check mode, once a result is unknown, an expression may fail on it in any way
         // (undefined, or a filter given an undefined value): a real run decides.
         if self.unknown && self.s.options.check {
@@ -154,7 +154,11 @@ impl HostRun {
                 e.message
             )));
         }
-        Attempt::failed(e.message.clone())
+        if e.message.starts_with("argument `") {
+            Attempt::failed(e.message.clone())
+        } else {
+            Attempt::failed(format!("{} (task at {})", e.message, t.location))
+        }
     }
 
     /// `when`, then the module with retries / until, then changed_when / failed_when.
@@ -287,12 +291,17 @@ impl HostRun {
     ) -> Result<Args, TemplateError> {
         let mut args = IndexMap::new();
         let wanted = |name: &str| only.is_none_or(|o| o.contains(&name));
-        for e in t.args.iter().filter(|e| wanted(&e.name)) {
+        for (i, e) in t.args.iter().enumerate().filter(|(_, e)| wanted(&e.name)) {
             let v = e
                 .value
                 .render(&self.s.templates, vars, &self.s.secrets)
                 .map_err(|err| TemplateError {
-                    message: format!("argument `{}`: {}", e.name, err.message),
+                    message: format!(
+                        "argument `{}` ({}): {}",
+                        e.name,
+                        t.arg_locations.get(i).map_or("", String::as_str),
+                        err.message
+                    ),
                     ..err
                 })?;
             args.insert(e.name.clone(), v);
