@@ -66,6 +66,15 @@ fn read_for(dir: &Path, name: &str) -> Result<Vars, InventoryError> {
 
 /// Every variables file below `dir`, sorted, hidden files skipped.
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    walk_below(dir, out, &mut Vec::new());
+}
+
+/// A symbolic link back to a directory being walked (in `ancestors`) is not followed.
+fn walk_below(dir: &Path, out: &mut Vec<PathBuf>, ancestors: &mut Vec<PathBuf>) {
+    let real = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    if ancestors.contains(&real) {
+        return;
+    }
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -77,7 +86,9 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
             continue;
         }
         if p.is_dir() {
-            walk(&p, out);
+            ancestors.push(real.clone());
+            walk_below(&p, out, ancestors);
+            ancestors.pop();
         } else if [".yml", ".yaml", ".json"].iter().any(|e| name.ends_with(e)) {
             out.push(p);
         }
