@@ -262,7 +262,7 @@ impl Templates {
         if self.preloaded.contains_key(&name) {
             return;
         }
-        let (Some(stamp), Ok(source)) = (stamp(path), std::fs::read_to_string(path)) else {
+        let (Some(stamp), Ok(source)) = (stamp(path), crate::fsutil::read_text(path)) else {
             return;
         };
         if guard(&source, false).is_ok()
@@ -290,7 +290,7 @@ impl Templates {
                 .render(ctx.clone())
                 .map_err(|e| TemplateError::from_minijinja(&e, tmpl.source()));
         }
-        let source = std::fs::read_to_string(path)
+        let source = crate::fsutil::read_text(path)
             .map_err(|e| TemplateError::plain(format!("cannot read it: {e}")))?;
         self.render_template(&name, &source, ctx)
     }

@@ -350,3 +350,188 @@ fn symlink_cycles_end_with_an_error() {
         run_bounded(&t, &["run", "plays/a/ok.eov", "-i", "site/hosts"], 30);
     assert_eq!(code, 0, "{stdout}{stderr}");
 }
+
+/// A host listed twice in one group, and a port that is no port, are errors where they are
+/// written (they used to be merged or accepted).
+#[test]
+fn inventory_duplicates_and_bad_ports_are_located_errors() {
+    let t = Test::new();
+    t.file(
+        "ok.eov",
+        "play \"p\" on \"all\" { task \"t\" { debug { msg = \"hi\" } } }\n",
+    );
+    let cases = [
+        (
+            "dup.ini",
+            "[web]\nh1 eov_connection=local\nh2 eov_connection=local\nh1\n",
+            "dup.ini:4: host `h1` is listed twice in `[web]` (first at line 2)",
+        ),
+        (
+            "port.ini",
+            "[web]\nh1:70000 eov_connection=local\n",
+            "port.ini:2: `h1:70000`: the port is out of range (1-65535)",
+        ),
+        (
+            "port0.ini",
+            "[web]\nh1 eov_connection=local eov_port=0\n",
+            "port0.ini:2: eov_port = 0: not a port (1-65535)",
+        ),
+        (
+            "vars/hosts",
+            "[web]\nh1 eov_connection=local\n",
+            "group_vars/web.yml: eov_port = 123456: not a port (1-65535)",
+        ),
+    ];
+    t.file("vars/group_vars/web.yml", "eov_port: 123456\n");
+    for (file, text, error) in cases {
+        t.file(file, text);
+        let out = t.run(&["run", "ok.eov", "-i", file]);
+        assert_eq!(out.code, 3, "{file}: {}{}", out.stdout, out.stderr);
+        assert!(out.stderr.contains(error), "{file}: {}", out.stderr);
+    }
+    // The same host in two groups is fine.
+    t.file("two.ini", "[web]\nh1 eov_connection=local\n[db]\nh1\n");
+    assert_eq!(t.run(&["run", "ok.eov", "-i", "two.ini"]).code, 0);
+}
+
+/// `debug { var = "x" }` prints the value of `x`; `ignore_errors` also covers a template,
+/// a condition and a `failed_when` that fail.
+#[test]
+fn debug_var_and_ignore_errors_on_template_failures() {
+    let t = Test::new();
+    t.file(
+        "p.eov",
+        r#"play "p" on "localhost" {
+  vars { x = "hello", l = [1, 2] }
+  task "a" { debug { var = "x" } }
+  task "b" { debug { var = "l" } }
+  task "c" { debug { var = "x" } ignore_errors = true when = "nope" }
+  task "d" { debug { msg = "{{ nope }}" } ignore_errors = true }
+  task "e" { command { cmd = "true" } register = "r" failed_when = "r.nope.x" ignore_errors = true }
+  task "f" { debug { msg = "after" } }
+}
+"#,
+    );
+    let out = t.run(&["run", "p.eov"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    for line in [
+        "ok          localhost | a: hello\n",
+        "ok          localhost | b: [1,2]\n",
+        "ignored     localhost | c: `nope` is undefined (task at p.eov:5:3)\n",
+        "ignored     localhost | d: argument `msg` (p.eov:6:28): `nope` is undefined\n",
+        "ignored     localhost | e: `failed_when`: `r.nope` is undefined\n",
+        "ok          localhost | f: after\n",
+    ] {
+        assert!(out.stdout.contains(line), "{line}{}", out.stdout);
+    }
+    assert!(out.stdout.contains("ignored=3"), "{}", out.stdout);
+}
+
+/// Remote output cannot drive the terminal (clear the screen, set its title, overwrite a
+/// line): control characters are escaped in human output, as JSON escapes them.
+#[test]
+fn control_characters_in_output_are_escaped() {
+    let t = Test::new();
+    t.file(
+        "p.eov",
+        r#"play "p" on "localhost" {
+  task "noisy" { shell { cmd = "printf '\\033[2J\\033]0;owned\\007hi\\rX\\342\\200\\256\\n' >&2; exit 1" } }
+}
+"#,
+    );
+    let out = t.run(&["run", "p.eov", "-v"]);
+    assert_eq!(out.code, 4, "{}", out.stdout);
+    assert!(
+        !out.stdout.contains('\x1b') && !out.stdout.contains('\x07') && !out.stdout.contains('\r'),
+        "{:?}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains(r"\x1b[2J\x1b]0;owned\x07hi\x0dX\u{202e}"),
+        "{}",
+        out.stdout
+    );
+}
+
+/// An error on a line of a megabyte shows a window of that line, not all of it; a file that
+/// is not UTF-8 is refused with where the first bad byte is.
+#[test]
+fn errors_on_huge_lines_are_short_and_bad_encodings_located() {
+    let t = Test::new();
+    t.file(
+        "big.eov",
+        &format!(
+            "play \"p\" on \"localhost\" {{\n  task \"t\" {{ debug {{ msg = \"{}\" oops }} }}\n}}\n",
+            "x".repeat(1 << 20)
+        ),
+    );
+    let out = t.run(&["check", "big.eov"]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("big.eov:2:"),
+        "{}",
+        &out.stderr[..500.min(out.stderr.len())]
+    );
+    assert!(
+        out.stderr.len() < 5000,
+        "{} bytes of error",
+        out.stderr.len()
+    );
+
+    std::fs::write(
+        t.path().join("latin.eov"),
+        b"play \"p\" on \"localhost\" {\n  task \"t\" { debug { msg = \"caf\xe9\" } }\n}\n",
+    )
+    .unwrap();
+    let out = t.run(&["check", "latin.eov"]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "cannot read `latin.eov`: not UTF-8 text: line 2, column 32 has the byte 0xe9"
+        ),
+        "{}",
+        out.stderr
+    );
+    t.file("hosts", "[web]\nlocalhost eov_connection=local\n");
+    std::fs::write(t.path().join("vars.yml"), b"a: 1\nb: \xff\n").unwrap();
+    let out = t.run(&["check", "latin.eov", "-e", "@vars.yml"]);
+    let out2 = t.run(&["run", "hosts", "-e", "@vars.yml"]);
+    let all = format!("{}{}{}{}", out.stderr, out.stdout, out2.stderr, out2.stdout);
+    assert!(all.contains("line 2, column 4 has the byte 0xff"), "{all}");
+}
+
+/// On a SysV host, a service started at boot from `rcS.d` (Debian's early boot) is enabled:
+/// `enabled = true` changes nothing.
+#[test]
+fn sysv_enabled_counts_rcs_d() {
+    if !available("sysv_enabled_counts_rcs_d") {
+        return;
+    }
+    let lab = Lab::up(1, "rcs");
+    lab.sh(
+        1,
+        "printf '#!/bin/sh\\nexit 0\\n' > /etc/init.d/eovearly && chmod 755 /etc/init.d/eovearly \
+         && mkdir -p /etc/rcS.d && ln -sf ../init.d/eovearly /etc/rcS.d/S01eovearly",
+    );
+    let t = Test::new();
+    t.file(
+        "p.eov",
+        r#"play "p" on "lab" { task "early" { service { name = "eovearly", enabled = true } register = "s" } }"#,
+    );
+    let out = t.run(&[
+        "run",
+        "p.eov",
+        "-i",
+        lab.inventory().to_str().unwrap(),
+        "--check",
+        "--diff",
+    ]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("ok          h1 | early"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("changed=0"), "{}", out.stdout);
+}

@@ -119,7 +119,7 @@ impl Checker {
     }
 
     fn parse_new_file(&mut self, path: &Path) -> Option<ast::File> {
-        let text = match std::fs::read_to_string(path) {
+        let text = match crate::fsutil::read_text(path) {
             Ok(t) => t,
             Err(e) => {
                 self.diags.push(Diagnostic::unlocated(DiagnosticKind::Io {

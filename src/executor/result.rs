@@ -181,13 +181,13 @@ impl HostRun {
             if let Some(c) = &t.changed_when {
                 match eval(c) {
                     Ok(v) => outcome.changed = v,
-                    Err(e) => return Attempt::failed(format!("`changed_when`: {}", e.message)),
+                    Err(e) => return self.failure(t, format!("`changed_when`: {}", e.message)),
                 }
             }
             if let Some(c) = &t.failed_when {
                 match eval(c) {
                     Ok(v) => outcome.failed = v,
-                    Err(e) => return Attempt::failed(format!("`failed_when`: {}", e.message)),
+                    Err(e) => return self.failure(t, format!("`failed_when`: {}", e.message)),
                 }
             }
         }

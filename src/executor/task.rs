@@ -91,10 +91,10 @@ impl HostRun {
                         handler,
                         vec![(
                             None,
-                            Attempt::failed(format!(
-                                "the loop source is {} `{v}`, not a list",
-                                v.kind()
-                            )),
+                            self.failure(
+                                t,
+                                format!("the loop source is {} `{v}`, not a list", v.kind()),
+                            ),
                         )],
                         start,
                     );
@@ -155,9 +155,9 @@ impl HostRun {
             )));
         }
         if e.message.starts_with("argument `") {
-            Attempt::failed(e.message.clone())
+            self.failure(t, e.message.clone())
         } else {
-            Attempt::failed(format!("{} (task at {})", e.message, t.location))
+            self.failure(t, format!("{} (task at {})", e.message, t.location))
         }
     }
 
@@ -191,7 +191,7 @@ impl HostRun {
         if let Some(d) = delegate.as_ref().filter(|d| {
             !CONTROLLER.contains(&d.as_str()) && !self.s.inventory.hosts.contains_key(*d)
         }) {
-            return Attempt::failed(format!("`delegate_to`: no host `{d}` in the inventory"));
+            return self.failure(t, format!("`delegate_to`: no host `{d}` in the inventory"));
         }
         let conn = match self.s.connections.get(&target).await {
             Ok(c) => c,

@@ -64,13 +64,15 @@ impl Inventory {
         for dir in vars_dirs {
             vars_dirs::load(&mut inv, &dir, Beside::Inventory)?;
         }
+        inv.check_ports()?;
         Ok(inv)
     }
 
     /// Adds `group_vars/` and `host_vars/` found beside the play (they win over the ones beside
     /// the inventory).
     pub fn load_play_vars(&mut self, play_dir: &Path) -> Result<(), InventoryError> {
-        vars_dirs::load(self, play_dir, Beside::Play)
+        vars_dirs::load(self, play_dir, Beside::Play)?;
+        self.check_ports()
     }
 }
 
@@ -88,7 +90,7 @@ fn load_file(path: &Path, timeout: Duration) -> Result<Inventory, InventoryError
     let inv = if dynamic::is_script(path) {
         dynamic::parse(path, timeout)?
     } else {
-        let text = std::fs::read_to_string(path)
+        let text = crate::fsutil::read_text(path)
             .map_err(|e| InventoryError::new(&shown, None, format!("cannot read: {e}")))?;
         if text.starts_with("#!") {
             let message = "starts with `#!` but is not executable: `chmod +x` it to use it \

@@ -97,7 +97,7 @@ fn walk_below(dir: &Path, out: &mut Vec<PathBuf>, ancestors: &mut Vec<PathBuf>) 
 
 fn read_file(file: &Path) -> Result<Vars, InventoryError> {
     let shown = file.display().to_string();
-    let text = std::fs::read_to_string(file)
+    let text = crate::fsutil::read_text(file)
         .map_err(|e| InventoryError::new(&shown, None, format!("cannot read: {e}")))?;
     let map: Option<IndexMap<String, Value>> = crate::yaml::from_str(&text)
         .map_err(|e| InventoryError::new(&shown, None, super::yaml_error(&shown, &e)))?;
