@@ -535,3 +535,94 @@ fn sysv_enabled_counts_rcs_d() {
     );
     assert!(out.stdout.contains("changed=0"), "{}", out.stdout);
 }
+
+/// `no_log` and `ignore_errors` (and every other on/off setting) given as templates are
+/// refused by `eov check`: they used to pass and then count as false.
+#[test]
+fn boolean_settings_given_as_templates_are_refused() {
+    let t = Test::new();
+    t.file(
+        "p.eov",
+        r#"play "p" on "localhost" {
+  vars { quiet = true }
+  task "a" { debug { msg = "x" } no_log = "{{ quiet }}" ignore_errors = "{{ true }}" }
+}
+"#,
+    );
+    for cmd in ["check", "run"] {
+        let out = t.run(&[cmd, "p.eov"]);
+        assert_eq!(out.code, 3, "{cmd}: {}{}", out.stdout, out.stderr);
+        for what in ["no_log", "ignore_errors"] {
+            assert!(
+                out.stderr.contains(&format!(
+                    "error: `{what}` must be a boolean, found a string"
+                )),
+                "{cmd}: {}",
+                out.stderr
+            );
+        }
+        assert!(out.stderr.contains("p.eov:3:43"), "{}", out.stderr);
+    }
+}
+
+/// `no_log` hides loop items (they often hold keys) and the reason a host leaves the run.
+#[test]
+fn no_log_hides_loop_items() {
+    let t = Test::new();
+    t.file(
+        "p.eov",
+        r#"play "p" on "localhost" {
+  task "keys" for k in ["PRIVATE-KEY-1", "PRIVATE-KEY-2"] { debug { msg = "{{ k }}" } no_log = true }
+  task "named" for k in [{ name = "alice", key = "PRIVATE-KEY-4" }] { debug { msg = "{{ k.key }}" } no_log = true loop_control = { label = "{{ k.name }}" } }
+  task "fail" for k in ["PRIVATE-KEY-3"] { fail { msg = "bad {{ k }}" } no_log = true }
+}
+"#,
+    );
+    for args in [
+        vec!["run", "p.eov", "-v"],
+        vec!["run", "p.eov", "--output", "json"],
+    ] {
+        let out = t.run(&args);
+        assert_eq!(out.code, 4, "{}", out.stdout);
+        assert!(!out.stdout.contains("PRIVATE"), "{}", out.stdout);
+        assert!(!out.stderr.contains("PRIVATE"), "{}", out.stderr);
+    }
+    let out = t.run(&["run", "p.eov"]);
+    for line in [
+        "ok          localhost | keys (item=#1): output hidden (no_log)\n",
+        "ok          localhost | keys (item=#2): output hidden (no_log)\n",
+        "ok          localhost | named (item=alice): output hidden (no_log)\n",
+        "LEFT        localhost | leaves the run: task `fail`: output hidden (no_log)\n",
+    ] {
+        assert!(out.stdout.contains(line), "{line}{}", out.stdout);
+    }
+}
+
+/// `--diff` of a file that holds a secret shows that it changed, not the lines: masking the
+/// new value would still print the old one of a rotated secret.
+#[test]
+fn diffs_of_files_holding_a_secret_are_not_shown() {
+    let t = Test::new();
+    t.file("app.conf", "user=admin\npassword=OLD-PASSWORD-1\nport=1\n");
+    t.file(
+        "p.eov",
+        r#"play "p" on "localhost" {
+  vars { pw = secret "NEW-PASSWORD-2" }
+  task "conf" { copy { dest = "{root}/app.conf", content = "user=admin\npassword={{ pw }}\nport=2\n" } }
+}
+"#,
+    );
+    for args in [
+        vec!["run", "p.eov", "--check", "--diff"],
+        vec!["run", "p.eov", "--check", "--diff", "--output", "json"],
+    ] {
+        let out = t.run(&args);
+        assert_eq!(out.code, 0, "{}", out.stdout);
+        assert!(!out.stdout.contains("PASSWORD"), "{}", out.stdout);
+        assert!(
+            out.stdout.contains("content changed (secret)"),
+            "{}",
+            out.stdout
+        );
+    }
+}

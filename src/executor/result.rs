@@ -287,11 +287,15 @@ impl HostRun {
             Status::Unreachable => self.recap.unreachable += 1,
         }
         let reason = || {
-            let msg = results
-                .iter()
-                .rev()
-                .find_map(|(_, a)| a.outcome.message())
-                .unwrap_or_default();
+            let msg = if t.no_log {
+                "output hidden (no_log)".to_string()
+            } else {
+                results
+                    .iter()
+                    .rev()
+                    .find_map(|(_, a)| a.outcome.message())
+                    .unwrap_or_default()
+            };
             format!("task `{}`: {msg}", t.name)
         };
         let flow = match status {

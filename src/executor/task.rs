@@ -115,7 +115,13 @@ impl HostRun {
             if let Some(name) = &t.loop_index {
                 locals.push((name.clone(), Value::from(index)));
             }
-            let mut label = item_label(&item);
+            // Under `no_log` an item is named by its position: items often hold what is
+            // secret (keys, passwords); `loop_control.label` names it on purpose.
+            let mut label = if t.no_log {
+                format!("#{}", index + 1)
+            } else {
+                item_label(&item)
+            };
             let attempt = match self.context(Some(t), &locals) {
                 Ok(item_ctx) => {
                     // `loop_control.label`: how the item is named in output.
