@@ -626,3 +626,50 @@ fn diffs_of_files_holding_a_secret_are_not_shown() {
         );
     }
 }
+
+/// Each lab host has an SSH host key of its own (they used to share the image's), recorded in
+/// the lab's known_hosts, so host-key checking tells them apart; a restart keeps it.
+#[test]
+fn lab_hosts_have_their_own_host_keys() {
+    if !available("lab_hosts_have_their_own_host_keys") {
+        return;
+    }
+    let lab = Lab::up(2, "hkeys");
+    let key = |i: usize| lab.sh(i, "cat /etc/ssh/ssh_host_ed25519_key.pub");
+    let (k1, k2) = (key(1), key(2));
+    assert!(k1.starts_with("ssh-ed25519 "), "{k1}");
+    assert_ne!(
+        k1.split_whitespace().nth(1),
+        k2.split_whitespace().nth(1),
+        "two lab hosts share a host key"
+    );
+    let known = std::fs::read_to_string(lab.dir().join("known_hosts")).unwrap();
+    for (i, k) in [(1, &k1), (2, &k2)] {
+        let blob = k.split_whitespace().nth(1).unwrap();
+        assert!(
+            known.contains(&format!("{} ssh-ed25519 {blob}", lab.address(i))),
+            "{known}"
+        );
+    }
+    // Host 1's key does not pass for host 2.
+    let swapped = known.replace(
+        k2.split_whitespace().nth(1).unwrap(),
+        k1.split_whitespace().nth(1).unwrap(),
+    );
+    std::fs::write(lab.dir().join("known_hosts"), swapped).unwrap();
+    let t = Test::new();
+    t.file(
+        "p.eov",
+        r#"play "p" on "lab" { task "t" { command { cmd = "true" } } }"#,
+    );
+    let out = t.run(&["run", "p.eov", "-i", lab.inventory().to_str().unwrap()]);
+    assert_eq!(out.code, 5, "{}", out.stdout);
+    assert!(out.stdout.contains("h2"), "{}", out.stdout);
+    std::fs::write(lab.dir().join("known_hosts"), &known).unwrap();
+    let status = Command::new("podman")
+        .args(["restart", &lab.container(1)])
+        .output()
+        .unwrap();
+    assert!(status.status.success());
+    assert_eq!(key(1), k1, "a restart changed the host key");
+}
