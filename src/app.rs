@@ -123,7 +123,8 @@ pub(crate) fn extra_vars(specs: &[String]) -> Result<IndexMap<String, Value>, St
     let mut out = IndexMap::new();
     for spec in specs {
         if let Some(file) = spec.strip_prefix('@') {
-            let text = std::fs::read_to_string(file).map_err(|e| format!("-e @{file}: {e}"))?;
+            let text = crate::fsutil::read_text(std::path::Path::new(file))
+                .map_err(|e| format!("-e @{file}: {e}"))?;
             let map: IndexMap<String, Value> =
                 crate::yaml::from_str(&text).map_err(|e| format!("-e @{file}: {e}"))?;
             out.extend(map);

@@ -23,7 +23,7 @@ pub fn doc(args: &DocArgs) -> i32 {
         return exit::USAGE;
     };
     let path = dir.join("main.eov");
-    let text = match std::fs::read_to_string(&path) {
+    let text = match crate::fsutil::read_text(&path) {
         Ok(t) => t,
         Err(e) => {
             report::error(&format!("cannot read {}: {e}", path.display()));

@@ -136,8 +136,18 @@ impl Event {
                 ro(&mut t.stderr);
                 for d in &mut t.diffs {
                     r(&mut d.path);
-                    ro(&mut d.before);
-                    ro(&mut d.after);
+                    // A file that holds a secret is not diffed at all: masking the secret
+                    // would still show the lines around it and the previous value of a
+                    // rotated one (not a secret of this run, so nothing would mask it).
+                    let holds =
+                        |s: &Option<String>| s.as_ref().is_some_and(|s| secrets.redact(s) != *s);
+                    if holds(&d.before) || holds(&d.after) {
+                        if d.before != d.after {
+                            d.note = Some("content changed (secret)".into());
+                        }
+                        d.before = None;
+                        d.after = None;
+                    }
                     for a in &mut d.attrs {
                         r(&mut a.before);
                         r(&mut a.after);

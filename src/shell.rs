@@ -21,26 +21,34 @@ pub fn parent(path: &str) -> &str {
     }
 }
 
-/// Content up to this size, if it is text without NUL bytes, is written by the script itself
-/// (`printf`, a shell builtin) rather than sent as stdin through `base64 -d` and `cat`: fewer
-/// processes on the host for the common case of a small configuration file.
-pub const INLINE_CONTENT: usize = 32 * 1024;
-
-/// The content as a shell word, when it can be written by the script itself.
-pub fn inline_content(content: &[u8]) -> Option<String> {
-    if content.len() > INLINE_CONTENT || content.contains(&0) {
-        return None;
-    }
-    std::str::from_utf8(content).ok().map(quote)
+/// What the script of [`atomic_write`] must receive on stdin: the content's length and its
+/// sha256 (lowercase hex), checked on the target before the rename.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expected {
+    pub len: usize,
+    pub sha256: String,
 }
 
-/// A script that writes `content` (a shell word, see [`inline_content`]), or else its stdin,
-/// to `dest` atomically: a new temp file in the same directory, its attributes set, then `mv`.
-/// A run interrupted at any point leaves the old file intact. Without `mode`, a new file gets
-/// the umask's mode and an existing one keeps its mode; without owner and group, its owners.
+impl Expected {
+    pub fn of(content: &[u8]) -> Self {
+        use sha2::Digest as _;
+        Expected {
+            len: content.len(),
+            sha256: format!("{:x}", sha2::Sha256::digest(content)),
+        }
+    }
+}
+
+/// A script that writes its stdin to `dest` atomically: a new temp file in the same
+/// directory, renamed over `dest` only once its length and sha256 match `expected`. The
+/// content never appears in the script (with `become` the script is on sudo's command line,
+/// visible to every user of the host). A closed channel ends stdin early: the check fails,
+/// the temp file is removed (also on HUP, INT and TERM) and the old file stays. Without
+/// `mode`, a new file gets the umask's mode and an existing one keeps its mode; without owner
+/// and group, its owners.
 pub fn atomic_write(
     dest: &str,
-    content: Option<&str>,
+    expected: &Expected,
     mode: Option<u32>,
     owner: Option<&str>,
     group: Option<&str>,
@@ -49,21 +57,24 @@ pub fn atomic_write(
     // The temp name comes from the controller (no `mktemp` process); `set -C` makes the
     // redirection fail rather than follow or reuse anything already there.
     let t = quote(&format!("{}/.eov.{:016x}", parent(dest), random()));
-    let write = match content {
-        Some(word) => format!("printf '%s' {word}"),
-        None => "cat".into(),
-    };
     let dir = quote(parent(dest));
     let umask = match mode {
         Some(m) if m & !0o666 == 0 => format!("umask {:03o}\n", 0o777 & !m),
         _ => String::new(),
     };
-    // Said plainly here rather than as the shell's "cannot create" on the temp name.
+    let (len, sum) = (expected.len, quote(&expected.sha256));
+    // Said plainly here rather than as the shell's "cannot create" on the temp name. A signal
+    // turns into an exit, so the EXIT trap removes the temp file then too.
     let mut s = format!(
         "set -e\n\
          if [ ! -d {dir} ]; then echo {dir}': no such directory' >&2; exit 1; fi\n\
          if [ ! -w {dir} ]; then echo {dir}': Permission denied' >&2; exit 1; fi\n\
-         t={t}\ntrap 'rm -f \"$t\"' EXIT\n{umask}set -C\n{write} > \"$t\"\nset +C\n"
+         t={t}\ntrap 'rm -f \"$t\"' EXIT\ntrap 'exit 129' HUP\ntrap 'exit 130' INT\ntrap 'exit 143' TERM\n\
+         {umask}set -C\ncat > \"$t\"\nset +C\n\
+         n=$(wc -c < \"$t\")\n\
+         if [ \"$n\" -ne {len} ]; then echo \"transfer incomplete: got $n of {len} bytes\" >&2; exit 1; fi\n\
+         s=$(sha256sum < \"$t\")\n\
+         if [ \"${{s%% *}}\" != {sum} ]; then echo 'transfer corrupted: the checksum does not match' >&2; exit 1; fi\n"
     );
     match mode {
         // A mode the umask can give (no execute or special bits) is set by it, at creation.
@@ -134,24 +145,44 @@ mod tests {
         assert_eq!(quote("$(rm -rf /)"), "'$(rm -rf /)'");
     }
 
+    /// Runs `script` with `sh -c`, `input` on its stdin; its exit status and stderr.
+    fn sh_with_stdin(script: &str, input: &[u8]) -> (bool, String) {
+        use std::io::Write as _;
+        let mut child = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn leftovers(dir: &std::path::Path) -> Vec<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".eov."))
+            .collect()
+    }
+
     #[test]
     fn atomic_writes_set_modes_and_keep_existing_ones() {
         use std::os::unix::fs::PermissionsExt as _;
         let dir = tempfile::tempdir().unwrap();
         let write = |name: &str, content: &str, mode: Option<u32>| {
             let dest = dir.path().join(name);
-            let word = inline_content(content.as_bytes()).unwrap();
-            let script = atomic_write(dest.to_str().unwrap(), Some(&word), mode, None, None);
-            let out = std::process::Command::new("sh")
-                .arg("-c")
-                .arg(script)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            let expected = Expected::of(content.as_bytes());
+            let script = atomic_write(dest.to_str().unwrap(), &expected, mode, None, None);
+            assert!(!script.contains(content) || content.is_empty());
+            let (ok, stderr) = sh_with_stdin(&script, content.as_bytes());
+            assert!(ok, "{stderr}");
             let meta = std::fs::metadata(&dest).unwrap();
             (
                 std::fs::read_to_string(&dest).unwrap(),
@@ -171,12 +202,80 @@ mod tests {
             ("new".into(), 0o604),
             "an existing mode stays"
         );
-        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .filter_map(Result::ok)
-            .filter(|e| e.file_name().to_string_lossy().starts_with(".eov."))
-            .collect();
-        assert!(leftovers.is_empty());
+        assert!(leftovers(dir.path()).is_empty());
+    }
+
+    /// A transfer cut short (the channel closed early) or altered never replaces the file.
+    #[test]
+    fn atomic_writes_rename_only_the_whole_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("f");
+        std::fs::write(&dest, "old\n").unwrap();
+        let content = "new content, longer than what arrives\n".repeat(100);
+        let script = atomic_write(
+            dest.to_str().unwrap(),
+            &Expected::of(content.as_bytes()),
+            None,
+            None,
+            None,
+        );
+        let (ok, stderr) = sh_with_stdin(&script, &content.as_bytes()[..1000]);
+        assert!(!ok);
+        assert_eq!(
+            stderr.trim(),
+            format!("transfer incomplete: got 1000 of {} bytes", content.len())
+        );
+        assert_eq!(std::fs::read_to_string(&dest).unwrap(), "old\n");
+        assert!(leftovers(dir.path()).is_empty());
+
+        let mut altered = content.clone().into_bytes();
+        altered[10] = b'X';
+        let (ok, stderr) = sh_with_stdin(&script, &altered);
+        assert!(!ok);
+        assert!(stderr.contains("checksum does not match"), "{stderr}");
+        assert_eq!(std::fs::read_to_string(&dest).unwrap(), "old\n");
+        assert!(leftovers(dir.path()).is_empty());
+
+        let (ok, stderr) = sh_with_stdin(&script, content.as_bytes());
+        assert!(ok, "{stderr}");
+        assert_eq!(std::fs::read_to_string(&dest).unwrap(), content);
+        assert!(leftovers(dir.path()).is_empty());
+    }
+
+    /// A write killed by a signal while it waits for content removes its temp file.
+    #[test]
+    fn atomic_writes_clean_up_on_signals() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("f");
+        std::fs::write(&dest, "old\n").unwrap();
+        let script = atomic_write(
+            dest.to_str().unwrap(),
+            &Expected::of(b"whatever"),
+            None,
+            None,
+            None,
+        );
+        for sig in ["HUP", "INT", "TERM"] {
+            let mut child = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(&script)
+                .stdin(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while leftovers(dir.path()).is_empty() && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            assert!(!leftovers(dir.path()).is_empty(), "the temp file exists");
+            std::process::Command::new("kill")
+                .args([format!("-{sig}"), child.id().to_string()])
+                .status()
+                .unwrap();
+            let status = child.wait().unwrap();
+            assert!(!status.success(), "{sig}");
+            assert!(leftovers(dir.path()).is_empty(), "{sig}");
+            assert_eq!(std::fs::read_to_string(&dest).unwrap(), "old\n");
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! escaping, and the filters roles need. See docs/templates.md for the differences from Jinja2.
 
 mod ansible;
+mod complexity;
 mod filters;
 mod names;
 mod network;
@@ -36,6 +37,10 @@ impl TemplateError {
             .map(str::trim)
             .filter(|s| !s.is_empty());
         let message = match (undefined, err.detail(), snippet) {
+            _ if err.kind() == ErrorKind::OutOfFuel => format!(
+                "template evaluation stopped: it exceeded its budget of {FUEL} steps (or ~{} MB of values); a loop or a value too large?",
+                FUEL * 64 / 1_000_000
+            ),
             (true, Some(d), _) => d.to_string(),
             (true, None, Some(s)) => format!("`{s}` is undefined"),
             (false, Some(d), _) if err.kind() == ErrorKind::SyntaxError => d.to_string(),
@@ -59,6 +64,24 @@ impl TemplateError {
             line: None,
             undefined: false,
         }
+    }
+}
+
+/// What one render or evaluation may spend: about this many steps, or 64 times as many bytes
+/// of values it creates (~320 MB). Real templates use a few thousand; three nested loops over
+/// `range(10000)` would run for hours and grow without bound.
+pub const FUEL: u64 = 5_000_000;
+
+/// Refuses a source too complex to parse safely (see [`complexity`]).
+fn guard(source: &str, is_expression: bool) -> Result<(), TemplateError> {
+    match complexity::too_complex(source, is_expression) {
+        None => Ok(()),
+        Some((message, range)) => Err(TemplateError {
+            line: Some(source[..range.start].matches('\n').count() + 1),
+            message,
+            range: Some(range),
+            undefined: false,
+        }),
     }
 }
 
@@ -106,6 +129,7 @@ impl Templates {
     pub fn with_secrets(secrets: crate::redact::Secrets) -> Self {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_fuel(Some(FUEL));
         // As Ansible configures Jinja2: keep the final newline, drop the one after a block tag.
         let syntax = minijinja::syntax::SyntaxConfig::builder()
             .keep_trailing_newline(true)
@@ -131,6 +155,7 @@ impl Templates {
 
     /// Checks template syntax without rendering.
     pub fn check_template(&self, source: &str) -> Result<(), TemplateError> {
+        guard(source, false)?;
         self.env
             .template_from_str(source)
             .map(|_| ())
@@ -146,6 +171,7 @@ impl Templates {
 
     /// Checks expression syntax without evaluating.
     pub fn check_expression(&self, source: &str) -> Result<(), TemplateError> {
+        guard(source, true)?;
         self.env
             .compile_expression(source)
             .map(|_| ())
@@ -156,19 +182,32 @@ impl Templates {
         if !is_templated(source) {
             return Ok(source.to_string());
         }
+        guard(source, false)?;
         self.env
             .render_str(source, ctx.clone())
             .map_err(|e| TemplateError::from_minijinja(&e, source))
     }
 
     pub fn eval(&self, expr: &str, ctx: &Value) -> Result<Value, TemplateError> {
+        guard(expr, true)?;
         let compiled = self
             .env
             .compile_expression(expr)
             .map_err(|e| TemplateError::from_minijinja(&e, expr))?;
-        compiled
+        let value = compiled
             .eval(ctx.clone())
-            .map_err(|e| TemplateError::from_minijinja(&e, expr))
+            .map_err(|e| TemplateError::from_minijinja(&e, expr))?;
+        // Strict undefined also for a lone expression (`"{{ nope }}"`), which minijinja hands
+        // back as an undefined value rather than an error.
+        if value.is_undefined() {
+            return Err(TemplateError {
+                message: format!("`{}` is undefined", expr.trim()),
+                range: Some(0..expr.len()),
+                line: Some(1),
+                undefined: true,
+            });
+        }
+        Ok(value)
     }
 
     /// A condition (`when`, `until`, ...): an expression whose truth is taken.
@@ -190,6 +229,7 @@ impl Templates {
         if !is_templated(s) {
             return Ok(Value::from(s));
         }
+        guard(s, false)?;
         if let Some(expr) = single_expression(s)
             && self.env.compile_expression(expr).is_ok()
         {
@@ -205,6 +245,7 @@ impl Templates {
         source: &str,
         ctx: &Value,
     ) -> Result<String, TemplateError> {
+        guard(source, false)?;
         let tmpl = self
             .env
             .template_from_named_str(name, source)
@@ -221,10 +262,12 @@ impl Templates {
         if self.preloaded.contains_key(&name) {
             return;
         }
-        let (Some(stamp), Ok(source)) = (stamp(path), std::fs::read_to_string(path)) else {
+        let (Some(stamp), Ok(source)) = (stamp(path), crate::fsutil::read_text(path)) else {
             return;
         };
-        if self.env.add_template_owned(name.clone(), source).is_ok() {
+        if guard(&source, false).is_ok()
+            && self.env.add_template_owned(name.clone(), source).is_ok()
+        {
             self.preloaded.insert(name, stamp);
         }
     }
@@ -247,7 +290,7 @@ impl Templates {
                 .render(ctx.clone())
                 .map_err(|e| TemplateError::from_minijinja(&e, tmpl.source()));
         }
-        let source = std::fs::read_to_string(path)
+        let source = crate::fsutil::read_text(path)
             .map_err(|e| TemplateError::plain(format!("cannot read it: {e}")))?;
         self.render_template(&name, &source, ctx)
     }

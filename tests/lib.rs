@@ -10,6 +10,7 @@ mod dry_run;
 mod fuzz;
 mod g5k;
 mod g5k_double;
+mod hardening;
 mod http;
 mod http_server;
 mod inventory;

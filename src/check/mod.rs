@@ -119,7 +119,7 @@ impl Checker {
     }
 
     fn parse_new_file(&mut self, path: &Path) -> Option<ast::File> {
-        let text = match std::fs::read_to_string(path) {
+        let text = match crate::fsutil::read_text(path) {
             Ok(t) => t,
             Err(e) => {
                 self.diags.push(Diagnostic::unlocated(DiagnosticKind::Io {
@@ -295,7 +295,29 @@ fn duplicates<'a>(
 }
 
 fn collect_eov_files(path: &Path, out: &mut Vec<PathBuf>, diags: &mut Vec<Diagnostic>) {
+    collect_below(path, out, diags, &mut Vec::new());
+}
+
+/// `ancestors`: the real paths of the directories being walked, to refuse a symbolic link
+/// that leads back to one of them (the walk would never end).
+fn collect_below(
+    path: &Path,
+    out: &mut Vec<PathBuf>,
+    diags: &mut Vec<Diagnostic>,
+    ancestors: &mut Vec<PathBuf>,
+) {
     if path.is_dir() {
+        let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        if let Some(first) = ancestors.iter().find(|a| **a == real) {
+            diags.push(Diagnostic::unlocated(DiagnosticKind::Io {
+                path: path.display().to_string(),
+                error: format!(
+                    "a symbolic link cycle: it leads back to `{}`; not followed",
+                    first.display()
+                ),
+            }));
+            return;
+        }
         let mut entries: Vec<PathBuf> = match std::fs::read_dir(path) {
             Ok(rd) => rd.filter_map(Result::ok).map(|e| e.path()).collect(),
             Err(e) => {
@@ -307,11 +329,13 @@ fn collect_eov_files(path: &Path, out: &mut Vec<PathBuf>, diags: &mut Vec<Diagno
             }
         };
         entries.sort();
+        ancestors.push(real);
         for entry in entries {
             if entry.is_dir() || entry.extension().is_some_and(|e| e == "eov") {
-                collect_eov_files(&entry, out, diags);
+                collect_below(&entry, out, diags, ancestors);
             }
         }
+        ancestors.pop();
     } else if path.exists() {
         out.push(path.to_path_buf());
     } else {

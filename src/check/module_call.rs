@@ -160,7 +160,7 @@ impl Checker {
         if kind != SourceKind::Template {
             return;
         }
-        match std::fs::read_to_string(&path) {
+        match crate::fsutil::read_text(&path) {
             Err(e) => out.push(Diagnostic::new(
                 DiagnosticKind::Io {
                     path: path.display().to_string(),

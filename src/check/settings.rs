@@ -103,6 +103,29 @@ impl<'a> Settings<'a> {
             }
             first.insert(name, a.key.span);
             check(*ty, &a.value, &format!("`{name}`"));
+            // These decide how the task runs and what it prints before anything is rendered:
+            // a template would silently count as false.
+            let deferred = match &a.value.kind {
+                ValueKind::Str(s) => crate::template::is_templated(s),
+                ValueKind::Path(_) => true,
+                _ => false,
+            };
+            if matches!(ty, ArgType::Bool) && deferred {
+                out.push(
+                    Diagnostic::new(
+                        DiagnosticKind::WrongType {
+                            what: format!("`{name}`"),
+                            expected: ArgType::Bool.describe(),
+                            found: a.value.kind.describe().to_string(),
+                        },
+                        a.value.span,
+                    )
+                    .label("not a template: it is decided before the task runs".to_string())
+                    .help(Some(format!(
+                        "write `{name} = true` or `{name} = false`, or use `when` to choose between two tasks"
+                    ))),
+                );
+            }
             values.insert(name, &a.value);
         }
         Settings { values }

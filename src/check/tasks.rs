@@ -10,7 +10,7 @@ use super::{Checker, duplicates, values};
 use crate::ast::{self, Item, ValueKind};
 use crate::diagnostic::{Diagnostic, DiagnosticKind, suggest};
 use crate::modules::Module;
-use crate::program::{Block, LoopSource, Looping, Scope, Step, Task, Value, vars};
+use crate::program::{Block, LoopSource, Looping, Scope, Step, Task, Value, Var, vars};
 
 /// Handler names visible from a body: its own scope's first, then the enclosing play's.
 type HandlerNames = Vec<(String, usize)>;
@@ -300,8 +300,14 @@ impl Checker {
             id: self.next_task,
             name: t.name.clone(),
             span: t.span,
+            location: self.sources.location(t.span),
+            arg_locations: t.modules[0]
+                .args
+                .iter()
+                .map(|e| self.sources.location(e.value.span))
+                .collect(),
             module,
-            args: vars(&t.modules[0].args),
+            args: debug_var_is_a_name(module, vars(&t.modules[0].args)),
             looping,
             vars: vars(&t.vars),
             scope: scope.clone(),
@@ -326,6 +332,21 @@ impl Checker {
             tags: all_tags,
         }))
     }
+}
+
+/// `debug { var = "x" }` names a variable, as in Ansible: it prints the value of `x`, not the
+/// text `x` (`var = "{{ x }}"` still works).
+fn debug_var_is_a_name(module: Module, mut args: Vec<Var>) -> Vec<Var> {
+    if module.name() == "debug" {
+        for a in args.iter_mut().filter(|a| a.name == "var") {
+            if let Value::Text(name) = &a.value
+                && !crate::template::is_templated(name)
+            {
+                a.value = Value::Expr(name.clone());
+            }
+        }
+    }
+    args
 }
 
 fn role_uses(body: &[Item]) -> Vec<&ast::RoleUse> {

@@ -135,16 +135,61 @@ pub fn command_line(
             user,
             password: Some(pw),
         }) => {
-            let mut input = format!("{pw}\n").into_bytes();
+            // sudo reads the password line only when it asks for one (not under NOPASSWD, nor
+            // with cached credentials): the script skips everything up to a marker, so the
+            // password never reaches the script's own stdin (a file's content, a command).
+            let marker = format!("EOV-STDIN-{:016x}", crate::shell::random());
+            let mut input = format!("{pw}\n{marker}\n").into_bytes();
             input.extend_from_slice(stdin.unwrap_or_default());
             (
                 format!(
                     "sudo -S -p '' -H -u {} -- sh -c {}",
                     quote(user),
-                    quote(script)
+                    quote(&skip_to_marker(script, &marker))
                 ),
                 Some(input),
             )
         }
+    }
+}
+
+/// `script` preceded by a loop that reads stdin up to and including the line `marker`; `read`
+/// takes one byte at a time from a pipe, so nothing after the marker is consumed.
+fn skip_to_marker(script: &str, marker: &str) -> String {
+    format!(
+        "while IFS= read -r eov_l; do [ \"$eov_l\" = {marker} ] && break; done; unset eov_l\n{script}"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the script reads when sudo took the password line, and when it did not.
+    #[test]
+    fn the_sudo_password_never_reaches_the_script() {
+        let run = |input: &[u8]| {
+            use std::io::Write as _;
+            let script = skip_to_marker("cat", "EOV-STDIN-1");
+            let mut child = std::process::Command::new("sh")
+                .args(["-c", &script])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            child.stdin.take().unwrap().write_all(input).unwrap();
+            String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
+        };
+        assert_eq!(run(b"EOV-STDIN-1\ncontent\nmore"), "content\nmore");
+        assert_eq!(run(b"s3cret\nEOV-STDIN-1\ncontent"), "content");
+        assert_eq!(run(b"s3cret\nEOV-STDIN-1\n"), "");
+        let b = Become {
+            user: "root".into(),
+            password: Some("s3cret".into()),
+        };
+        let (line, input) = command_line("cat", Some(b"data"), Some(&b), "eov");
+        let input = String::from_utf8(input.unwrap()).unwrap();
+        assert!(input.starts_with("s3cret\nEOV-STDIN-") && input.ends_with("\ndata"));
+        assert!(!line.contains("s3cret") && !line.contains("data"));
     }
 }

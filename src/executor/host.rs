@@ -287,6 +287,16 @@ impl HostRun {
         task.ignore_errors || self.frames.iter().any(|f| f.ignore_errors)
     }
 
+    /// A failed attempt, ignored under `ignore_errors` (also a template, a condition or a
+    /// loop source that fails, not only the module).
+    pub(super) fn failure(&self, task: &Task, msg: impl Into<String>) -> super::result::Attempt {
+        let mut a = super::result::Attempt::failed(msg);
+        if self.ignoring_errors(task) {
+            a.status = crate::event::Status::Ignored;
+        }
+        a
+    }
+
     /// The effective `become` for a task: task over blocks (innermost first) over play.
     pub(super) fn become_for(
         &self,

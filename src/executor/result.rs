@@ -181,13 +181,13 @@ impl HostRun {
             if let Some(c) = &t.changed_when {
                 match eval(c) {
                     Ok(v) => outcome.changed = v,
-                    Err(e) => return Attempt::failed(format!("`changed_when`: {}", e.message)),
+                    Err(e) => return self.failure(t, format!("`changed_when`: {}", e.message)),
                 }
             }
             if let Some(c) = &t.failed_when {
                 match eval(c) {
                     Ok(v) => outcome.failed = v,
-                    Err(e) => return Attempt::failed(format!("`failed_when`: {}", e.message)),
+                    Err(e) => return self.failure(t, format!("`failed_when`: {}", e.message)),
                 }
             }
         }
@@ -287,11 +287,15 @@ impl HostRun {
             Status::Unreachable => self.recap.unreachable += 1,
         }
         let reason = || {
-            let msg = results
-                .iter()
-                .rev()
-                .find_map(|(_, a)| a.outcome.message())
-                .unwrap_or_default();
+            let msg = if t.no_log {
+                "output hidden (no_log)".to_string()
+            } else {
+                results
+                    .iter()
+                    .rev()
+                    .find_map(|(_, a)| a.outcome.message())
+                    .unwrap_or_default()
+            };
             format!("task `{}`: {msg}", t.name)
         };
         let flow = match status {

@@ -91,10 +91,10 @@ impl HostRun {
                         handler,
                         vec![(
                             None,
-                            Attempt::failed(format!(
-                                "the loop source is {} `{v}`, not a list",
-                                v.kind()
-                            )),
+                            self.failure(
+                                t,
+                                format!("the loop source is {} `{v}`, not a list", v.kind()),
+                            ),
                         )],
                         start,
                     );
@@ -115,7 +115,13 @@ impl HostRun {
             if let Some(name) = &t.loop_index {
                 locals.push((name.clone(), Value::from(index)));
             }
-            let mut label = item_label(&item);
+            // Under `no_log` an item is named by its position: items often hold what is
+            // secret (keys, passwords); `loop_control.label` names it on purpose.
+            let mut label = if t.no_log {
+                format!("#{}", index + 1)
+            } else {
+                item_label(&item)
+            };
             let attempt = match self.context(Some(t), &locals) {
                 Ok(item_ctx) => {
                     // `loop_control.label`: how the item is named in output.
@@ -145,7 +151,7 @@ impl HostRun {
         self.finish(t, handler, results, start)
     }
 
-    pub(super) fn template_failure(&self, _t: &Task, e: &TemplateError) -> Attempt {
+    pub(super) fn template_failure(&self, t: &Task, e: &TemplateError) -> Attempt {
         // In check mode, once a result is unknown, an expression may fail on it in any way
         // (undefined, or a filter given an undefined value): a real run decides.
         if self.unknown && self.s.options.check {
@@ -154,7 +160,11 @@ impl HostRun {
                 e.message
             )));
         }
-        Attempt::failed(e.message.clone())
+        if e.message.starts_with("argument `") {
+            self.failure(t, e.message.clone())
+        } else {
+            self.failure(t, format!("{} (task at {})", e.message, t.location))
+        }
     }
 
     /// `when`, then the module with retries / until, then changed_when / failed_when.
@@ -187,7 +197,7 @@ impl HostRun {
         if let Some(d) = delegate.as_ref().filter(|d| {
             !CONTROLLER.contains(&d.as_str()) && !self.s.inventory.hosts.contains_key(*d)
         }) {
-            return Attempt::failed(format!("`delegate_to`: no host `{d}` in the inventory"));
+            return self.failure(t, format!("`delegate_to`: no host `{d}` in the inventory"));
         }
         let conn = match self.s.connections.get(&target).await {
             Ok(c) => c,
@@ -287,12 +297,17 @@ impl HostRun {
     ) -> Result<Args, TemplateError> {
         let mut args = IndexMap::new();
         let wanted = |name: &str| only.is_none_or(|o| o.contains(&name));
-        for e in t.args.iter().filter(|e| wanted(&e.name)) {
+        for (i, e) in t.args.iter().enumerate().filter(|(_, e)| wanted(&e.name)) {
             let v = e
                 .value
                 .render(&self.s.templates, vars, &self.s.secrets)
                 .map_err(|err| TemplateError {
-                    message: format!("argument `{}`: {}", e.name, err.message),
+                    message: format!(
+                        "argument `{}` ({}): {}",
+                        e.name,
+                        t.arg_locations.get(i).map_or("", String::as_str),
+                        err.message
+                    ),
                     ..err
                 })?;
             args.insert(e.name.clone(), v);

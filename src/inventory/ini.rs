@@ -14,6 +14,9 @@ pub(super) fn parse(path: &str, text: &str) -> Result<Inventory, InventoryError>
     let mut section = Section::Hosts("ungrouped".into());
     let err = |line: usize, message: String| InventoryError::new(path, Some(line), message);
     let mut child_refs: Vec<(usize, String)> = Vec::new();
+    // (group, host) -> the line that listed it first.
+    let mut listed: std::collections::HashMap<(String, String), usize> =
+        std::collections::HashMap::new();
     for (index, raw) in text.lines().enumerate() {
         let n = index + 1;
         let line = raw.trim();
@@ -57,6 +60,12 @@ pub(super) fn parse(path: &str, text: &str) -> Result<Inventory, InventoryError>
                     let value = port.parse::<i64>().map_err(|_| {
                         err(n, format!("`{pattern}:{port}`: the port is not a number"))
                     })?;
+                    if !(1..=65535).contains(&value) {
+                        return Err(err(
+                            n,
+                            format!("`{pattern}:{port}`: the port is out of range (1-65535)"),
+                        ));
+                    }
                     vars.insert(
                         "eov_port".into(),
                         Sourced {
@@ -68,6 +77,14 @@ pub(super) fn parse(path: &str, text: &str) -> Result<Inventory, InventoryError>
                 for name in range::expand(pattern).map_err(|m| err(n, m))? {
                     if !valid_name(&name) {
                         return Err(err(n, format!("`{name}` is not a host name")));
+                    }
+                    if let Some(first) = listed.insert((g.clone(), name.clone()), n) {
+                        return Err(err(
+                            n,
+                            format!(
+                                "host `{name}` is listed twice in `[{g}]` (first at line {first})"
+                            ),
+                        ));
                     }
                     inv.add_host(&name).vars.extend(vars.clone());
                     if g != "ungrouped" {

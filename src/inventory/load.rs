@@ -64,13 +64,15 @@ impl Inventory {
         for dir in vars_dirs {
             vars_dirs::load(&mut inv, &dir, Beside::Inventory)?;
         }
+        inv.check_ports()?;
         Ok(inv)
     }
 
     /// Adds `group_vars/` and `host_vars/` found beside the play (they win over the ones beside
     /// the inventory).
     pub fn load_play_vars(&mut self, play_dir: &Path) -> Result<(), InventoryError> {
-        vars_dirs::load(self, play_dir, Beside::Play)
+        vars_dirs::load(self, play_dir, Beside::Play)?;
+        self.check_ports()
     }
 }
 
@@ -88,7 +90,7 @@ fn load_file(path: &Path, timeout: Duration) -> Result<Inventory, InventoryError
     let inv = if dynamic::is_script(path) {
         dynamic::parse(path, timeout)?
     } else {
-        let text = std::fs::read_to_string(path)
+        let text = crate::fsutil::read_text(path)
             .map_err(|e| InventoryError::new(&shown, None, format!("cannot read: {e}")))?;
         if text.starts_with("#!") {
             let message = "starts with `#!` but is not executable: `chmod +x` it to use it \
@@ -110,7 +112,29 @@ fn load_file(path: &Path, timeout: Duration) -> Result<Inventory, InventoryError
 /// Every inventory in a directory, in name order (subdirectories too); `group_vars/`,
 /// `host_vars/`, hidden files and Ansible's ignored endings are skipped.
 fn load_dir(inv: &mut Inventory, dir: &Path, timeout: Duration) -> Result<(), InventoryError> {
+    load_below(inv, dir, timeout, &mut Vec::new())
+}
+
+/// `ancestors`: the real paths of the directories being read; a symbolic link back to one of
+/// them is an error (reading would never end).
+fn load_below(
+    inv: &mut Inventory,
+    dir: &Path,
+    timeout: Duration,
+    ancestors: &mut Vec<PathBuf>,
+) -> Result<(), InventoryError> {
     let shown = dir.display().to_string();
+    let real = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    if let Some(first) = ancestors.iter().find(|a| **a == real) {
+        return Err(InventoryError::new(
+            &shown,
+            None,
+            format!(
+                "a symbolic link cycle: it leads back to `{}`",
+                first.display()
+            ),
+        ));
+    }
     let entries = std::fs::read_dir(dir)
         .map_err(|e| InventoryError::new(&shown, None, format!("cannot read: {e}")))?;
     let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
@@ -125,7 +149,10 @@ fn load_dir(inv: &mut Inventory, dir: &Path, timeout: Duration) -> Result<(), In
             continue;
         }
         if path.is_dir() {
-            load_dir(inv, &path, timeout)?;
+            ancestors.push(real.clone());
+            let loaded = load_below(inv, &path, timeout, ancestors);
+            ancestors.pop();
+            loaded?;
         } else {
             inv.merge(load_file(&path, timeout)?);
         }

@@ -101,6 +101,45 @@ impl Inventory {
         }
     }
 
+    /// Refuses an `eov_port` / `ansible_port` that is not a port (1-65535), where it was set;
+    /// a template is left to the run.
+    pub(crate) fn check_ports(&self) -> Result<(), InventoryError> {
+        let layers = self
+            .hosts
+            .values()
+            .flat_map(|h| [&h.vars, &h.files, &h.play_files])
+            .chain(
+                self.groups
+                    .values()
+                    .flat_map(|g| [&g.vars, &g.files, &g.play_files]),
+            );
+        for vars in layers {
+            for key in ["eov_port", "ansible_port"] {
+                let Some(s) = vars.get(key) else { continue };
+                let text = s.value.as_str().map(str::trim);
+                if text.is_some_and(|t| t.contains("{{")) {
+                    continue;
+                }
+                let port = s
+                    .value
+                    .as_i64()
+                    .or_else(|| text.and_then(|t| t.parse().ok()));
+                if port.is_none_or(|p| !(1..=65535).contains(&p)) {
+                    let (path, line) = match s.from.rsplit_once(':') {
+                        Some((p, l)) if l.parse::<usize>().is_ok() => (p, l.parse().ok()),
+                        _ => (s.from.as_str(), None),
+                    };
+                    return Err(InventoryError::new(
+                        path,
+                        line,
+                        format!("{key} = {}: not a port (1-65535)", s.value),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// An inventory of just `localhost`, run through the local connection.
     pub fn localhost() -> Inventory {
         let mut inv = Inventory::default();

@@ -66,6 +66,15 @@ fn read_for(dir: &Path, name: &str) -> Result<Vars, InventoryError> {
 
 /// Every variables file below `dir`, sorted, hidden files skipped.
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    walk_below(dir, out, &mut Vec::new());
+}
+
+/// A symbolic link back to a directory being walked (in `ancestors`) is not followed.
+fn walk_below(dir: &Path, out: &mut Vec<PathBuf>, ancestors: &mut Vec<PathBuf>) {
+    let real = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    if ancestors.contains(&real) {
+        return;
+    }
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -77,7 +86,9 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
             continue;
         }
         if p.is_dir() {
-            walk(&p, out);
+            ancestors.push(real.clone());
+            walk_below(&p, out, ancestors);
+            ancestors.pop();
         } else if [".yml", ".yaml", ".json"].iter().any(|e| name.ends_with(e)) {
             out.push(p);
         }
@@ -86,7 +97,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 
 fn read_file(file: &Path) -> Result<Vars, InventoryError> {
     let shown = file.display().to_string();
-    let text = std::fs::read_to_string(file)
+    let text = crate::fsutil::read_text(file)
         .map_err(|e| InventoryError::new(&shown, None, format!("cannot read: {e}")))?;
     let map: Option<IndexMap<String, Value>> = crate::yaml::from_str(&text)
         .map_err(|e| InventoryError::new(&shown, None, super::yaml_error(&shown, &e)))?;

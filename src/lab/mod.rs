@@ -28,7 +28,8 @@ pub struct Lab {
     pub dir: PathBuf,
 }
 
-/// The script each host runs once: the key for root and for a sudo user `eov`, then its host key.
+/// The script each host runs once: the key for root and for a sudo user `eov`, then its host key
+/// (once [`START`] has made it).
 const SETUP: &str = r#"set -e
 key=$(cat)
 mkdir -p /root/.ssh && chmod 700 /root/.ssh
@@ -37,9 +38,20 @@ id eov >/dev/null 2>&1 || useradd -m -s /bin/sh eov
 mkdir -p /home/eov/.ssh && printf '%s\n' "$key" > /home/eov/.ssh/authorized_keys
 chown -R eov:eov /home/eov/.ssh && chmod 700 /home/eov/.ssh && chmod 600 /home/eov/.ssh/authorized_keys
 echo 'eov ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/eov && chmod 440 /etc/sudoers.d/eov
-i=0; while [ ! -e /run/sshd/eov-keys-ready ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+i=0; while [ "$(cat /etc/ssh/.eov-host-keys 2>/dev/null)" != "$EOV_LAB_HOST" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
 cat /etc/ssh/ssh_host_ed25519_key.pub
 "#;
+
+/// What each host runs as its main process: host keys of its own (an image's keys, the same
+/// in every host made from it, are replaced the first time this container starts, so host-key
+/// checking can tell lab hosts apart and a restart keeps them), then sshd.
+const START: &str = "mkdir -p /run/sshd
+if [ \"$(cat /etc/ssh/.eov-host-keys 2>/dev/null)\" != \"$EOV_LAB_HOST\" ]; then
+  rm -f /etc/ssh/ssh_host_*
+  ssh-keygen -A >/dev/null
+  printf '%s\\n' \"$EOV_LAB_HOST\" > /etc/ssh/.eov-host-keys
+fi
+exec /usr/sbin/sshd -D -e";
 
 fn valid_name(name: &str) -> bool {
     !name.is_empty()
@@ -200,16 +212,28 @@ impl Lab {
                     "NET_RAW",
                     "--device",
                     "/dev/net/tun",
+                    "--env",
+                    &format!("EOV_LAB_HOST={container}"),
                     image,
                     "sh",
                     "-c",
-                    // Host keys of its own, made at its first start: the image's would be
-                    // shared by every lab host, and host-key checking could not tell them apart.
-                    "mkdir -p /run/sshd; if [ ! -e /etc/ssh/.eov-own-keys ]; then rm -f /etc/ssh/ssh_host_*; touch /etc/ssh/.eov-own-keys; fi; ssh-keygen -A >/dev/null; touch /run/sshd/eov-keys-ready; exec /usr/sbin/sshd -D -e",
+                    START,
                 ],
                 None,
             )?;
-            let host_key = podman(&["exec", "-i", &container, "sh", "-c", SETUP], Some(public))?;
+            let host_key = podman(
+                &[
+                    "exec",
+                    "-i",
+                    "--env",
+                    &format!("EOV_LAB_HOST={container}"),
+                    &container,
+                    "sh",
+                    "-c",
+                    SETUP,
+                ],
+                Some(public),
+            )?;
             let host_key = host_key
                 .lines()
                 .last()

@@ -78,18 +78,14 @@ pub async fn write(
 ) -> Result<(), ModuleError> {
     let out = match content {
         Some(bytes) => {
-            let inline = crate::shell::inline_content(bytes);
             let script = crate::shell::atomic_write(
                 path,
-                inline.as_deref(),
+                &crate::shell::Expected::of(bytes),
                 attrs.mode,
                 attrs.owner.as_deref(),
                 attrs.group.as_deref(),
             );
-            match inline {
-                Some(_) => cx.sh(&script).await?,
-                None => cx.sh_in(&script, bytes).await?,
-            }
+            cx.sh_in(&script, bytes).await?
         }
         None => cx.sh(&format!("set -e\n{}", attrs.script(path))).await?,
     };

@@ -136,6 +136,10 @@ pub struct Task {
     pub id: usize,
     pub name: String,
     pub span: Span,
+    /// `file:line:col` of the task, and of each argument's value (same order as `args`), for
+    /// errors found while it runs.
+    pub location: String,
+    pub arg_locations: Vec<String>,
     pub module: Module,
     pub args: Vec<Var>,
     pub looping: Option<Looping>,

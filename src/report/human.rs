@@ -30,6 +30,7 @@ impl Human {
             }
             Event::Task(t) => self.task(t, &mut s),
             Event::HostLeft { host, reason, .. } => {
+                let reason = super::text::shorten_lines(reason, super::text::MAX_MESSAGE);
                 let _ = writeln!(s, "{:<12}{host} | leaves the run: {reason}", "LEFT");
             }
             Event::Retrying {
@@ -104,7 +105,8 @@ impl Human {
             let _ = write!(s, " [{n} attempts]");
         }
         if let Some(msg) = &t.msg {
-            let _ = write!(s, ": {}", msg.trim_end());
+            let msg = super::text::shorten_lines(msg.trim_end(), super::text::MAX_MESSAGE);
+            let _ = write!(s, ": {msg}");
         }
         s.push('\n');
         let failed = matches!(t.status, Status::Failed | Status::Ignored);

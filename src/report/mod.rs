@@ -5,6 +5,7 @@ mod diagnostics;
 mod human;
 mod inventory;
 mod role_doc;
+mod text;
 mod tokens;
 
 use std::io::Write;
@@ -100,7 +101,8 @@ impl Reporter {
                     s
                 })
                 .unwrap_or_default(),
-            Format::Human => self.human.render(event),
+            // Remote output is data: nothing in it may drive the terminal (JSON escapes it).
+            Format::Human => text::escape_controls(&self.human.render(event)).into_owned(),
         };
         if let Some(bar) = &self.progress {
             if matches!(event, Event::RunFinished { .. }) {
@@ -132,7 +134,8 @@ impl Reporter {
 
 /// Prints an error that has no source location (bad inventory, bad `-e`, ...).
 pub fn error(message: &str) {
-    stderr(&format!("error: {message}\n"));
+    let message = text::shorten_lines(message, text::MAX_MESSAGE);
+    stderr(&format!("error: {}\n", text::escape_controls(&message)));
 }
 
 // A closed pipe (`eov check | head`) drops the rest: the exit code still tells, and

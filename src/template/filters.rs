@@ -104,10 +104,14 @@ fn dirname(s: &str) -> String {
 }
 
 /// `[a, b] | product([x, y])` -> `[[a, x], [a, y], [b, x], [b, y]]`: nested loops as one list.
-fn product(left: Value, right: Value) -> Result<Value, Error> {
+fn product(state: &minijinja::State, left: Value, right: Value) -> Result<Value, Error> {
     let rights: Vec<Value> = right.try_iter()?.collect();
+    let lefts: Vec<Value> = left.try_iter()?.collect();
+    // Paid for before it is built: two 10,000-item lists make 10^8 pairs (13 GB).
+    let pairs = (lefts.len() as u64).saturating_mul(rights.len() as u64);
+    state.consume_fuel(pairs.saturating_mul(2))?;
     let mut out = Vec::new();
-    for l in left.try_iter()? {
+    for l in lefts {
         for r in &rights {
             out.push(Value::from(vec![l.clone(), r.clone()]));
         }
@@ -170,12 +174,18 @@ mod tests {
 
     #[test]
     fn product_and_index_of() {
-        let p = product(Value::from(vec!["a", "b"]), Value::from(vec![1, 2])).unwrap();
+        let t = crate::template::Templates::new();
+        let ctx = Value::from(());
+        let p = t.eval("['a', 'b'] | product([1, 2])", &ctx).unwrap();
         assert_eq!(p.to_string(), "[['a', 1], ['a', 2], ['b', 1], ['b', 2]]");
         assert_eq!(
             index_of(Value::from(vec!["x", "y"]), Value::from("y")).unwrap(),
             1
         );
         assert!(index_of(Value::from(vec!["x"]), Value::from("z")).is_err());
+        let err = t
+            .eval("range(10000) | product(range(10000)) | length", &ctx)
+            .unwrap_err();
+        assert!(err.message.contains("budget"), "{}", err.message);
     }
 }

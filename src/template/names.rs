@@ -52,6 +52,9 @@ impl Known {
         in_expr: bool,
         syntax: minijinja::syntax::SyntaxConfig,
     ) -> Vec<UnknownName> {
+        if super::complexity::too_complex(source, in_expr).is_some() {
+            return Vec::new();
+        }
         let tokens: Vec<(Token<'_>, minijinja::machinery::Span)> =
             tokenize(source, in_expr, syntax)
                 .filter_map(Result::ok)

@@ -8,7 +8,7 @@ use crate::modules::def::ModuleDef;
 use crate::modules::spec::{ArgType, ModuleSpec, opt, req};
 use crate::modules::text_edit::{join_lines, read_text};
 use crate::modules::{Args, ModuleCx, ModuleError, Outcome};
-use crate::shell::{atomic_write, quote};
+use crate::shell::{Expected, atomic_write, quote};
 
 pub const SPEC: ModuleSpec = ModuleSpec::new(&[
     req("user", ArgType::Str),
@@ -139,7 +139,7 @@ impl Action for AuthorizedKey {
             .await?;
         script.push_str(&atomic_write(
             &path,
-            None,
+            &Expected::of(text.as_bytes()),
             Some(0o600),
             Some(&self.user),
             Some(group.trim()),

@@ -40,7 +40,7 @@ fn run(args: &Args, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError> {
             crate::modules::context::describe_search(cx.search, SourceKind::Vars)
         )));
     };
-    let text = std::fs::read_to_string(&path).map_err(|e| ModuleError::Local {
+    let text = crate::fsutil::read_text(&path).map_err(|e| ModuleError::Local {
         action: "read",
         path: path.display().to_string(),
         error: e.to_string(),

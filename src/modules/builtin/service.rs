@@ -86,7 +86,7 @@ impl Action for Service {
                echo sysv\n\
                [ -x /etc/init.d/{n} ] || {{ echo 'no /etc/init.d script' >&2; exit 4; }}\n\
                if /etc/init.d/{n} status >/dev/null 2>&1; then echo active; else echo inactive; fi\n\
-               if ls /etc/rc[2345].d/S[0-9][0-9]{n} >/dev/null 2>&1; then echo enabled; else echo disabled; fi\n\
+               if ls /etc/rc[2345S].d/S[0-9][0-9]{n} >/dev/null 2>&1; then echo enabled; else echo disabled; fi\n\
              fi"
         );
         let out = cx.sh_probe(&script).await?;
