@@ -27,14 +27,41 @@ pub fn parent(path: &str) -> &str {
 pub struct Expected {
     pub len: usize,
     pub sha256: String,
+    /// What the file must still be when it is replaced (compare-and-swap), if anything.
+    pub replacing: Option<Previous>,
+}
+
+/// The file an edit was computed from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Previous {
+    Absent,
+    /// Its sha256 (lowercase hex).
+    Sha256(String),
+}
+
+/// The exit status of an [`atomic_write`] script that found the file changed since it was
+/// read (another run edited it): nothing was written.
+pub const CONFLICT: i32 = 75;
+
+fn sha256_hex(content: &[u8]) -> String {
+    use sha2::Digest as _;
+    format!("{:x}", sha2::Sha256::digest(content))
 }
 
 impl Expected {
     pub fn of(content: &[u8]) -> Self {
-        use sha2::Digest as _;
         Expected {
             len: content.len(),
-            sha256: format!("{:x}", sha2::Sha256::digest(content)),
+            sha256: sha256_hex(content),
+            replacing: None,
+        }
+    }
+
+    /// Only if the file is still `previous` (None: still absent) when it is replaced.
+    pub fn replacing(self, previous: Option<&[u8]>) -> Self {
+        Expected {
+            replacing: Some(previous.map_or(Previous::Absent, |p| Previous::Sha256(sha256_hex(p)))),
+            ..self
         }
     }
 }
@@ -90,9 +117,31 @@ pub fn atomic_write(
         )),
         (o, g) => s.push_str(&format!("chown {} \"$t\"\n", quote(&owner_spec(o, g)))),
     }
+    if let Some(previous) = &expected.replacing {
+        s.push_str(&still(&d, &dir, previous));
+    }
     s.push_str(&replace(&d));
     s.push_str("trap - EXIT\n");
     s
+}
+
+/// Compare-and-swap: under a lock on the directory (every eov edit there takes it for its
+/// check and rename), the file must still be what the edit was computed from; else exit
+/// [`CONFLICT`], and the module reads the file again and redoes its edit. Two runs editing one
+/// file at once so lose no edit.
+fn still(d: &str, dir: &str, previous: &Previous) -> String {
+    let test = match previous {
+        Previous::Absent => format!("[ ! -e {d} ]"),
+        Previous::Sha256(sum) => format!(
+            "[ -f {d} ] && [ \"$(sha256sum < {d} | cut -d' ' -f1)\" = {} ]",
+            quote(sum)
+        ),
+    };
+    format!(
+        "exec 9<{dir}\n\
+         if command -v flock >/dev/null 2>&1; then flock 9; fi\n\
+         if ! {{ {test}; }}; then echo {d}': changed since it was read' >&2; exit {CONFLICT}; fi\n"
+    )
 }
 
 /// The script's last step: the temp file renamed over `dest` (a quoted word). A file that a

@@ -673,3 +673,42 @@ fn lab_hosts_have_their_own_host_keys() {
     assert!(status.status.success());
     assert_eq!(key(1), k1, "a restart changed the host key");
 }
+
+/// Two runs at once add 30 lines each to one file: every line survives (the second writer
+/// finds the file changed since it read it, reads it again and redoes its edit).
+#[test]
+fn concurrent_runs_lose_no_edit() {
+    let t = Test::new();
+    for run in ["a", "b"] {
+        t.file(
+            &format!("{run}.eov"),
+            &format!(
+                "play \"{run}\" on \"localhost\" {{\n  task \"lines\" for i in \"range(30)\" {{\n    lineinfile {{ path = \"{{root}}/shared.conf\", line = \"{run}-{{{{ i }}}}\", create = true }}\n  }}\n}}\n"
+            ),
+        );
+    }
+    let spawn = |play: &str| {
+        Command::new(EOV)
+            .args(["run", play])
+            .current_dir(t.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn("a.eov"), spawn("b.eov"));
+    for (name, child) in [("a", a), ("b", b)] {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let text = t.read("shared.conf");
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.sort_unstable();
+    lines.dedup();
+    assert_eq!(lines.len(), 60, "{text}");
+}

@@ -38,8 +38,25 @@ pub(crate) trait Action: Sized {
     ) -> Result<Outcome, ModuleError>;
 }
 
-/// Runs an action through its three steps, honouring check mode.
+/// Runs an action through its three steps, honouring check mode. An edit refused because the
+/// file changed since the probe (another run) starts again from a fresh probe, a few times.
 pub(crate) async fn drive<A: Action>(action: A, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError> {
+    let mut attempts: u64 = 0;
+    loop {
+        attempts += 1;
+        match drive_once(&action, cx).await {
+            Err(ModuleError::Conflict(_)) if attempts < 8 => {
+                // What was read ahead is stale now.
+                cx.session.invalidate();
+                let pause = 20 * attempts + crate::shell::random() % 50;
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn drive_once<A: Action>(action: &A, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError> {
     let state = action.probe(cx).await?;
     match action.decide(state, cx)? {
         Decision::Keep(outcome) => Ok(outcome),

@@ -76,11 +76,27 @@ pub async fn write(
     attrs: &Attrs,
     content: Option<&[u8]>,
 ) -> Result<(), ModuleError> {
+    write_replacing(cx, path, attrs, content, None).await
+}
+
+/// [`write`], only if the file is still `previous` (Some(None): still absent); else
+/// [`ModuleError::Conflict`] and nothing written.
+pub async fn write_replacing(
+    cx: &super::ModuleCx<'_>,
+    path: &str,
+    attrs: &Attrs,
+    content: Option<&[u8]>,
+    previous: Option<Option<&[u8]>>,
+) -> Result<(), ModuleError> {
     let out = match content {
         Some(bytes) => {
+            let mut expected = crate::shell::Expected::of(bytes);
+            if let Some(p) = previous {
+                expected = expected.replacing(p);
+            }
             let script = crate::shell::atomic_write(
                 path,
-                &crate::shell::Expected::of(bytes),
+                &expected,
                 attrs.mode,
                 attrs.owner.as_deref(),
                 attrs.group.as_deref(),
@@ -91,6 +107,8 @@ pub async fn write(
     };
     if out.success() {
         Ok(())
+    } else if out.status == Some(crate::shell::CONFLICT) {
+        Err(ModuleError::Conflict(path.to_string()))
     } else {
         Err(ModuleError::Remote {
             what: format!("cannot write `{path}`"),

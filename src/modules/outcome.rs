@@ -40,6 +40,10 @@ pub enum ModuleError {
     /// What is on the host does not allow what was asked (a directory where a file should be).
     #[error("{0}")]
     State(String),
+    /// The file changed between the probe and the write (another run edited it): nothing was
+    /// written; the module is run again from its probe.
+    #[error("`{0}` kept changing while eov edited it (other runs editing it at the same time?)")]
+    Conflict(String),
     /// The host cannot be used any more.
     #[error(transparent)]
     Connection(#[from] ConnectionError),

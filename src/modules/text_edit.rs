@@ -62,7 +62,8 @@ pub async fn read_text(
 
 impl Action for TextEdit {
     type State = Probed;
-    type Change = String;
+    /// The new text, and the text it was computed from (None: the file was absent).
+    type Change = (String, Option<String>);
 
     async fn probe(&self, cx: &ModuleCx<'_>) -> Result<Probed, ModuleError> {
         let (state, text) = read_text(cx, &self.path).await?;
@@ -76,7 +77,11 @@ impl Action for TextEdit {
         Ok(Probed { state, text })
     }
 
-    fn decide(&self, p: Probed, cx: &ModuleCx<'_>) -> Result<Decision<String>, ModuleError> {
+    fn decide(
+        &self,
+        p: Probed,
+        cx: &ModuleCx<'_>,
+    ) -> Result<Decision<(String, Option<String>)>, ModuleError> {
         let new = match (self.edit)(p.text.as_deref()) {
             Ok(new) => new,
             Err(e) if cx.check && p.state.kind == PathKind::Absent => {
@@ -102,27 +107,32 @@ impl Action for TextEdit {
             return Ok(Decision::Keep(Outcome::ok()));
         }
         Ok(Decision::Change(
-            if content_changes {
-                new.unwrap_or_default()
-            } else {
-                String::new()
-            },
+            (
+                if content_changes {
+                    new.unwrap_or_default()
+                } else {
+                    String::new()
+                },
+                p.text,
+            ),
             Outcome::ok().with_diff(diff),
         ))
     }
 
     async fn apply(
         &self,
-        text: String,
+        (text, previous): (String, Option<String>),
         planned: Outcome,
         cx: &ModuleCx<'_>,
     ) -> Result<Outcome, ModuleError> {
         let content_changes = planned.diffs.iter().any(|d| d.before != d.after);
-        super::attrs::write(
+        // An edit of what was read: refused if another run changed the file meanwhile.
+        super::attrs::write_replacing(
             cx,
             &self.path,
             &self.attrs,
             content_changes.then_some(text.as_bytes()),
+            Some(previous.as_deref().map(str::as_bytes)),
         )
         .await?;
         Ok(planned)
