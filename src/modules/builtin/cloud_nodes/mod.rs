@@ -99,7 +99,8 @@ async fn run(args: &Args, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError> {
     };
     let backend = args.str_or("backend", "packages")?;
     // `apply = false`: say whether the edit is allowed and what it gives, write nothing.
-    let check = cx.check || !args.bool_or("apply", true)?;
+    let apply = args.bool_or("apply", true)?;
+    let check = cx.check || !apply;
     let diff = cx.diff;
     // The lock may wait for another run: off the async workers.
     let edit = tokio::task::spawn_blocking(move || -> Result<Edited, ModuleError> {
@@ -141,7 +142,8 @@ async fn run(args: &Args, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError> {
     .await
     .map_err(|e| ModuleError::Usage(format!("the state edit stopped: {e}")))??;
     let mut outcome = Outcome::ok().msg(edit.msg.clone());
-    outcome.changed = edit.changed;
+    // Only checking (`apply = false`) changes nothing, not even in a report.
+    outcome.changed = edit.changed && apply;
     if let Some(d) = edit.diff.clone() {
         outcome = outcome.with_diff(d);
     }
