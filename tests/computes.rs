@@ -23,7 +23,7 @@ const STATE: &str = r#"{
 /// Every host of the state plus a new one (h7), all through the local connection.
 const INVENTORY: &str = "[openvpn]\nh1 eov_connection=local\n[enos]\nh1\n[control]\nh2 eov_connection=local\n[network]\nh3 eov_connection=local\n[compute]\nh4 eov_connection=local\nh6 eov_connection=local\n[removed]\nh5 eov_connection=local\n[pool]\nh7 eov_connection=local\n";
 
-fn cloud(backend: &str) -> Test {
+pub(crate) fn cloud(backend: &str) -> Test {
     let t = Test::new();
     t.file(
         "current/cloud/nodes.json",
@@ -38,7 +38,7 @@ fn cloud(backend: &str) -> Test {
     t
 }
 
-fn roles() -> String {
+pub(crate) fn roles() -> String {
     repo().join("roles").display().to_string()
 }
 

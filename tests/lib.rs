@@ -7,6 +7,7 @@ mod cloud;
 mod computes;
 mod diagnostics;
 mod dry_run;
+mod enos_pypi;
 mod fuzz;
 mod g5k;
 mod g5k_double;
