@@ -73,7 +73,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let command = command.clone();
         runs.push(tokio::spawn(async move {
             for _ in 0..commands {
-                let out = ssh.exec(&command, None).await.map_err(|e| e.to_string())?;
+                let stop = |group: u32| (eov::connection::stop_script(group), None);
+                let out = ssh
+                    .exec(&command, None, &stop)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 if !out.success() {
                     return Err(format!("`{command}` failed on {}", ssh.host()));
                 }

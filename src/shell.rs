@@ -27,25 +27,27 @@ pub fn parent(path: &str) -> &str {
 pub struct Expected {
     pub len: usize,
     pub sha256: String,
-    /// What the file must still be when it is replaced (compare-and-swap), if anything.
-    pub replacing: Option<Previous>,
+    /// What the file must still hold for the rename to happen (compare-and-swap).
+    pub before: Before,
 }
 
-/// The file an edit was computed from.
+/// The state a file was read in, for an edit computed from it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Previous {
+pub enum Before {
+    /// Replace whatever is there.
+    Any,
+    /// The file did not exist.
     Absent,
-    /// Its sha256 (lowercase hex).
+    /// The file held content with this sha256.
     Sha256(String),
 }
 
-/// The exit status of an [`atomic_write`] script that found the file changed since it was
-/// read (another run edited it): nothing was written.
-pub const CONFLICT: i32 = 75;
+/// The exit status of [`atomic_write`] when the file changed since it was read.
+pub const CHANGED_SINCE_READ: i32 = 75;
 
-fn sha256_hex(content: &[u8]) -> String {
+pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest as _;
-    format!("{:x}", sha2::Sha256::digest(content))
+    format!("{:x}", sha2::Sha256::digest(bytes))
 }
 
 impl Expected {
@@ -53,17 +55,44 @@ impl Expected {
         Expected {
             len: content.len(),
             sha256: sha256_hex(content),
-            replacing: None,
+            before: Before::Any,
         }
     }
 
-    /// Only if the file is still `previous` (None: still absent) when it is replaced.
-    pub fn replacing(self, previous: Option<&[u8]>) -> Self {
-        Expected {
-            replacing: Some(previous.map_or(Previous::Absent, |p| Previous::Sha256(sha256_hex(p)))),
-            ..self
-        }
+    /// Renames only if the file is still as it was read.
+    #[must_use]
+    pub fn replacing(mut self, before: Before) -> Self {
+        self.before = before;
+        self
     }
+}
+
+/// The shell lines that take the lock of `dest` (a directory beside it, `mkdir` being atomic;
+/// one left by a writer that died is taken over) and check that it still holds `before`.
+fn compare(dest: &str, before: &Before) -> String {
+    let d = &quote(dest);
+    let check = match before {
+        Before::Any => return String::new(),
+        Before::Absent => format!("[ ! -e {d} ]"),
+        Before::Sha256(sum) => format!(
+            "[ -f {d} ] && c=$(sha256sum < {d}) && [ \"${{c%% *}}\" = {} ]",
+            quote(sum)
+        ),
+    };
+    format!(
+        "l={lock}\n\
+         i=0\n\
+         while ! mkdir \"$l\" 2>/dev/null; do\n\
+         \x20 o=$(cat \"$l/pid\" 2>/dev/null) || o=\n\
+         \x20 if [ -n \"$o\" ] && ! kill -0 \"$o\" 2>/dev/null; then rm -rf \"$l\"; continue; fi\n\
+         \x20 i=$((i+1)); if [ $i -gt 300 ]; then echo {d}': locked by another writer' >&2; exit 1; fi\n\
+         \x20 sleep 0.1\n\
+         done\n\
+         echo $$ > \"$l/pid\"\n\
+         trap 'rm -f \"$t\"; rm -rf \"$l\"' EXIT\n\
+         if ! {{ {check}; }}; then echo {d}': changed since it was read' >&2; exit {CHANGED_SINCE_READ}; fi\n",
+        lock = quote(&format!("{dest}.eov-lock")),
+    )
 }
 
 /// A script that writes its stdin to `dest` atomically: a new temp file in the same
@@ -117,37 +146,19 @@ pub fn atomic_write(
         )),
         (o, g) => s.push_str(&format!("chown {} \"$t\"\n", quote(&owner_spec(o, g)))),
     }
-    if let Some(previous) = &expected.replacing {
-        s.push_str(&still(&d, &dir, previous));
-    }
+    s.push_str(&compare(dest, &expected.before));
     s.push_str(&replace(&d));
+    if expected.before != Before::Any {
+        s.push_str("rm -rf \"$l\"\n");
+    }
     s.push_str("trap - EXIT\n");
     s
 }
 
-/// Compare-and-swap: under a lock on the directory (every eov edit there takes it for its
-/// check and rename), the file must still be what the edit was computed from; else exit
-/// [`CONFLICT`], and the module reads the file again and redoes its edit. Two runs editing one
-/// file at once so lose no edit.
-fn still(d: &str, dir: &str, previous: &Previous) -> String {
-    let test = match previous {
-        Previous::Absent => format!("[ ! -e {d} ]"),
-        Previous::Sha256(sum) => format!(
-            "[ -f {d} ] && [ \"$(sha256sum < {d} | cut -d' ' -f1)\" = {} ]",
-            quote(sum)
-        ),
-    };
-    format!(
-        "exec 9<{dir}\n\
-         if command -v flock >/dev/null 2>&1; then flock 9; fi\n\
-         if ! {{ {test}; }}; then echo {d}': changed since it was read' >&2; exit {CONFLICT}; fi\n"
-    )
-}
-
-/// The script's last step: the temp file renamed over `dest` (a quoted word). A file that a
-/// container runtime bind-mounts (`/etc/hosts`, `/etc/resolv.conf`) cannot be renamed over
-/// (EBUSY): it is rewritten in place instead, the way Ansible's `unsafe_writes` does, since
-/// no atomic way exists for it.
+/// The script's rename: the temp file over `dest` (a quoted word). A file that a container
+/// runtime bind-mounts (`/etc/hosts`, `/etc/resolv.conf`) cannot be renamed over (EBUSY): it
+/// is rewritten in place instead, the way Ansible's `unsafe_writes` does, since no atomic way
+/// exists for it.
 fn replace(d: &str) -> String {
     format!(
         "if ! mv -f \"$t\" {d} 2>/dev/null; then\n\
@@ -325,6 +336,66 @@ mod tests {
             assert!(leftovers(dir.path()).is_empty(), "{sig}");
             assert_eq!(std::fs::read_to_string(&dest).unwrap(), "old\n");
         }
+    }
+
+    /// An edit is written only over the content it was computed from; the lock is released.
+    #[test]
+    fn atomic_writes_compare_and_swap() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("f");
+        let d = dest.to_str().unwrap();
+        std::fs::write(&dest, "one\n").unwrap();
+        let write = |content: &str, before: Before| {
+            let e = Expected::of(content.as_bytes()).replacing(before);
+            let script = atomic_write(d, &e, None, None, None);
+            let mut child = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(script)
+                .stdin(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            {
+                use std::io::Write as _;
+                child
+                    .stdin
+                    .take()
+                    .unwrap()
+                    .write_all(content.as_bytes())
+                    .unwrap();
+            }
+            let out = child.wait_with_output().unwrap();
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        };
+        let stale = Before::Sha256(sha256_hex(b"zero\n"));
+        let (code, err) = write("two\n", stale);
+        assert_eq!(code, Some(CHANGED_SINCE_READ), "{err}");
+        assert!(err.contains("changed since it was read"), "{err}");
+        assert_eq!(std::fs::read_to_string(&dest).unwrap(), "one\n");
+        assert_eq!(write("two\n", Before::Absent).0, Some(CHANGED_SINCE_READ));
+        let (code, err) = write("two\n", Before::Sha256(sha256_hex(b"one\n")));
+        assert_eq!(code, Some(0), "{err}");
+        assert_eq!(std::fs::read_to_string(&dest).unwrap(), "two\n");
+        let new = dir.path().join("g");
+        let e = Expected::of(b"x").replacing(Before::Absent);
+        let script = atomic_write(new.to_str().unwrap(), &e, None, None, None);
+        assert!(sh_with_stdin(&script, b"x").0);
+        // A lock left by a writer that died is taken over.
+        std::fs::create_dir(dir.path().join("f.eov-lock")).unwrap();
+        std::fs::write(dir.path().join("f.eov-lock/pid"), "999999999").unwrap();
+        let (code, err) = write("three\n", Before::Sha256(sha256_hex(b"two\n")));
+        assert_eq!(code, Some(0), "{err}");
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            names.iter().all(|n| n == "f" || n == "g"),
+            "left behind: {names:?}"
+        );
     }
 
     #[test]

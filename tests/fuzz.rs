@@ -54,4 +54,17 @@ proptest! {
         text.replace_range(at..end, &insert);
         check_text(&text);
     }
+
+    /// Runs of one token thousands long (nesting, operator chains in templates, long lines)
+    /// inside a valid play: located errors, never a stack overflow.
+    #[test]
+    fn long_runs_never_abort(run in prop_oneof![
+        Just("["), Just("{"), Just("not "), Just("1 + "), Just("("), Just("{{ "), Just("x."), Just("a = 1, "),
+        Just("\\"), Just("é"),
+    ], count in 1000usize..6000, at in 0usize..SEED.len()) {
+        let mut text: String = SEED.to_string();
+        let at = (0..=at).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+        text.insert_str(at, &run.repeat(count));
+        check_text(&text);
+    }
 }

@@ -68,7 +68,11 @@ impl Connection {
         let (line, input) = command_line(script, stdin, sudo, self.login_user());
         let out = match self {
             Connection::Local(local) => local.exec(&line, input.as_deref()).await?,
-            Connection::Ssh(ssh) => ssh.exec(&line, input.as_deref()).await?,
+            Connection::Ssh(ssh) => {
+                let stop =
+                    |group: u32| command_line(&stop_script(group), None, sudo, self.login_user());
+                ssh.exec(&line, input.as_deref(), &stop).await?
+            }
         };
         if let Some(b) = sudo.filter(|b| b.user != self.login_user()) {
             let stderr = out.stderr_text();
@@ -151,6 +155,18 @@ pub fn command_line(
             )
         }
     }
+}
+
+/// Stops a process group on the target: TERM, then KILL to what is left a second later (`kill
+/// -N` without `--`, which dash's builtin refuses). Run
+/// when a run is interrupted, on a channel of its own, with the `become` of the command it
+/// stops (a command run as root can only be stopped by root).
+pub fn stop_script(group: u32) -> String {
+    format!(
+        "kill -TERM -{group} 2>/dev/null || exit 0\n\
+         i=0; while kill -0 -{group} 2>/dev/null && [ $i -lt 10 ]; do sleep 0.1; i=$((i+1)); done\n\
+         kill -KILL -{group} 2>/dev/null; exit 0\n"
+    )
 }
 
 /// `script` preceded by a loop that reads stdin up to and including the line `marker`; `read`

@@ -38,20 +38,17 @@ pub(crate) trait Action: Sized {
     ) -> Result<Outcome, ModuleError>;
 }
 
-/// Runs an action through its three steps, honouring check mode. An edit refused because the
-/// file changed since the probe (another run) starts again from a fresh probe, a few times.
+/// How many times an edit is computed again when the file changed under it.
+const EDIT_ATTEMPTS: u32 = 20;
+
+/// Runs an action through its three steps, honouring check mode. An edit whose file changed
+/// between probe and write (another run editing it too) starts again from a new probe.
 pub(crate) async fn drive<A: Action>(action: A, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError> {
-    let mut attempts: u64 = 0;
+    let mut attempt = 1;
     loop {
-        attempts += 1;
         match drive_once(&action, cx).await {
-            Err(ModuleError::Conflict(_)) if attempts < 8 => {
-                // What was read ahead is stale now.
-                cx.session.invalidate();
-                let pause = 20 * attempts + crate::shell::random() % 50;
-                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
-            }
-            other => return other,
+            Err(ModuleError::Conflict(_)) if attempt < EDIT_ATTEMPTS => attempt += 1,
+            done => return done,
         }
     }
 }

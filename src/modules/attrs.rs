@@ -76,27 +76,23 @@ pub async fn write(
     attrs: &Attrs,
     content: Option<&[u8]>,
 ) -> Result<(), ModuleError> {
-    write_replacing(cx, path, attrs, content, None).await
+    write_replacing(cx, path, attrs, content, crate::shell::Before::Any).await
 }
 
-/// [`write`], only if the file is still `previous` (Some(None): still absent); else
-/// [`ModuleError::Conflict`] and nothing written.
+/// [`write`], only if the file still is as `before` says (an edit computed from its content):
+/// else [`ModuleError::Conflict`].
 pub async fn write_replacing(
     cx: &super::ModuleCx<'_>,
     path: &str,
     attrs: &Attrs,
     content: Option<&[u8]>,
-    previous: Option<Option<&[u8]>>,
+    before: crate::shell::Before,
 ) -> Result<(), ModuleError> {
     let out = match content {
         Some(bytes) => {
-            let mut expected = crate::shell::Expected::of(bytes);
-            if let Some(p) = previous {
-                expected = expected.replacing(p);
-            }
             let script = crate::shell::atomic_write(
                 path,
-                &expected,
+                &crate::shell::Expected::of(bytes).replacing(before),
                 attrs.mode,
                 attrs.owner.as_deref(),
                 attrs.group.as_deref(),
@@ -107,8 +103,10 @@ pub async fn write_replacing(
     };
     if out.success() {
         Ok(())
-    } else if out.status == Some(crate::shell::CONFLICT) {
-        Err(ModuleError::Conflict(path.to_string()))
+    } else if out.status == Some(crate::shell::CHANGED_SINCE_READ) {
+        Err(ModuleError::Conflict(format!(
+            "`{path}` changed while it was edited"
+        )))
     } else {
         Err(ModuleError::Remote {
             what: format!("cannot write `{path}`"),

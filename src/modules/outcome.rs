@@ -40,9 +40,9 @@ pub enum ModuleError {
     /// What is on the host does not allow what was asked (a directory where a file should be).
     #[error("{0}")]
     State(String),
-    /// The file changed between the probe and the write (another run edited it): nothing was
-    /// written; the module is run again from its probe.
-    #[error("`{0}` kept changing while eov edited it (other runs editing it at the same time?)")]
+    /// The file changed between the probe and the write (another run editing it): the edit
+    /// is computed again from what it holds now.
+    #[error("{0}")]
     Conflict(String),
     /// The host cannot be used any more.
     #[error(transparent)]

@@ -62,8 +62,7 @@ pub async fn read_text(
 
 impl Action for TextEdit {
     type State = Probed;
-    /// The new text, and the text it was computed from (None: the file was absent).
-    type Change = (String, Option<String>);
+    type Change = (String, crate::shell::Before);
 
     async fn probe(&self, cx: &ModuleCx<'_>) -> Result<Probed, ModuleError> {
         let (state, text) = read_text(cx, &self.path).await?;
@@ -77,11 +76,12 @@ impl Action for TextEdit {
         Ok(Probed { state, text })
     }
 
-    fn decide(
-        &self,
-        p: Probed,
-        cx: &ModuleCx<'_>,
-    ) -> Result<Decision<(String, Option<String>)>, ModuleError> {
+    fn decide(&self, p: Probed, cx: &ModuleCx<'_>) -> Result<Decision<Self::Change>, ModuleError> {
+        // The edit is computed from this content: it is written only over this content.
+        let before = match &p.text {
+            Some(text) => crate::shell::Before::Sha256(crate::shell::sha256_hex(text.as_bytes())),
+            None => crate::shell::Before::Absent,
+        };
         let new = match (self.edit)(p.text.as_deref()) {
             Ok(new) => new,
             Err(e) if cx.check && p.state.kind == PathKind::Absent => {
@@ -113,7 +113,7 @@ impl Action for TextEdit {
                 } else {
                     String::new()
                 },
-                p.text,
+                before,
             ),
             Outcome::ok().with_diff(diff),
         ))
@@ -121,18 +121,17 @@ impl Action for TextEdit {
 
     async fn apply(
         &self,
-        (text, previous): (String, Option<String>),
+        (text, before): Self::Change,
         planned: Outcome,
         cx: &ModuleCx<'_>,
     ) -> Result<Outcome, ModuleError> {
         let content_changes = planned.diffs.iter().any(|d| d.before != d.after);
-        // An edit of what was read: refused if another run changed the file meanwhile.
         super::attrs::write_replacing(
             cx,
             &self.path,
             &self.attrs,
             content_changes.then_some(text.as_bytes()),
-            Some(previous.as_deref().map(str::as_bytes)),
+            before,
         )
         .await?;
         Ok(planned)

@@ -179,4 +179,44 @@ mod tests {
             .join()
             .unwrap();
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+        /// Template token soup, with runs of one token thousands long, rendered on a 2 MiB
+        /// stack: an error or a value, never an abort. (For longer runs:
+        /// `PROPTEST_CASES=100000 cargo test --lib templates_never_abort`.)
+        #[test]
+        fn templates_never_abort(parts in proptest::collection::vec(
+            (proptest::prop_oneof![
+                proptest::strategy::Just("not "), proptest::strategy::Just("1"), proptest::strategy::Just(" + "),
+                proptest::strategy::Just("("), proptest::strategy::Just(")"), proptest::strategy::Just("["),
+                proptest::strategy::Just("]"), proptest::strategy::Just("{"), proptest::strategy::Just("}"),
+                proptest::strategy::Just("x"), proptest::strategy::Just(".a"), proptest::strategy::Just(" | upper"),
+                proptest::strategy::Just(" if x else "), proptest::strategy::Just("'s'"), proptest::strategy::Just(","),
+                proptest::strategy::Just(":"), proptest::strategy::Just("{{ "), proptest::strategy::Just(" }}"),
+                proptest::strategy::Just("{% for i in range(3) %}"), proptest::strategy::Just("{% endfor %}"),
+                proptest::strategy::Just("{% if x %}"), proptest::strategy::Just("{% endif %}"),
+                proptest::strategy::Just("-"), proptest::strategy::Just(" ~ "), proptest::strategy::Just(" * "),
+                proptest::strategy::Just("range(100000)"), proptest::strategy::Just(" | product(range(1000))"),
+            ], proptest::prop_oneof![1usize..4, 2000usize..6000]),
+            0..12,
+        )) {
+            let text: String = parts.iter().map(|(t, n)| t.repeat(*n)).collect();
+            std::thread::Builder::new()
+                .stack_size(2 << 20)
+                .spawn(move || {
+                    let t = crate::template::Templates::new();
+                    let ctx = minijinja::context! { x => minijinja::Value::from(true) };
+                    let _ = t.check_expression(&text);
+                    let _ = t.check_template(&text);
+                    let _ = t.eval(&text, &ctx);
+                    let _ = t.render_str(&text, &ctx);
+                    let _ = t.render_str(&format!("{{{{ {text} }}}}"), &ctx);
+                })
+                .unwrap()
+                .join()
+                .unwrap();
+        }
+    }
 }

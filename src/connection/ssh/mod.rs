@@ -276,17 +276,33 @@ impl Ssh {
         })
     }
 
-    /// Runs a command line on a new channel; stdin is streamed while output is read.
+    /// Runs a command line on a new channel; stdin is streamed while output is read. If the
+    /// run is interrupted meanwhile, the command's process group is stopped with the command
+    /// line `stop` gives for it (closing the channel alone leaves it running).
     pub async fn exec(
         &self,
         line: &str,
         stdin: Option<&[u8]>,
+        stop: &(dyn Fn(u32) -> (String, Option<Vec<u8>>) + Sync),
     ) -> Result<ExecOutput, ConnectionError> {
         if self.cancel.is_cancelled() {
             return Err(ConnectionError::Interrupted);
         }
+        // The shell that runs the line leads its process group (sshd makes it a session
+        // leader; the long-lived shell's commands run in its group): it says which, first.
+        let line = format!("{{ printf '{GROUP_MARK}%s\\n' $$ >&2; {line}\n}}");
+        let line = line.as_str();
         match self.shell.run(line, stdin, &self.cancel).await {
-            session::Ran::Done(out) => return Ok(out),
+            session::Ran::Done(mut out) => {
+                take_group(&mut out.stderr);
+                return Ok(out);
+            }
+            session::Ran::Interrupted(group) => {
+                if let Some(group) = group {
+                    self.stop_group(stop(group)).await;
+                }
+                return Err(ConnectionError::Interrupted);
+            }
             session::Ran::Lost(_) if self.cancel.is_cancelled() => {
                 return Err(ConnectionError::Interrupted);
             }
@@ -330,6 +346,9 @@ impl Ssh {
                 () = self.cancel.cancelled() => {
                     let _ = write.signal(Sig::INT).await;
                     let _ = write.close().await;
+                    if let Some(group) = peek_group(&out.stderr) {
+                        self.stop_group(stop(group)).await;
+                    }
                     return Err(ConnectionError::Interrupted);
                 }
             };
@@ -350,6 +369,7 @@ impl Ssh {
                 None => break,
             }
         }
+        take_group(&mut out.stderr);
         if !closed_cleanly && self.handle.is_closed() {
             return Err(ConnectionError::Unreachable {
                 host: self.host.clone(),
@@ -358,6 +378,45 @@ impl Ssh {
         }
         Ok(out)
     }
+}
+
+impl Ssh {
+    /// Runs a stop command on a channel of its own, for at most a few seconds.
+    async fn stop_group(&self, (line, input): (String, Option<Vec<u8>>)) {
+        let stopping = async {
+            let channel = self.handle.channel_open_session().await.ok()?;
+            channel.exec(true, line).await.ok()?;
+            let (mut read, write) = channel.split();
+            if let Some(input) = input {
+                let mut w = write.make_writer();
+                let _ = w.write_all(&input).await;
+                let _ = w.shutdown().await;
+            } else {
+                let _ = write.eof().await;
+            }
+            while read.wait().await.is_some() {}
+            Some(())
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(5), stopping).await;
+    }
+}
+
+/// What a command line writes first on stderr: the process group it runs in.
+const GROUP_MARK: &str = "EOVPG ";
+
+/// The process group announced at the start of `stderr`, if it is there yet.
+fn peek_group(stderr: &[u8]) -> Option<u32> {
+    let rest = stderr.strip_prefix(GROUP_MARK.as_bytes())?;
+    let end = rest.iter().position(|b| *b == b'\n')?;
+    std::str::from_utf8(&rest[..end]).ok()?.parse().ok()
+}
+
+/// Removes the announcement of the process group from `stderr`.
+fn take_group(stderr: &mut Vec<u8>) -> Option<u32> {
+    let group = peek_group(stderr)?;
+    let len = GROUP_MARK.len() + group.to_string().len() + 1;
+    stderr.drain(..len);
+    Some(group)
 }
 
 /// ssh-agent keys first, then key files; the first the server accepts wins.

@@ -32,6 +32,8 @@ pub(super) enum Ran {
     Declined,
     /// The session died while the command ran.
     Lost(String),
+    /// The run was interrupted; the process group of the command, if it said.
+    Interrupted(Option<u32>),
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -109,7 +111,7 @@ impl Session {
                     let _ = shell.write.signal(Sig::INT).await;
                     let _ = shell.write.close().await;
                     *guard = None;
-                    return Ran::Lost("interrupted".into());
+                    return Ran::Interrupted(super::peek_group(&err));
                 }
             };
             match msg {

@@ -63,7 +63,7 @@ pub struct Current {
 
 impl Action for AuthorizedKey {
     type State = Current;
-    type Change = (String, String);
+    type Change = (String, String, crate::shell::Before);
 
     async fn probe(&self, cx: &ModuleCx<'_>) -> Result<Current, ModuleError> {
         let path = match &self.path {
@@ -113,15 +113,19 @@ impl Action for AuthorizedKey {
         let mut diff = FileDiff::new(&cur.path);
         diff.before = cur.text.clone();
         diff.after = Some(new.clone());
+        let before = match &cur.text {
+            Some(t) => crate::shell::Before::Sha256(crate::shell::sha256_hex(t.as_bytes())),
+            None => crate::shell::Before::Absent,
+        };
         Ok(Decision::Change(
-            (cur.path, new),
+            (cur.path, new, before),
             Outcome::ok().with_diff(diff),
         ))
     }
 
     async fn apply(
         &self,
-        (path, text): Self::Change,
+        (path, text, before): Self::Change,
         planned: Outcome,
         cx: &ModuleCx<'_>,
     ) -> Result<Outcome, ModuleError> {
@@ -139,12 +143,17 @@ impl Action for AuthorizedKey {
             .await?;
         script.push_str(&atomic_write(
             &path,
-            &Expected::of(text.as_bytes()),
+            &Expected::of(text.as_bytes()).replacing(before),
             Some(0o600),
             Some(&self.user),
             Some(group.trim()),
         ));
         let out = cx.sh_in(&script, text.as_bytes()).await?;
+        if out.status == Some(crate::shell::CHANGED_SINCE_READ) {
+            return Err(ModuleError::Conflict(format!(
+                "`{path}` changed while it was edited"
+            )));
+        }
         if !out.success() {
             return Err(ModuleError::Remote {
                 what: format!("cannot write `{path}`"),

@@ -96,12 +96,12 @@ impl Sysctl {
 
 pub struct Current {
     runtime: Option<String>,
-    file: Decision<(String, Option<String>)>,
+    file: Decision<(String, crate::shell::Before)>,
 }
 
 impl Action for Sysctl {
     type State = Current;
-    type Change = (Option<(String, Option<String>)>, bool);
+    type Change = (Option<(String, crate::shell::Before)>, bool);
 
     async fn probe(&self, cx: &ModuleCx<'_>) -> Result<Current, ModuleError> {
         let runtime = if self.reload && self.value.is_some() {

@@ -184,7 +184,9 @@ fn read_book(path: Option<&std::path::Path>) -> Result<Vec<String>, ModuleError>
 }
 
 /// Registered: `backend`, `nodes` (every record), `members`, `computes` (members that are
-/// computes), `book` (names by slot), `node` (the record acted on), `path`.
+/// computes), `book` (names by slot), `node` (the record acted on), `path`, and `edits`
+/// (whether the action changes the state: also with `apply = false`, so a play can say what
+/// is about to happen before anything does).
 fn result(outcome: Outcome, edit: &Edited, node: &str) -> Outcome {
     let state = &edit.state;
     let names = |keep: &dyn Fn(&state::Node) -> bool| -> Vec<String> {
@@ -210,6 +212,7 @@ fn result(outcome: Outcome, edit: &Edited, node: &str) -> Outcome {
         .data("computes", names(&|n| n.member && n.role == Role::Compute))
         .data("book", book)
         .data("node", record)
+        .data("edits", edit.changed)
 }
 
 #[cfg(test)]
