@@ -320,7 +320,11 @@ fn bad_credentials_are_a_clear_error_and_write_nothing() {
 
 #[test]
 fn several_sites_in_one_reservation() {
-    let api = G5k::start(Config::default());
+    // Each POST takes 300 ms: the two sites' jobs overlap only if sent at once.
+    let api = G5k::start(Config {
+        post_latency: std::time::Duration::from_millis(300),
+        ..Config::default()
+    });
     let t = Test::new();
     home(&t, &api, "s3cret-g5k");
     let out = run(
@@ -348,6 +352,11 @@ fn several_sites_in_one_reservation() {
         "{cluster='paravance'}/nodes=2,walltime=3"
     );
     assert_eq!(rennes[0].body["name"], "cloud");
+    assert_eq!(
+        api.world.lock().unwrap().most_posts_at_once,
+        2,
+        "the sites' jobs and deployments are submitted in parallel"
+    );
     assert_eq!(
         t.read("current/hosts"),
         "econome-4.nantes.grid5000.fr\necotype-11.nantes.grid5000.fr\necotype-12.nantes.grid5000.fr\nparavance-7.rennes.grid5000.fr\nparavance-8.rennes.grid5000.fr\n"

@@ -343,3 +343,57 @@ fn copy_into_an_existing_directory() {
         bad.stdout
     );
 }
+
+/// `loop_control.parallel`: items run at once (each waits until all have started: one at a
+/// time, the first would wait in vain), are reported in item order, and a failed item does
+/// not stop the ones beside it.
+#[test]
+fn loop_items_run_in_parallel() {
+    let t = Test::new();
+    t.file(
+        "p.eov",
+        r#"play "p" on "localhost" {
+  task "rendezvous" for i in [1, 2, 3] {
+    shell { cmd = "cd {root} && touch started{{ i }} && for n in $(seq 100); do [ -e started1 ] && [ -e started2 ] && [ -e started3 ] && echo met{{ i }} && exit 0; sleep 0.1; done; exit 1" }
+    loop_control = { parallel = 3 }
+  }
+  task "some fail" for i in [1, 2, 3] {
+    shell { cmd = "[ {{ i }} != 1 ] && touch {root}/done{{ i }}" }
+    loop_control = { parallel = true }
+  }
+}"#,
+    );
+    let out = t.run(&["run", "p.eov"]);
+    assert_eq!(out.code, 4, "{}\n{}", out.stdout, out.stderr);
+    let items: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.contains("rendezvous"))
+        .collect();
+    assert_eq!(items.len(), 3, "{}", out.stdout);
+    for (n, line) in items.iter().enumerate() {
+        assert!(line.starts_with("changed"), "{}", out.stdout);
+        assert!(
+            line.contains(&format!("(item={})", n + 1)),
+            "{}",
+            out.stdout
+        );
+    }
+    assert!(t.exists("done2") && t.exists("done3"), "{}", out.stdout);
+    assert!(out.stdout.contains("failed=1"), "{}", out.stdout);
+
+    t.file(
+        "bad.eov",
+        r#"play "p" on "localhost" {
+  task "t" for i in [1] { debug { msg = "x" } loop_control = { parallel = 0 } }
+}"#,
+    );
+    let bad = t.run(&["check", "bad.eov"]);
+    assert_eq!(bad.code, 3, "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("loop_control.parallel"),
+        "{}",
+        bad.stderr
+    );
+    assert!(bad.stderr.contains("bad.eov:2:"), "{}", bad.stderr);
+}

@@ -234,7 +234,7 @@ impl Checker {
                 notify.push(*i);
             }
         }
-        let (loop_label, loop_index) = loop_control(&s, &mut out);
+        let (loop_label, loop_index, loop_parallel) = loop_control(&s, &mut out);
         let module = match t.modules.as_slice() {
             [] if t
                 .attrs
@@ -316,6 +316,7 @@ impl Checker {
             notify,
             loop_label,
             loop_index,
+            loop_parallel,
             sudo: s.sudo(),
             ignore_errors: s.bool("ignore_errors").unwrap_or(false),
             changed_when: s.cond("changed_when"),
@@ -398,15 +399,16 @@ fn listen_topics(v: &ast::Value) -> Vec<String> {
     }
 }
 
-/// `loop_control = { label = "{{ item.name }}", index_var = "i" }`.
-fn loop_control(s: &Settings, out: &mut Vec<Diagnostic>) -> (Option<Value>, Option<String>) {
+/// `loop_control = { label = "{{ item.name }}", index_var = "i", parallel = 4 }`: how an item
+/// is named, a variable holding its index, how many items run at once (`true`: all).
+fn loop_control(s: &Settings, out: &mut Vec<Diagnostic>) -> (Option<Value>, Option<String>, usize) {
     let Some(v) = s.value("loop_control") else {
-        return (None, None);
+        return (None, None, 1);
     };
     let ValueKind::Map(entries) = &v.kind else {
-        return (None, None);
+        return (None, None, 1);
     };
-    let (mut label, mut index) = (None, None);
+    let (mut label, mut index, mut parallel) = (None, None, 1);
     for e in entries {
         match (e.key.name.as_str(), &e.value.kind) {
             ("label", _) => label = Some(Value::from_ast(&e.value)),
@@ -416,6 +418,18 @@ fn loop_control(s: &Settings, out: &mut Vec<Diagnostic>) -> (Option<Value>, Opti
             {
                 index = Some(name.clone());
             }
+            ("parallel", ValueKind::Int(n)) if *n >= 1 => {
+                parallel = usize::try_from(*n).unwrap_or(usize::MAX);
+            }
+            ("parallel", ValueKind::Bool(all)) => parallel = if *all { usize::MAX } else { 1 },
+            ("parallel", _) => out.push(Diagnostic::new(
+                DiagnosticKind::WrongType {
+                    what: "loop_control.parallel".into(),
+                    expected: "a whole number of items at once, 1 or more, or true (all)".into(),
+                    found: e.value.kind.describe().into(),
+                },
+                e.value.span,
+            )),
             (other, _) => out.push(
                 Diagnostic::new(
                     DiagnosticKind::UnknownAttribute {
@@ -425,11 +439,12 @@ fn loop_control(s: &Settings, out: &mut Vec<Diagnostic>) -> (Option<Value>, Opti
                     e.key.span,
                 )
                 .help(Some(
-                    "loop_control takes `label` (a template) and `index_var` (a variable name)"
+                    "loop_control takes `label` (a template), `index_var` (a variable name) \
+                     and `parallel` (items at once)"
                         .into(),
                 )),
             ),
         }
     }
-    (label, index)
+    (label, index, parallel)
 }

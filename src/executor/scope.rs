@@ -174,16 +174,42 @@ impl HostRun {
         task: Option<&Task>,
         locals: &[(String, Value)],
     ) -> Result<VarMap, TemplateError> {
-        let mut m = self.base.clone();
         let layers = match &role {
             Some(role) => Some(self.role_vars(role)?),
             None => None,
         };
-        if let Some(l) = &layers {
+        self.layered_context(layers.as_ref(), role.as_deref(), task, locals)
+    }
+
+    /// `context` for a loop item, once the task's own `context` was made (its role's
+    /// variables are then known): items in parallel share the host.
+    pub(super) fn item_context(
+        &self,
+        task: &Task,
+        locals: &[(String, Value)],
+    ) -> Result<VarMap, TemplateError> {
+        let role = task.scope.role.as_deref();
+        let layers = role.and_then(|r| self.roles.get(&r.id));
+        debug_assert!(
+            role.is_none() || layers.is_some(),
+            "the task's context comes first"
+        );
+        self.layered_context(layers, role, Some(task), locals)
+    }
+
+    fn layered_context(
+        &self,
+        layers: Option<&super::scope::RoleLayers>,
+        role: Option<&RoleInstance>,
+        task: Option<&Task>,
+        locals: &[(String, Value)],
+    ) -> Result<VarMap, TemplateError> {
+        let mut m = self.base.clone();
+        if let Some(l) = layers {
             m.extend(l.defaults.clone());
         }
         m.extend(self.play_vars.clone());
-        if let (Some(l), Some(role)) = (&layers, &role) {
+        if let (Some(l), Some(role)) = (layers, role) {
             m.extend(l.vars.clone());
             m.insert("role_name".into(), Value::from(role.name.as_str()));
         }
@@ -193,7 +219,7 @@ impl HostRun {
         // Above task vars and facts: the role's arguments (as in Ansible), so that a result
         // registered elsewhere under the same name cannot replace what the role was given.
         let mut above = self.s.facts.get(&self.host);
-        if let Some(l) = &layers {
+        if let Some(l) = layers {
             above.extend(l.args.clone());
         }
         above.extend(self.outer());

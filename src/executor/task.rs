@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use futures_util::StreamExt;
 use indexmap::IndexMap;
 use minijinja::Value;
 
@@ -109,46 +110,65 @@ impl HostRun {
                 );
             }
         };
-        let mut results = Vec::with_capacity(items.len());
-        for (index, item) in items.into_iter().enumerate() {
-            let mut locals = vec![(looping.var.clone(), item.clone())];
-            if let Some(name) = &t.loop_index {
-                locals.push((name.clone(), Value::from(index)));
-            }
-            // Under `no_log` an item is named by its position: items often hold what is
-            // secret (keys, passwords); `loop_control.label` names it on purpose.
-            let mut label = if t.no_log {
-                format!("#{}", index + 1)
-            } else {
-                item_label(&item)
-            };
-            let attempt = match self.context(Some(t), &locals) {
-                Ok(item_ctx) => {
-                    // `loop_control.label`: how the item is named in output.
-                    if let Some(l) = &t.loop_label
-                        && let Ok(v) =
-                            l.render(&self.s.templates, &to_value(&item_ctx), &self.s.secrets)
-                    {
-                        label = v.as_str().map_or_else(|| v.to_string(), str::to_string);
-                    }
-                    self.attempt(t, &item_ctx).await
-                }
-                Err(e) => self.template_failure(t, &e),
-            };
+        // `loop_control.parallel`: that many items at once, reported in item order. One at a
+        // time, an item sees the facts the one before it set, and a failure stops the loop.
+        let parallel = t.loop_parallel.max(1);
+        let count = items.len();
+        let this = &*self;
+        let mut running = futures_util::stream::iter(items.into_iter().enumerate().map(
+            |(index, item)| async move {
+                let (label, attempt) = this.item(t, &looping.var, index, &item).await;
+                (item, label, attempt)
+            },
+        ))
+        .buffered(parallel);
+        let mut results = Vec::with_capacity(count);
+        while let Some((item, label, attempt)) = running.next().await {
             // Facts set by one item are seen by the next (`set_fact` accumulating in a loop).
             if matches!(attempt.status, Status::Ok | Status::Changed) {
                 for (k, v) in &attempt.outcome.facts {
-                    self.s.facts.set(&self.host, k, v.clone());
+                    this.s.facts.set(&this.host, k, v.clone());
                 }
             }
-            self.emit(t, handler, Some(label), false, &attempt, 0);
+            this.emit(t, handler, Some(label), false, &attempt, 0);
             let stop = matches!(attempt.status, Status::Failed | Status::Unreachable);
             results.push((Some(item), attempt));
-            if stop {
+            // Items already started in parallel finish and are reported; none starts after.
+            if stop && parallel == 1 {
                 break;
             }
         }
+        drop(running);
         self.finish(t, handler, results, start)
+    }
+
+    /// One loop item: its label in output and its attempt.
+    async fn item(&self, t: &Task, var: &str, index: usize, item: &Value) -> (String, Attempt) {
+        let mut locals = vec![(var.to_string(), item.clone())];
+        if let Some(name) = &t.loop_index {
+            locals.push((name.clone(), Value::from(index)));
+        }
+        // Under `no_log` an item is named by its position: items often hold what is
+        // secret (keys, passwords); `loop_control.label` names it on purpose.
+        let mut label = if t.no_log {
+            format!("#{}", index + 1)
+        } else {
+            item_label(item)
+        };
+        let attempt = match self.item_context(t, &locals) {
+            Ok(item_ctx) => {
+                // `loop_control.label`: how the item is named in output.
+                if let Some(l) = &t.loop_label
+                    && let Ok(v) =
+                        l.render(&self.s.templates, &to_value(&item_ctx), &self.s.secrets)
+                {
+                    label = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                }
+                self.attempt(t, &item_ctx).await
+            }
+            Err(e) => self.template_failure(t, &e),
+        };
+        (label, attempt)
     }
 
     pub(super) fn template_failure(&self, t: &Task, e: &TemplateError) -> Attempt {
@@ -168,7 +188,7 @@ impl HostRun {
     }
 
     /// `when`, then the module with retries / until, then changed_when / failed_when.
-    async fn attempt(&mut self, t: &Task, ctx: &VarMap) -> Attempt {
+    async fn attempt(&self, t: &Task, ctx: &VarMap) -> Attempt {
         if let Some(cond) = &t.when {
             match self.condition(cond, ctx) {
                 Ok(true) => {}

@@ -152,6 +152,8 @@ pub struct Task {
     /// `loop_control`: how an item is named in output, and a variable holding its index.
     pub loop_label: Option<Value>,
     pub loop_index: Option<String>,
+    /// `loop_control.parallel`: items run at once (1: one after the other).
+    pub loop_parallel: usize,
     pub sudo: Become,
     pub ignore_errors: bool,
     pub changed_when: Option<Cond>,

@@ -47,6 +47,9 @@ pub struct Config {
     pub fail_always: BTreeSet<String>,
     /// Answer 500 once to the first request whose "METHOD path" starts with this.
     pub error_once: Option<String>,
+    /// How long a POST takes to answer: long enough, requests sent at once overlap, and
+    /// `World::most_posts_at_once` shows it.
+    pub post_latency: std::time::Duration,
 }
 
 impl Default for Config {
@@ -73,6 +76,7 @@ impl Default for Config {
             fail_first: BTreeSet::new(),
             fail_always: BTreeSet::new(),
             error_once: None,
+            post_latency: std::time::Duration::ZERO,
         }
     }
 }
@@ -99,6 +103,9 @@ pub struct World {
     next_job: u64,
     /// Unix time the clock starts at; each tick adds a minute.
     pub epoch: i64,
+    /// POSTs being answered now, and the most seen at once.
+    posts_now: usize,
+    pub most_posts_at_once: usize,
 }
 
 pub type Shared = Arc<Mutex<World>>;
@@ -288,8 +295,21 @@ async fn gate(State(world): State<Shared>, req: Request, next: Next) -> Response
     let response = match early {
         Some((code, text)) => (code, text).into_response(),
         None => {
+            let latency = (method == "POST").then(|| {
+                let mut w = world.lock().unwrap();
+                w.posts_now += 1;
+                w.most_posts_at_once = w.most_posts_at_once.max(w.posts_now);
+                w.config.post_latency
+            });
+            if let Some(l) = latency {
+                tokio::time::sleep(l).await;
+            }
             let req = Request::from_parts(parts, axum::body::Body::from(bytes));
-            next.run(req).await
+            let response = next.run(req).await;
+            if latency.is_some() {
+                world.lock().unwrap().posts_now -= 1;
+            }
+            response
         }
     };
     world.lock().unwrap().requests.push(Recorded {
