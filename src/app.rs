@@ -39,6 +39,7 @@ pub fn main() -> i32 {
         Command::Token(cmd) => crate::app_serve::token(cmd),
         Command::Join(args) => crate::app_serve::join(args),
         Command::Doc(args) => crate::app_author::doc(&args),
+        Command::Fmt(args) => crate::app_fmt::fmt(&args),
         Command::New(args) => crate::app_author::new(&args),
         Command::Test(args) => crate::app_test::test(&args),
         Command::Completions { shell } => crate::app_author::completions(shell),

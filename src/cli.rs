@@ -21,6 +21,8 @@ pub mod exit {
     pub const UNREACHABLE: i32 = 5;
     /// Interrupted (Ctrl-C, SIGTERM).
     pub const INTERRUPTED: i32 = 130;
+    /// `eov fmt --check`: some file is not in the canonical layout.
+    pub const FMT_CHECK: i32 = 1;
 
     pub fn of(outcome: RunOutcome) -> i32 {
         match outcome {
@@ -68,6 +70,8 @@ pub enum Command {
     Join(JoinArgs),
     /// Show a role's parameters (types, defaults, comments), handlers and files.
     Doc(DocArgs),
+    /// Rewrite `.eov` files in the one canonical layout (comments kept).
+    Fmt(FmtArgs),
     /// Create a role skeleton: `eov new role NAME`.
     New(NewArgs),
     /// Test a role on throwaway lab hosts: converge, idempotence, verify, per scenario.
@@ -331,6 +335,16 @@ pub struct SshArgs {
     /// Ask for the sudo password used by `become` (else `EOV_BECOME_PASSWORD`, else none).
     #[arg(short = 'K', long)]
     pub ask_become_pass: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FmtArgs {
+    /// Files or directories (every `.eov` below them).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Change nothing: print the diff of each file not in the layout and exit 1 if any.
+    #[arg(long)]
+    pub check: bool,
 }
 
 #[derive(Debug, Args)]

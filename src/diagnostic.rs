@@ -81,6 +81,8 @@ pub enum DiagnosticKind {
     ImportCycle { file: String, chain: String },
     #[error("{what} must be a name made of letters, digits and `_`, found `{found}`")]
     BadName { what: String, found: String },
+    #[error("`eov fmt` cannot keep this comment where it stands: {why}")]
+    CommentPlacement { why: &'static str },
 }
 
 /// One error, with where it is and what might fix it.

@@ -13,6 +13,7 @@
 
 pub mod app;
 mod app_author;
+mod app_fmt;
 pub mod app_serve;
 mod app_test;
 pub mod ast;

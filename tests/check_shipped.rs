@@ -70,3 +70,20 @@ fn the_textmate_grammar_is_well_formed() {
     let keywords = regex::Regex::new(&patterns[1]).unwrap();
     assert!(keywords.is_match("play \"x\" on \"all\" {"));
 }
+
+/// Everything shipped is in `eov fmt`'s layout (after editing a play or role: `eov fmt plays
+/// roles`).
+#[test]
+fn plays_and_roles_are_formatted() {
+    let out = Command::new(EOV)
+        .args(["fmt", "--check", "plays", "roles"])
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "run `eov fmt plays roles`:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

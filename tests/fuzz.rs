@@ -3,8 +3,11 @@
 
 use proptest::prelude::*;
 
-const SEED: &str = r#"play "p" on "all" {
-  vars { a = 1, m = 0o644, d = 30s, l = [1, "x"], s = secret "pw" }
+const SEED: &str = r#"# a play
+play "p" on "all" {   # its hosts
+  vars { a = 1, m = 0o644, d = 30s, l = [1, "x"], s = secret "pw" }  # values
+
+  # a role
   role hello { root = "/tmp/x" }
   task "t" for i in groups.all { command { cmd = "echo {{ i }}" } when = "a > 0" register = "r" }
   block "b" { task "u" { debug { msg = """
@@ -16,6 +19,7 @@ const SEED: &str = r#"play "p" on "all" {
 
 fn check_text(text: &str) {
     let _ = eov::syntax::parse(0, text);
+    format_text(text);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("f.eov");
     std::fs::write(&path, text).unwrap();
@@ -23,6 +27,21 @@ fn check_text(text: &str) {
     checker.check_path(&path);
     let errors = checker.take_errors();
     let _ = eov::report::render_diagnostics(&errors, &checker.sources);
+}
+
+/// `eov fmt` on any text: no panic; what it accepts it lays out once and for all, and its own
+/// guard (tree, tokens and comments unchanged) never fires.
+fn format_text(text: &str) {
+    match eov::syntax::format::format(0, text) {
+        Ok(out) => {
+            let again = eov::syntax::format::format(0, &out);
+            assert_eq!(again.as_ref().ok(), Some(&out), "not idempotent: {text:?}");
+        }
+        Err(d) => assert!(
+            !d.kind.to_string().contains("a bug in eov fmt"),
+            "eov fmt changed the meaning of {text:?}"
+        ),
+    }
 }
 
 proptest! {
@@ -39,6 +58,7 @@ proptest! {
         Just("vars"), Just("param"), Just("secret"), Just("for"), Just("in"), Just("on"), Just("{"), Just("}"),
         Just("["), Just("]"), Just("="), Just(","), Just(":"), Just("\"x\""), Just("\"{{ y }}\""), Just("\"\"\"\n a\n\"\"\""),
         Just("0o644"), Just("30s"), Just("-1"), Just("1.5"), Just("true"), Just("null"), Just("name"), Just("#c\n"),
+        Just("# a comment\n"), Just("\n\n"),
         Just("\n"), Just(" "), Just("\\"), Just("\"\\u{110000}\""),
     ], 0..40)) {
         let text = parts.join(" ");

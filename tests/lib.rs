@@ -8,6 +8,7 @@ mod computes;
 mod diagnostics;
 mod dry_run;
 mod enos_pypi;
+mod fmt;
 mod fuzz;
 mod g5k;
 mod g5k_double;

@@ -294,7 +294,7 @@ fn duplicates<'a>(
     }
 }
 
-fn collect_eov_files(path: &Path, out: &mut Vec<PathBuf>, diags: &mut Vec<Diagnostic>) {
+pub(crate) fn collect_eov_files(path: &Path, out: &mut Vec<PathBuf>, diags: &mut Vec<Diagnostic>) {
     collect_below(path, out, diags, &mut Vec::new());
 }
 

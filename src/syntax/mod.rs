@@ -5,6 +5,9 @@
 
 mod depth;
 mod expected;
+pub mod format;
+#[cfg(test)]
+mod format_tests;
 mod string;
 #[cfg(test)]
 mod tests;
