@@ -70,6 +70,8 @@ pub struct File {
     pub plays: Vec<Play>,
     pub roles: Vec<RoleDef>,
     pub imports: Vec<Import>,
+    /// Tasks and blocks at the top: a task file, imported into a body.
+    pub tasks: Vec<Item>,
 }
 
 /// `import "file.eov"`: that file's plays, run before the play at `before` (an index into
@@ -99,6 +101,14 @@ pub enum Item {
     Task(Task),
     Block(Block),
     Role(RoleUse),
+    /// `import "tasks/x.eov"`: a task file's items, here.
+    Import(TasksImport),
+}
+
+#[derive(Clone, Debug)]
+pub struct TasksImport {
+    pub path: String,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug)]

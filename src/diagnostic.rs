@@ -81,6 +81,14 @@ pub enum DiagnosticKind {
     ImportCycle { file: String, chain: String },
     #[error("{what} must be a name made of letters, digits and `_`, found `{found}`")]
     BadName { what: String, found: String },
+    #[error("role `{role}` uses itself (through {chain})")]
+    RoleCycle { role: String, chain: String },
+    #[error("`{file}` is not a task file: a file imported in a body holds only tasks and blocks")]
+    NotATaskFile { file: String },
+    #[error(
+        "`{file}` holds tasks at its top and also plays or a role: a task file holds only tasks and blocks"
+    )]
+    TasksBesidePlays { file: String },
     #[error("`eov fmt` cannot keep this comment where it stands: {why}")]
     CommentPlacement { why: &'static str },
 }

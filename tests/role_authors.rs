@@ -397,3 +397,103 @@ fn loop_items_run_in_parallel() {
     );
     assert!(bad.stderr.contains("bad.eov:2:"), "{}", bad.stderr);
 }
+
+/// Gap 4 (splitting a role): task files imported in a role, a play and a block; a role that
+/// applies another role with its own parameters; their mistakes located.
+#[test]
+fn task_files_and_roles_in_roles() {
+    let t = Test::new();
+    t.file(
+        "roles/web/main.eov",
+        r#"role web {
+  param port: int = 443
+  param root: str
+  vars { site = "site-{{ port }}" }
+  import "tasks/files.eov"
+  role certs { name = "{{ site }}", root = "{{ root }}" }
+  block "extra" {
+    when = "port > 0"
+    import "tasks/extra.eov"
+  }
+  handler "reload" { copy { dest = "{{ root }}/reloaded", content = "yes\n" } }
+}"#,
+    )
+    .file(
+        "roles/web/tasks/files.eov",
+        r#"# The site's files.
+task "index" {
+  copy { dest = "{{ root }}/index-{{ port }}", content = "{{ site }}\n" }
+  notify = "reload"
+}"#,
+    )
+    .file(
+        "roles/web/tasks/extra.eov",
+        r#"task "extra" { copy { dest = "{{ root }}/extra", content = "{{ port }}\n" } }"#,
+    )
+    .file(
+        "roles/certs/main.eov",
+        r#"role certs {
+  param name: str
+  param root: str
+  task "cert" { copy { dest = "{{ root }}/{{ name }}.pem", content = "cert of {{ name }}\n" } }
+}"#,
+    )
+    .file(
+        "play.eov",
+        r#"play "p" on "localhost" {
+  role web { port = 8443, root = "{root}" }
+  import "plays_tasks.eov"
+}"#,
+    )
+    .file(
+        "plays_tasks.eov",
+        r#"task "from the play" { copy { dest = "{root}/play", content = "p\n" } }"#,
+    );
+    let out = t.run(&["run", "play.eov"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(t.read("index-8443"), "site-8443\n");
+    assert_eq!(t.read("site-8443.pem"), "cert of site-8443\n");
+    assert_eq!(t.read("extra"), "8443\n");
+    assert_eq!(t.read("reloaded"), "yes\n");
+    assert_eq!(t.read("play"), "p\n");
+    let check = t.run(&["check", "play.eov", "roles"]);
+    assert_eq!(check.code, 0, "{}", check.stderr);
+
+    // Mistakes: a role that uses itself, a task file that holds a play, a missing one.
+    t.file(
+        "roles/a/main.eov",
+        "role a {\n  role b\n}\n",
+    )
+    .file("roles/b/main.eov", "role b {\n  role a\n}\n")
+    .file("notasks.eov", "play \"x\" on \"all\" {}\n")
+    .file(
+        "bad.eov",
+        "play \"p\" on \"localhost\" {\n  role a\n  import \"notasks.eov\"\n  import \"missing.eov\"\n}\n",
+    )
+    .file(
+        "mixed.eov",
+        "task \"t\" { debug { msg = \"x\" } }\nplay \"p\" on \"localhost\" {}\n",
+    );
+    let bad = t.run(&["check", "bad.eov", "mixed.eov"]);
+    assert_eq!(bad.code, 3, "{}", bad.stderr);
+    assert!(
+        bad.stderr
+            .contains("role `a` uses itself (through a -> b -> a)"),
+        "{}",
+        bad.stderr
+    );
+    assert!(
+        bad.stderr.contains("`notasks.eov` is not a task file"),
+        "{}",
+        bad.stderr
+    );
+    assert!(bad.stderr.contains("bad.eov:3:10"), "{}", bad.stderr);
+    assert!(bad.stderr.contains("missing.eov"), "{}", bad.stderr);
+    assert!(bad.stderr.contains("bad.eov:4:10"), "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("holds tasks at its top"),
+        "{}",
+        bad.stderr
+    );
+    assert!(bad.stderr.contains("mixed.eov:1:1"), "{}", bad.stderr);
+}

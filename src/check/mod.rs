@@ -42,6 +42,12 @@ pub struct Checker {
     block_notify: Vec<usize>,
     /// The files being imported, outermost first (to refuse a cycle).
     importing: Vec<(PathBuf, String)>,
+    /// The handlers of the play being converted (its own, then its roles').
+    play_handlers: Vec<Arc<crate::program::Task>>,
+    /// The directory of the play (or role file) being converted: roles are looked for from it.
+    play_dir: PathBuf,
+    /// The roles being expanded, outermost first (to refuse a role that uses itself).
+    role_stack: Vec<String>,
 }
 
 impl Checker {
@@ -57,6 +63,9 @@ impl Checker {
             next_role: 0,
             block_notify: Vec::new(),
             importing: Vec::new(),
+            play_handlers: Vec::new(),
+            play_dir: PathBuf::new(),
+            role_stack: Vec::new(),
         }
     }
 
@@ -64,17 +73,28 @@ impl Checker {
     pub fn check_play_file(&mut self, path: &Path) -> Result<Program, Vec<Diagnostic>> {
         let program = match self.parse_file(path) {
             Some(file) if file.plays.is_empty() && file.imports.is_empty() => {
+                let help = if !file.roles.is_empty() {
+                    Some("this is a role file: apply it from a play with `role NAME`".to_string())
+                } else if !file.tasks.is_empty() {
+                    Some(
+                        "this is a task file: use it in a play or role with `import \"FILE\"`"
+                            .to_string(),
+                    )
+                } else {
+                    None
+                };
                 self.diags.push(
                     Diagnostic::unlocated(DiagnosticKind::NoPlay {
                         file: path.display().to_string(),
                     })
-                    .help((!file.roles.is_empty()).then(|| {
-                        "this is a role file: apply it from a play with `role NAME`".to_string()
-                    })),
+                    .help(help),
                 );
                 None
             }
-            Some(file) => Some(self.plays(&file, path)),
+            Some(file) => {
+                self.tasks_beside_plays(&file, path);
+                Some(self.plays(&file, path))
+            }
             None => None,
         };
         match (program, self.take_errors()) {
@@ -89,6 +109,8 @@ impl Checker {
         collect_eov_files(path, &mut files, &mut self.diags);
         for file_path in &files {
             if let Some(file) = self.parse_file(file_path) {
+                // A task file alone is checked where it is imported (it needs that scope).
+                self.tasks_beside_plays(&file, file_path);
                 self.plays(&file, file_path);
                 for role in &file.roles {
                     self.role_standalone(role, file_path);
@@ -116,6 +138,27 @@ impl Checker {
         let file = self.parse_new_file(path);
         self.parsed.insert(key, file.clone());
         file
+    }
+
+    /// Tasks at the top of a file are a task file's; beside plays or a role they are a mistake
+    /// (they would never run).
+    fn tasks_beside_plays(&mut self, file: &ast::File, path: &Path) {
+        let first = file.tasks.first().map(|i| match i {
+            ast::Item::Task(t) => t.span,
+            ast::Item::Block(b) => b.span,
+            ast::Item::Role(r) => r.span,
+            ast::Item::Import(i) => i.span,
+        });
+        if let Some(span) = first
+            && (!file.plays.is_empty() || !file.roles.is_empty() || !file.imports.is_empty())
+        {
+            self.diags.push(Diagnostic::new(
+                DiagnosticKind::TasksBesidePlays {
+                    file: path.display().to_string(),
+                },
+                span,
+            ));
+        }
     }
 
     fn parse_new_file(&mut self, path: &Path) -> Option<ast::File> {

@@ -26,9 +26,12 @@ pub fn role_search_path(play_dir: &Path, extra: &[PathBuf]) -> Vec<PathBuf> {
 }
 
 impl Checker {
-    /// Finds, parses and checks (once) the role `name`.
-    pub(super) fn load_role(&mut self, name: &Ident, play_dir: &Path) -> Option<Arc<LoadedRole>> {
-        let search = role_search_path(play_dir, &self.extra_roles_path);
+    /// Finds, parses and checks (once) the role `name` in the first of `search` that has it.
+    pub(super) fn load_role_in(
+        &mut self,
+        name: &Ident,
+        search: &[PathBuf],
+    ) -> Option<Arc<LoadedRole>> {
         let Some(file) = search
             .iter()
             .map(|d| d.join(&name.name).join("main.eov"))
@@ -143,6 +146,7 @@ impl Checker {
         &mut self,
         role: &LoadedRole,
         use_: &ast::RoleUse,
+        parent: Option<Arc<RoleInstance>>,
     ) -> Arc<RoleInstance> {
         let mut out = Vec::new();
         let def = &role.def;
@@ -193,10 +197,15 @@ impl Checker {
             }
         }
         self.diags.append(&mut out);
-        Arc::new(self.instance(def, &use_.args))
+        Arc::new(self.instance(def, &use_.args, parent))
     }
 
-    fn instance(&mut self, def: &ast::RoleDef, args: &[Entry]) -> RoleInstance {
+    fn instance(
+        &mut self,
+        def: &ast::RoleDef,
+        args: &[Entry],
+        parent: Option<Arc<RoleInstance>>,
+    ) -> RoleInstance {
         self.next_role += 1;
         let defaults = def
             .params
@@ -216,6 +225,7 @@ impl Checker {
         let args = program::vars(&args);
         RoleInstance {
             id: self.next_role,
+            parent,
             name: def.name.name.clone(),
             defaults,
             args,
@@ -241,7 +251,7 @@ impl Checker {
     pub(super) fn role_standalone(&mut self, def: &ast::RoleDef, path: &Path) {
         self.check_params(def);
         let dir = dir_of(path);
-        let instance = Arc::new(self.instance(def, &[]));
+        let instance = Arc::new(self.instance(def, &[], None));
         let scope = Arc::new(Scope {
             role: Some(instance),
             search: vec![dir.clone()],

@@ -25,80 +25,155 @@ impl Checker {
         dir: &Path,
         tags: &[String],
     ) -> (Vec<Step>, Vec<Arc<Task>>) {
-        let mut all_handlers: Vec<Arc<Task>> = Vec::new();
+        let outer_handlers = std::mem::take(&mut self.play_handlers);
+        let outer_dir = std::mem::replace(&mut self.play_dir, dir.to_path_buf());
         let mut names: HandlerNames = Vec::new();
-        self.handlers(handlers, scope, tags, &mut names, &mut all_handlers);
-        // Roles first, so their handlers exist before any task notifies them.
-        let mut roles = Vec::new();
-        for use_ in role_uses(body) {
-            let Some(loaded) = self.load_role(&use_.name, dir) else {
-                roles.push(None);
-                continue;
-            };
-            let instance = self.instantiate(&loaded, use_);
-            let when = self.role_when(use_);
-            let role_scope = Arc::new(Scope {
-                role: Some(instance),
-                search: vec![loaded.dir.clone(), dir.to_path_buf()],
-            });
-            let mut role_names: HandlerNames = Vec::new();
-            self.handlers(
-                &loaded.def.handlers,
-                &role_scope,
-                tags,
-                &mut role_names,
-                &mut all_handlers,
-            );
-            roles.push(Some((loaded, role_scope, role_names, when)));
-        }
-        let mut roles = roles.into_iter();
-        let mut steps = Vec::new();
-        for item in body {
-            match item {
-                Item::Role(_) => {
-                    let Some(Some((loaded, role_scope, mut role_names, when))) = roles.next()
-                    else {
-                        continue;
-                    };
-                    role_names.extend(names.iter().cloned());
-                    let role_tags: Vec<String> = tags
-                        .iter()
-                        .cloned()
-                        .chain(std::iter::once(loaded.def.name.name.clone()))
-                        .collect();
-                    let body = self.items(&loaded.def.body, &role_scope, &role_names, &role_tags);
-                    match when {
-                        None => steps.extend(body),
-                        // The role's tasks in a block that holds the condition, evaluated
-                        // in the play's scope like the role's arguments.
-                        Some(cond) => steps.push(Step::Block(Arc::new(Block {
-                            name: Some(format!("role {}", loaded.def.name.name)),
-                            when: Some(cond),
-                            sudo: Default::default(),
-                            ignore_errors: false,
-                            vars: Vec::new(),
-                            body,
-                            rescue: Vec::new(),
-                            always: Vec::new(),
-                            tags: role_tags,
-                            scope: scope.clone(),
-                        }))),
-                    }
-                }
-                other => steps.extend(self.items(std::slice::from_ref(other), scope, &names, tags)),
-            }
-        }
-        (steps, all_handlers)
+        self.handlers(handlers, scope, tags, &mut names);
+        let steps = self.items(body, scope, &names, tags);
+        self.play_dir = outer_dir;
+        let all = std::mem::replace(&mut self.play_handlers, outer_handlers);
+        (steps, all)
     }
 
-    /// Converts handlers (unique names), adding them to `all` and their names to `names`.
+    /// A role applied here (in a play, or in another role): its handlers join the play's,
+    /// its tasks come in place, in a block when the use has a `when`.
+    fn role_steps(
+        &mut self,
+        use_: &ast::RoleUse,
+        scope: &Arc<Scope>,
+        names: &HandlerNames,
+        tags: &[String],
+    ) -> Vec<Step> {
+        // In a role, a role is looked for beside it first (`roles/a` uses `roles/b`).
+        let mut search: Vec<std::path::PathBuf> = match (&scope.role, scope.search.first()) {
+            (Some(_), Some(dir)) => dir.parent().map(Path::to_path_buf).into_iter().collect(),
+            _ => Vec::new(),
+        };
+        search.extend(super::roles::role_search_path(
+            &self.play_dir,
+            &self.extra_roles_path,
+        ));
+        let Some(loaded) = self.load_role_in(&use_.name, &search) else {
+            return Vec::new();
+        };
+        let name = loaded.def.name.name.clone();
+        if let Some(at) = self.role_stack.iter().position(|r| *r == name) {
+            let chain: Vec<String> = self.role_stack[at..]
+                .iter()
+                .cloned()
+                .chain(std::iter::once(name.clone()))
+                .collect();
+            self.diags.push(Diagnostic::new(
+                DiagnosticKind::RoleCycle {
+                    role: name,
+                    chain: chain.join(" -> "),
+                },
+                use_.name.span,
+            ));
+            return Vec::new();
+        }
+        let instance = self.instantiate(&loaded, use_, scope.role.clone());
+        let when = self.role_when(use_);
+        let role_scope = Arc::new(Scope {
+            role: Some(instance),
+            search: vec![loaded.dir.clone(), self.play_dir.clone()],
+        });
+        let mut role_names: HandlerNames = Vec::new();
+        self.handlers(&loaded.def.handlers, &role_scope, tags, &mut role_names);
+        role_names.extend(names.iter().cloned());
+        let role_tags: Vec<String> = tags
+            .iter()
+            .cloned()
+            .chain(std::iter::once(name.clone()))
+            .collect();
+        self.role_stack.push(name.clone());
+        let body = self.items(&loaded.def.body, &role_scope, &role_names, &role_tags);
+        self.role_stack.pop();
+        match when {
+            None => body,
+            // The role's tasks in a block that holds the condition, evaluated where the role
+            // is applied, like its arguments.
+            Some(cond) => vec![Step::Block(Arc::new(Block {
+                name: Some(format!("role {name}")),
+                when: Some(cond),
+                sudo: Default::default(),
+                ignore_errors: false,
+                vars: Vec::new(),
+                body,
+                rescue: Vec::new(),
+                always: Vec::new(),
+                tags: role_tags,
+                scope: scope.clone(),
+            }))],
+        }
+    }
+
+    /// `import "tasks/x.eov"`: the task file's items, checked as if written here. The path is
+    /// relative to the role's directory (in a role) or the play file's directory.
+    fn tasks_import(
+        &mut self,
+        import: &ast::TasksImport,
+        scope: &Arc<Scope>,
+        names: &HandlerNames,
+        tags: &[String],
+    ) -> Vec<Step> {
+        let base = scope
+            .search
+            .first()
+            .cloned()
+            .unwrap_or_else(|| self.play_dir.clone());
+        let path = base.join(&import.path);
+        let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        if let Some(at) = self.importing.iter().position(|(k, _)| *k == key) {
+            let chain: Vec<String> = self.importing[at..]
+                .iter()
+                .map(|(_, shown)| shown.clone())
+                .chain(std::iter::once(path.display().to_string()))
+                .collect();
+            self.diags.push(Diagnostic::new(
+                DiagnosticKind::ImportCycle {
+                    file: import.path.clone(),
+                    chain: chain.join(" -> "),
+                },
+                import.span,
+            ));
+            return Vec::new();
+        }
+        if !path.is_file() {
+            self.diags.push(Diagnostic::new(
+                DiagnosticKind::Io {
+                    path: path.display().to_string(),
+                    error: "no such file".into(),
+                },
+                import.span,
+            ));
+            return Vec::new();
+        }
+        let Some(file) = self.parse_file(&path) else {
+            return Vec::new();
+        };
+        if !file.plays.is_empty() || !file.roles.is_empty() || !file.imports.is_empty() {
+            self.diags.push(Diagnostic::new(
+                DiagnosticKind::NotATaskFile {
+                    file: import.path.clone(),
+                },
+                import.span,
+            ));
+            return Vec::new();
+        }
+        self.importing.push((key, path.display().to_string()));
+        let steps = self.items(&file.tasks, scope, names, tags);
+        self.importing.pop();
+        steps
+    }
+
+    /// Converts handlers (unique names), adding them to the play's and their names to `names`.
     fn handlers(
         &mut self,
         handlers: &[ast::Task],
         scope: &Arc<Scope>,
         tags: &[String],
         names: &mut HandlerNames,
-        all: &mut Vec<Arc<Task>>,
     ) {
         let idents: Vec<ast::Ident> = handlers
             .iter()
@@ -112,14 +187,14 @@ impl Checker {
         self.diags.append(&mut out);
         for h in handlers {
             if let Some(task) = self.task(h, scope, &[], tags, &settings::HANDLER, "handler") {
-                names.push((h.name.clone(), all.len()));
+                names.push((h.name.clone(), self.play_handlers.len()));
                 // `listen = "topic"`: a task notifying the topic notifies every listener.
                 for a in h.attrs.iter().filter(|a| a.key.name == "listen") {
                     for topic in listen_topics(&a.value) {
-                        names.push((topic, all.len()));
+                        names.push((topic, self.play_handlers.len()));
                     }
                 }
-                all.push(task);
+                self.play_handlers.push(task);
             }
         }
     }
@@ -141,9 +216,8 @@ impl Checker {
                     }
                 }
                 Item::Block(b) => steps.push(Step::Block(self.block(b, scope, handlers, tags))),
-                Item::Role(r) => {
-                    unreachable!("grammar: role `{}` inside a block or role", r.name.name)
-                }
+                Item::Role(r) => steps.extend(self.role_steps(r, scope, handlers, tags)),
+                Item::Import(i) => steps.extend(self.tasks_import(i, scope, handlers, tags)),
             }
         }
         steps
@@ -348,12 +422,6 @@ fn debug_var_is_a_name(module: Module, mut args: Vec<Var>) -> Vec<Var> {
         }
     }
     args
-}
-
-fn role_uses(body: &[Item]) -> Vec<&ast::RoleUse> {
-    body.iter()
-        .filter_map(|i| if let Item::Role(r) = i { Some(r) } else { None })
-        .collect()
 }
 
 /// The handlers `notify` names (a handler's name or a topic it listens to); unknown names are

@@ -84,10 +84,13 @@ fn collect_task(t: &Task, out: &mut Vec<String>) {
         Some(LoopSource::Value(v)) => collect_value(v, out),
         None => {}
     }
-    if let Some(role) = &t.scope.role {
-        collect_vars(&role.defaults, out);
-        collect_vars(&role.args, out);
-        collect_vars(&role.vars, out);
+    // The role's variables, and those of the roles it is applied in.
+    let mut role = t.scope.role.as_deref();
+    while let Some(r) = role {
+        collect_vars(&r.defaults, out);
+        collect_vars(&r.args, out);
+        collect_vars(&r.vars, out);
+        role = r.parent.as_deref();
     }
     // A template file the task renders.
     if let Some(source) = t.module.source()

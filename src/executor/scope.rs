@@ -60,14 +60,29 @@ impl HostRun {
     }
 
     /// A role instance's variables on this host: its defaults, and its arguments with its own
-    /// `vars` over them. Arguments are rendered where they were written (the play's scope);
+    /// `vars` over them. Arguments are rendered where they were written (the play's scope, or
+    /// the outer role's);
     /// defaults see the arguments and each other, in whatever order they are declared.
     pub(super) fn role_vars(&mut self, role: &RoleInstance) -> Result<RoleLayers, TemplateError> {
         if let Some(cached) = self.roles.get(&role.id) {
             return Ok(cached.clone());
         }
         let mut scope = self.base.clone();
+        // A role applied in another role gets its arguments rendered where it was written:
+        // the outer role's defaults, the play's vars, the outer role's vars and arguments.
+        let parent = match &role.parent {
+            Some(p) => Some(self.role_vars(p)?),
+            None => None,
+        };
+        if let Some(p) = &parent {
+            scope.extend(p.defaults.clone());
+        }
         scope.extend(self.play_vars.clone());
+        if let Some(p) = &parent {
+            scope.extend(p.vars.clone());
+            scope.extend(self.s.facts.get(&self.host));
+            scope.extend(p.args.clone());
+        }
         scope.extend(self.top());
         let args = self.render_entries(&role.args, &mut scope)?;
         let defaults = self.render_defaults(role, &args)?;

@@ -73,6 +73,9 @@ pub struct Scope {
 #[derive(Debug)]
 pub struct RoleInstance {
     pub id: usize,
+    /// The role this one is applied in (`role b` inside role `a`): its arguments are rendered
+    /// in that role's scope.
+    pub parent: Option<Arc<RoleInstance>>,
     pub name: String,
     /// Parameter defaults (lower than play vars); a default may read any other parameter,
     /// whatever the order, and sees the arguments passed.

@@ -355,7 +355,7 @@ impl Formatter<'_> {
         let rule = pair.as_rule();
         let kids: Vec<Pair<Rule>> = pair.into_inner().collect();
         match rule {
-            Rule::import => format!("import {}", kids[0].as_str()),
+            Rule::import | Rule::tasks_import => format!("import {}", kids[0].as_str()),
             Rule::play => {
                 let header = format!("play {} on {}", kids[0].as_str(), kids[2].as_str());
                 let open = self.open_brace(kids[2].as_span().end());

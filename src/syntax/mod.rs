@@ -17,7 +17,7 @@ use pest::iterators::Pair;
 
 use crate::ast::{
     Attr, Block, Entry, File, Ident, Import, Item, Loop, ModuleCall, Param, Play, RoleDef, RoleUse,
-    Task, Value, ValueKind,
+    Task, TasksImport, Value, ValueKind,
 };
 use crate::diagnostic::{Diagnostic, DiagnosticKind};
 use crate::source::{FileId, Span};
@@ -55,6 +55,7 @@ pub fn parse(file: FileId, text: &str) -> Result<File, Diagnostic> {
                 });
             }
             Rule::role_def => out.roles.push(cx.role_def(pair)?),
+            Rule::task | Rule::block => out.tasks.push(cx.item(pair)?),
             Rule::EOI => {}
             other => unreachable!("grammar: unexpected {other:?} at top level"),
         }
@@ -182,6 +183,14 @@ impl Cx {
             Rule::task => Item::Task(self.task(pair)?),
             Rule::block => Item::Block(self.block(pair)?),
             Rule::role_use => Item::Role(self.role_use(pair)?),
+            Rule::tasks_import => {
+                let string = pair.into_inner().next().expect("the import's file name");
+                let span = self.span(&string);
+                Item::Import(TasksImport {
+                    path: self.string_text(string)?,
+                    span,
+                })
+            }
             other => unreachable!("grammar: {other:?} is not a body item"),
         })
     }

@@ -80,12 +80,15 @@ accept! {
         |f| f.roles[0].params.len() == 2 && f.roles[0].params[1].secret;
     keyword_like_names: r#"play "p" on "all" { vars { task_count = 1, played = 2, online = 3 } }"# => |f| f.plays[0].vars.len() == 3;
     two_plays: r#"play "a" on "all" {} play "b" on "web" {}"# => |f| f.plays.len() == 2;
+    role_use_in_role: r#"role r { role other { a = 1 } }"# => |f| matches!(&f.roles[0].body[0], Item::Role(u) if u.name.name == "other");
+    task_file: "task \"a\" { debug { msg = \"x\" } }\nblock { }" => |f| f.tasks.len() == 2 && f.plays.is_empty();
+    tasks_import_in_bodies: r#"role r { import "tasks/a.eov" block { import "b.eov" } rescue { import "c.eov" } }"# => |f| matches!(&f.roles[0].body[0], Item::Import(i) if i.path == "tasks/a.eov");
 }
 
 reject! {
-    unclosed_play: r#"play "p" on "all" {"# => (19, "syntax error: expected `block`, `handler`, `role`, `task`, `vars`, `}` or a name, found end of file");
+    unclosed_play: r#"play "p" on "all" {"# => (19, "syntax error: expected `block`, `handler`, `import`, `role`, `task`, `vars`, `}` or a name, found end of file");
     missing_on: r#"play "p" "all" {}"# => (9, "syntax error: expected `on`, found `\"`");
-    unknown_top_level: "plya \"p\" on \"all\" {}" => (0, "syntax error: expected `import`, `play`, `role` or end of file, found `plya`");
+    unknown_top_level: "plya \"p\" on \"all\" {}" => (0, "syntax error: expected `block`, `import`, `play`, `role`, `task` or end of file, found `plya`");
     unterminated_string: "play \"p on \"all\" {}" => (12, "syntax error: expected `on`, found `all`");
     bad_escape: r#"play "a\q" on "all" {}"# => (8, "syntax error: expected `0`, `\\`, `n`, `r`, `t` or `u{`, found `q`");
     missing_equals: r#"play "p" on "all" { vars { a 1 } }"# => (29, "syntax error: expected `=`, found `1`");
@@ -98,6 +101,6 @@ reject! {
     unclosed_list: r#"play "p" on "all" { vars { l = [1, 2 } }"# => (37, "syntax error: expected `,` or `]`, found `}`");
     rescue_without_block: r#"play "p" on "all" { rescue { } }"# => (27, "syntax error: expected `=`, found `{`");
     param_in_play: r#"play "p" on "all" { param x: int }"# => (26, "syntax error: expected `=`, found `x`");
-    role_use_in_role: r#"role r { role other }"# => (9, "syntax error: expected `block`, `handler`, `param`, `secret`, `task`, `vars` or `}`, found `role`");
+    import_without_file: r#"role r { import }"# => (16, "syntax error: expected a string, found `}`");
     int_overflow: r#"play "p" on "all" { vars { n = 99999999999999999999 } }"# => (31, "invalid integer `99999999999999999999`: number too large to fit in target type");
 }
