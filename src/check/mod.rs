@@ -5,6 +5,7 @@
 //! Entry points: [`Checker::check_play_file`] (for `eov run`) and [`Checker::check_path`]
 //! (for `eov check`).
 
+mod expand;
 mod module_call;
 mod roles;
 mod settings;

@@ -13,7 +13,7 @@ use crate::modules::Module;
 use crate::program::{Block, LoopSource, Looping, Scope, Step, Task, Value, Var, vars};
 
 /// Handler names visible from a body: its own scope's first, then the enclosing play's.
-type HandlerNames = Vec<(String, usize)>;
+pub(super) type HandlerNames = Vec<(String, usize)>;
 
 impl Checker {
     /// Converts a play's or role's body and handlers.
@@ -35,140 +35,8 @@ impl Checker {
         (steps, all)
     }
 
-    /// A role applied here (in a play, or in another role): its handlers join the play's,
-    /// its tasks come in place, in a block when the use has a `when`.
-    fn role_steps(
-        &mut self,
-        use_: &ast::RoleUse,
-        scope: &Arc<Scope>,
-        names: &HandlerNames,
-        tags: &[String],
-    ) -> Vec<Step> {
-        // In a role, a role is looked for beside it first (`roles/a` uses `roles/b`).
-        let mut search: Vec<std::path::PathBuf> = match (&scope.role, scope.search.first()) {
-            (Some(_), Some(dir)) => dir.parent().map(Path::to_path_buf).into_iter().collect(),
-            _ => Vec::new(),
-        };
-        search.extend(super::roles::role_search_path(
-            &self.play_dir,
-            &self.extra_roles_path,
-        ));
-        let Some(loaded) = self.load_role_in(&use_.name, &search) else {
-            return Vec::new();
-        };
-        let name = loaded.def.name.name.clone();
-        if let Some(at) = self.role_stack.iter().position(|r| *r == name) {
-            let chain: Vec<String> = self.role_stack[at..]
-                .iter()
-                .cloned()
-                .chain(std::iter::once(name.clone()))
-                .collect();
-            self.diags.push(Diagnostic::new(
-                DiagnosticKind::RoleCycle {
-                    role: name,
-                    chain: chain.join(" -> "),
-                },
-                use_.name.span,
-            ));
-            return Vec::new();
-        }
-        let instance = self.instantiate(&loaded, use_, scope.role.clone());
-        let when = self.role_when(use_);
-        let role_scope = Arc::new(Scope {
-            role: Some(instance),
-            search: vec![loaded.dir.clone(), self.play_dir.clone()],
-        });
-        let mut role_names: HandlerNames = Vec::new();
-        self.handlers(&loaded.def.handlers, &role_scope, tags, &mut role_names);
-        role_names.extend(names.iter().cloned());
-        let role_tags: Vec<String> = tags
-            .iter()
-            .cloned()
-            .chain(std::iter::once(name.clone()))
-            .collect();
-        self.role_stack.push(name.clone());
-        let body = self.items(&loaded.def.body, &role_scope, &role_names, &role_tags);
-        self.role_stack.pop();
-        match when {
-            None => body,
-            // The role's tasks in a block that holds the condition, evaluated where the role
-            // is applied, like its arguments.
-            Some(cond) => vec![Step::Block(Arc::new(Block {
-                name: Some(format!("role {name}")),
-                when: Some(cond),
-                sudo: Default::default(),
-                ignore_errors: false,
-                vars: Vec::new(),
-                body,
-                rescue: Vec::new(),
-                always: Vec::new(),
-                tags: role_tags,
-                scope: scope.clone(),
-            }))],
-        }
-    }
-
-    /// `import "tasks/x.eov"`: the task file's items, checked as if written here. The path is
-    /// relative to the role's directory (in a role) or the play file's directory.
-    fn tasks_import(
-        &mut self,
-        import: &ast::TasksImport,
-        scope: &Arc<Scope>,
-        names: &HandlerNames,
-        tags: &[String],
-    ) -> Vec<Step> {
-        let base = scope
-            .search
-            .first()
-            .cloned()
-            .unwrap_or_else(|| self.play_dir.clone());
-        let path = base.join(&import.path);
-        let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
-        if let Some(at) = self.importing.iter().position(|(k, _)| *k == key) {
-            let chain: Vec<String> = self.importing[at..]
-                .iter()
-                .map(|(_, shown)| shown.clone())
-                .chain(std::iter::once(path.display().to_string()))
-                .collect();
-            self.diags.push(Diagnostic::new(
-                DiagnosticKind::ImportCycle {
-                    file: import.path.clone(),
-                    chain: chain.join(" -> "),
-                },
-                import.span,
-            ));
-            return Vec::new();
-        }
-        if !path.is_file() {
-            self.diags.push(Diagnostic::new(
-                DiagnosticKind::Io {
-                    path: path.display().to_string(),
-                    error: "no such file".into(),
-                },
-                import.span,
-            ));
-            return Vec::new();
-        }
-        let Some(file) = self.parse_file(&path) else {
-            return Vec::new();
-        };
-        if !file.plays.is_empty() || !file.roles.is_empty() || !file.imports.is_empty() {
-            self.diags.push(Diagnostic::new(
-                DiagnosticKind::NotATaskFile {
-                    file: import.path.clone(),
-                },
-                import.span,
-            ));
-            return Vec::new();
-        }
-        self.importing.push((key, path.display().to_string()));
-        let steps = self.items(&file.tasks, scope, names, tags);
-        self.importing.pop();
-        steps
-    }
-
     /// Converts handlers (unique names), adding them to the play's and their names to `names`.
-    fn handlers(
+    pub(super) fn handlers(
         &mut self,
         handlers: &[ast::Task],
         scope: &Arc<Scope>,
@@ -199,7 +67,7 @@ impl Checker {
         }
     }
 
-    fn items(
+    pub(super) fn items(
         &mut self,
         items: &[Item],
         scope: &Arc<Scope>,
