@@ -671,3 +671,41 @@ fn lab_hosts_have_host_keys_of_their_own() {
         assert!(known.contains(served.trim()), "h{i}: {served}");
     }
 }
+
+/// Every shipped role that has scenarios (`roles/*/tests/*.eov`) passes `eov test` on two
+/// fresh lab hosts: converge, a second run that changes nothing, verify.
+#[test]
+fn every_shipped_role_scenario_passes() {
+    if !available("every_shipped_role_scenario_passes") {
+        return;
+    }
+    let _guard = UP.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let roles = crate::support::repo().join("roles");
+    let mut with_scenarios: Vec<String> = std::fs::read_dir(&roles)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().join("tests").is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    with_scenarios.sort();
+    assert!(with_scenarios.len() >= 5, "{with_scenarios:?}");
+    let t = Test::new();
+    for role in &with_scenarios {
+        let started = std::time::Instant::now();
+        let out = Command::new(EOV)
+            .args(["test", role, "--hosts", "2", "--roles-path"])
+            .arg(&roles)
+            .current_dir(t.path())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        eprintln!("eov test {role}: {:?}", started.elapsed());
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "eov test {role}:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("PASS "), "{stdout}");
+    }
+}
