@@ -40,6 +40,7 @@ pub fn main() -> i32 {
         Command::Join(args) => crate::app_serve::join(args),
         Command::Doc(args) => crate::app_author::doc(&args),
         Command::Fmt(args) => crate::app_fmt::fmt(&args),
+        Command::Lsp => crate::lsp::run(),
         Command::New(args) => crate::app_author::new(&args),
         Command::Test(args) => crate::app_test::test(&args),
         Command::Completions { shell } => crate::app_author::completions(shell),

@@ -72,6 +72,8 @@ pub enum Command {
     Doc(DocArgs),
     /// Rewrite `.eov` files in the one canonical layout (comments kept).
     Fmt(FmtArgs),
+    /// A language server for editors, over stdin/stdout (diagnostics, completion, definitions).
+    Lsp,
     /// Create a role skeleton: `eov new role NAME`.
     New(NewArgs),
     /// Test a role on throwaway lab hosts: converge, idempotence, verify, per scenario.

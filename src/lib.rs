@@ -29,6 +29,7 @@ pub(crate) mod fsutil;
 pub mod inventory;
 pub mod join;
 pub(crate) mod lab;
+pub(crate) mod lsp;
 pub(crate) mod modules;
 pub mod plan;
 pub mod program;

@@ -22,6 +22,7 @@ mod inventory_types;
 mod inventory_vars_dirs;
 mod lab;
 mod language;
+mod lsp;
 mod modules;
 mod openvpn;
 mod read_ahead;

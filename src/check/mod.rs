@@ -24,6 +24,11 @@ use crate::template::Templates;
 
 pub use roles::role_search_path;
 
+/// The settings a task takes (`when`, `register`, ...), for editors.
+pub fn task_settings() -> impl Iterator<Item = &'static str> {
+    settings::TASK.iter().map(|(name, _)| *name)
+}
+
 /// A role definition read from disk.
 struct LoadedRole {
     def: ast::RoleDef,
@@ -49,6 +54,8 @@ pub struct Checker {
     play_dir: PathBuf,
     /// The roles being expanded, outermost first (to refuse a role that uses itself).
     role_stack: Vec<String>,
+    /// Texts that replace files on disk (see `overlay`).
+    overlays: HashMap<PathBuf, String>,
 }
 
 impl Checker {
@@ -67,6 +74,7 @@ impl Checker {
             play_handlers: Vec::new(),
             play_dir: PathBuf::new(),
             role_stack: Vec::new(),
+            overlays: HashMap::new(),
         }
     }
 
@@ -162,8 +170,20 @@ impl Checker {
         }
     }
 
+    /// Uses `text` as the content of `path` instead of what is on disk (an editor's unsaved
+    /// buffer, for `eov lsp`).
+    pub fn overlay(&mut self, path: &Path, text: String) {
+        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        self.overlays.insert(key, text);
+    }
+
     fn parse_new_file(&mut self, path: &Path) -> Option<ast::File> {
-        let text = match crate::fsutil::read_text(path) {
+        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let text = match self.overlays.get(&key) {
+            Some(t) => Ok(t.clone()),
+            None => crate::fsutil::read_text(path),
+        };
+        let text = match text {
             Ok(t) => t,
             Err(e) => {
                 self.diags.push(Diagnostic::unlocated(DiagnosticKind::Io {
