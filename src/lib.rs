@@ -27,6 +27,7 @@ pub(crate) mod executor;
 pub(crate) mod fsutil;
 pub mod inventory;
 pub mod join;
+pub mod journal;
 pub(crate) mod lab;
 pub(crate) mod modules;
 pub mod plan;

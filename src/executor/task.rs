@@ -75,7 +75,7 @@ impl HostRun {
             }
         };
         let Some(looping) = &t.looping else {
-            let attempt = self.attempt(t, &ctx).await;
+            let attempt = self.attempt(t, &ctx, handler, None).await;
             return self.finish(t, handler, vec![(None, attempt)], start);
         };
         let rendered = match &looping.source {
@@ -131,12 +131,15 @@ impl HostRun {
                     {
                         label = v.as_str().map_or_else(|| v.to_string(), str::to_string);
                     }
-                    self.attempt(t, &item_ctx).await
+                    self.attempt(t, &item_ctx, handler, Some(index)).await
                 }
                 Err(e) => self.template_failure(t, &e),
             };
             // Facts set by one item are seen by the next (`set_fact` accumulating in a loop).
-            if matches!(attempt.status, Status::Ok | Status::Changed) {
+            if matches!(
+                attempt.status,
+                Status::Ok | Status::Changed | Status::Resumed
+            ) {
                 for (k, v) in &attempt.outcome.facts {
                     self.s.facts.set(&self.host, k, v.clone());
                 }
@@ -167,8 +170,15 @@ impl HostRun {
         }
     }
 
-    /// `when`, then the module with retries / until, then changed_when / failed_when.
-    async fn attempt(&mut self, t: &Task, ctx: &VarMap) -> Attempt {
+    /// `when`, then the module with retries / until, then changed_when / failed_when; or,
+    /// resuming, what the interrupted run did (`item`: the loop item's position).
+    async fn attempt(
+        &mut self,
+        t: &Task,
+        ctx: &VarMap,
+        handler: bool,
+        item: Option<usize>,
+    ) -> Attempt {
         if let Some(cond) = &t.when {
             match self.condition(cond, ctx) {
                 Ok(true) => {}
@@ -215,6 +225,15 @@ impl HostRun {
             Ok(a) => a,
             Err(e) => return self.template_failure(t, &e),
         };
+        let slot = if handler {
+            None
+        } else {
+            self.journal_slot(t, item, ctx, &args, &target, sudo.as_ref())
+        };
+        if let Some(mut resumed) = slot.as_ref().and_then(|slot| self.resumed(slot)) {
+            resumed.delegated_to = delegate;
+            return resumed;
+        }
         let fetch_root = self.s.options.workdir.clone();
         let host = self.host.clone();
         let cx = ModuleCx {
@@ -236,14 +255,14 @@ impl HostRun {
         };
         let max = if self.s.options.check { 1 } else { retries + 1 };
         let mut attempts = 0;
-        loop {
+        let a = loop {
             attempts += 1;
             let mut a = self.judge(t, ctx, t.module.run(&args, &cx).await);
             a.attempts = attempts;
             a.delegated_to.clone_from(&delegate);
-            let Some(until) = &t.until else { return a };
+            let Some(until) = &t.until else { break a };
             if a.status == Status::Unreachable {
-                return a;
+                break a;
             }
             let reg = a.register();
             let name = t.register.as_deref().unwrap_or("result");
@@ -255,8 +274,8 @@ impl HostRun {
                     .truth(e, &with(ctx, &[(name, &reg), ("result", &reg)])),
             };
             match done {
-                Ok(true) => return a,
-                Err(e) => return self.template_failure(t, &e),
+                Ok(true) => break a,
+                Err(e) => break self.template_failure(t, &e),
                 Ok(false) if attempts >= max => {
                     let mut failed = a;
                     failed.status = if self.ignoring_errors(t) {
@@ -267,7 +286,7 @@ impl HostRun {
                     failed.outcome.msg = Some(format!(
                         "`until` was still false after {attempts} attempt(s)"
                     ));
-                    return failed;
+                    break failed;
                 }
                 Ok(false) => {
                     self.s.events.send(Event::Retrying {
@@ -285,7 +304,11 @@ impl HostRun {
                     tokio::time::sleep(delay).await;
                 }
             }
+        };
+        if let Some(slot) = &slot {
+            self.journal_done(t, slot, &a);
         }
+        a
     }
 
     /// The task's arguments, rendered (with `only`, just those).
