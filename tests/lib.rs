@@ -24,6 +24,7 @@ mod language;
 mod modules;
 mod openvpn;
 mod read_ahead;
+mod resume;
 mod role_authors;
 mod run_api;
 mod run_local;
