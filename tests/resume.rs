@@ -243,3 +243,35 @@ fn a_run_killed_mid_play_leaves_a_journal_that_resume_uses() {
     assert_eq!(t.read("log"), "two\nafter made\nrestart\n");
     assert!(journals(&t).is_empty(), "{:?}", journals(&t));
 }
+
+#[test]
+fn a_loop_resumes_item_by_item_and_keeps_its_registered_results() {
+    let t = Test::new();
+    t.file(
+        "p.eov",
+        r#"
+play "p" on "localhost" {
+  task "each" for x in ["a", "b", "c"] {
+    shell { cmd = "test ! -e {root}/gate-{{ x }} && echo {{ x }} >> {root}/log && echo got-{{ x }}" }
+    register = "each"
+  }
+  task "sum" { copy { dest = "{root}/sum", content = "{{ each.results | map(attribute='stdout') | join(',') }}" } }
+}
+"#,
+    )
+    .file("gate-c", "");
+    assert_eq!(t.run(&["run", "p.eov"]).code, 4);
+    assert_eq!(t.read("log"), "a\nb\n");
+    std::fs::remove_file(t.path().join("gate-c")).unwrap();
+    let out = t.run(&["run", "p.eov", "--resume"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    for line in [
+        "resumed     localhost | each (item=a)",
+        "resumed     localhost | each (item=b)",
+        "changed     localhost | each (item=c)",
+    ] {
+        assert!(out.stdout.contains(line), "no `{line}` in:\n{}", out.stdout);
+    }
+    assert_eq!(t.read("log"), "a\nb\nc\n");
+    assert_eq!(t.read("sum"), "got-a,got-b,got-c");
+}
