@@ -276,7 +276,7 @@ impl HostRun {
             if !matches!(flow, Flow::Go) {
                 return flow;
             }
-            self.journal_handled(handler);
+            self.journal_handled(index);
         }
         Flow::Go
     }

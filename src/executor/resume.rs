@@ -71,12 +71,23 @@ impl HostRun {
         let Some(journal) = &self.s.journal else {
             return;
         };
-        for name in journal.pending(&self.host, self.play_index) {
+        for key in journal.pending(&self.host, self.play_index) {
             // A handler renamed or removed since has nothing left to run.
-            if let Some(i) = self.play.handlers.iter().position(|h| h.name == name) {
+            if let Some(i) = (0..self.play.handlers.len()).find(|i| self.handler_key(*i) == key) {
                 self.notified.insert(i);
             }
         }
+    }
+
+    /// A handler's name in the journal: names are unique in a role or a play, not across
+    /// the roles of a play, so `NAME#N` is the N-th handler of that name in the play.
+    fn handler_key(&self, index: usize) -> String {
+        let name = &self.play.handlers[index].name;
+        let n = self.play.handlers[..=index]
+            .iter()
+            .filter(|h| h.name == *name)
+            .count();
+        format!("{name}#{n}")
     }
 
     /// The journal slot of this attempt, if it has one (not for handlers, `meta`, or a `src`
@@ -221,18 +232,18 @@ impl HostRun {
             journal.record(&Record::Notified {
                 host: self.host.clone(),
                 play: self.play_index,
-                handler: self.play.handlers[i].name.clone(),
+                handler: self.handler_key(i),
             });
         }
     }
 
-    /// Records that a handler ran: the notifications before it are consumed.
-    pub(super) fn journal_handled(&self, handler: &Task) {
+    /// Records that handler number `index` ran: the notifications before it are consumed.
+    pub(super) fn journal_handled(&self, index: usize) {
         if let Some(journal) = &self.s.journal {
             journal.record(&Record::Handled {
                 host: self.host.clone(),
                 play: self.play_index,
-                handler: handler.name.clone(),
+                handler: self.handler_key(index),
             });
         }
     }
