@@ -4,13 +4,14 @@
 //! A task result is known by its key — play number, task name, the how-many-th task of that
 //! name in the play, loop item position — and by a salted hash of its inputs as rendered on
 //! this host: module, arguments, loop item, target (after `delegate_to`), `become` user,
-//! whether it registers, and the content of a `src` file (a template as rendered). An edited
+//! whether it registers, its `changed_when` / `failed_when` / `until`, the handlers it
+//! notifies, and the content of a `src` file (a template as rendered). An edited
 //! task, other `-e` values or facts that change an argument, or an edited template: another
 //! hash, so the task runs again. Names are not unique and positions move when a task is
 //! added, so neither alone is the key; a task that kept its name and inputs after an edit
 //! elsewhere is still recognised.
 //!
-//! Recorded: results that ended ok or changed (not `meta`, which steers the pipeline), with
+//! Recorded: results that ended ok or changed (not `meta` nor `assert`: [`ALWAYS_RUN`]), with
 //! the value the task registers and the facts it sets, so later tasks see them when it is
 //! skipped. A value that holds a known secret, or any value of a `no_log` task, is never
 //! written: such a task is not recorded and runs again.
@@ -28,6 +29,11 @@ use crate::modules::{Args, Outcome, SourceKind};
 use crate::plan::Plan;
 use crate::program::{Step, Task};
 use crate::vars::{VarMap, to_value};
+
+/// Modules that always run on resume: `meta` steers the pipeline (a skipped
+/// `flush_handlers` would flush nothing), and `assert` evaluates its conditions against the
+/// variables, which its inputs hash does not cover: skipped, it would assert nothing.
+const ALWAYS_RUN: &[&str] = &["meta", "assert"];
 
 /// Where a task result goes in the journal.
 pub(super) struct Slot {
@@ -102,7 +108,7 @@ impl HostRun {
         sudo: Option<&Sudo>,
     ) -> Option<Slot> {
         let journal = self.s.journal.as_ref()?;
-        if t.module.name() == "meta" {
+        if ALWAYS_RUN.contains(&t.module.name()) {
             return None;
         }
         let mut key = self.s.task_keys.get(&t.id)?.clone();
@@ -116,6 +122,9 @@ impl HostRun {
             .map(serde_json::to_value)
             .transpose()
             .ok()?;
+        let judge = [&t.changed_when, &t.failed_when, &t.until]
+            .map(|c| c.as_ref().map(|c| format!("{c:?}")));
+        let notify: Vec<String> = t.notify.iter().map(|&i| self.handler_key(i)).collect();
         let inputs = serde_json::json!({
             "module": t.module.name(),
             "args": serde_json::to_value(args.values()).ok()?,
@@ -123,6 +132,9 @@ impl HostRun {
             "target": target,
             "become": sudo.map(|s| s.user.as_str()),
             "register": t.register.is_some(),
+            // How the result is judged, and whom it notifies: an edit of these is an edit.
+            "judge": judge,
+            "notify": notify,
             "source": self.source_digest(t, ctx, args)?,
         });
         Some(Slot {
