@@ -275,3 +275,29 @@ play "p" on "localhost" {
     assert_eq!(t.read("log"), "a\nb\nc\n");
     assert_eq!(t.read("sum"), "got-a,got-b,got-c");
 }
+
+#[test]
+fn an_edited_play_runs_what_was_edited_and_recognises_the_rest() {
+    let t = Test::new();
+    t.file("p.eov", PLAY).file("gate", "");
+    assert_eq!(run(&t, &["-e", "v=1"]).code, 4);
+    std::fs::remove_file(t.path().join("gate")).unwrap();
+    // A task added at the top moves every other one; `two` gets another command.
+    let edited = PLAY
+        .replace(
+            r#"  task "one""#,
+            "  task \"zero\" { copy { dest = \"{root}/zero\", content = \"0\" } }\n  task \"one\"",
+        )
+        .replace("echo two >>", "echo two-edited >>");
+    t.file("p.eov", &edited);
+    let out = run(&t, &["-e", "v=1", "--resume"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    for line in [
+        "changed     localhost | zero\n",
+        "resumed     localhost | one: changed by the interrupted run\n",
+        "changed     localhost | two\n",
+    ] {
+        assert!(out.stdout.contains(line), "no `{line}` in:\n{}", out.stdout);
+    }
+    assert_eq!(t.read("log"), "two\ntwo-edited\nafter made\nrestart\n");
+}
