@@ -1,11 +1,13 @@
-//! Appends journal lines from a thread of its own: whatever lines are waiting go out in one
-//! `write` and one `fdatasync` (group commit), so a hundred hosts finishing tasks at once cost
-//! a few syncs, and no executor thread ever waits on the disk.
+//! Appends journal lines from a thread of its own: whatever lines are waiting go out at once
+//! in one `write`, and an `fdatasync` follows within [`SYNC_EVERY`] (group commit), so a
+//! hundred hosts finishing tasks at once cost a few syncs, and no executor thread ever waits
+//! on the disk.
 
 use std::fs::File;
 use std::io::Write as _;
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 pub struct Writer {
     tx: Option<Sender<String>>,
@@ -49,25 +51,60 @@ impl Drop for Writer {
     }
 }
 
+/// How long a written line may wait for its `fdatasync`: a killed eov loses nothing written
+/// (the kernel has it), only a crash of the machine can lose these last milliseconds, and
+/// syncing at most this often keeps a run of quick tasks from waiting on the disk.
+const SYNC_EVERY: Duration = Duration::from_millis(20);
+
 /// The writer's loop; after a failed write it stops writing (a hole in the middle would let
 /// a later line say a handler ran when its notification was lost) and reports the error.
 fn append(mut file: File, rx: &Receiver<String>) -> Option<String> {
-    let mut error = None;
-    while let Ok(first) = rx.recv() {
+    let mut error: Option<String> = None;
+    let mut synced = Instant::now();
+    let mut dirty = false;
+    let sync = |file: &File, error: &mut Option<String>, dirty: &mut bool| {
+        if *dirty && error.is_none() {
+            if let Err(e) = file.sync_data() {
+                *error = Some(e.to_string());
+            }
+        }
+        *dirty = false;
+    };
+    loop {
+        let first = if dirty {
+            match rx.recv_timeout(SYNC_EVERY.saturating_sub(synced.elapsed())) {
+                Ok(line) => line,
+                Err(RecvTimeoutError::Timeout) => {
+                    sync(&file, &mut error, &mut dirty);
+                    synced = Instant::now();
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        } else {
+            match rx.recv() {
+                Ok(line) => line,
+                Err(_) => break,
+            }
+        };
         let mut batch = first;
         batch.push('\n');
         while let Ok(more) = rx.try_recv() {
             batch.push_str(&more);
             batch.push('\n');
         }
-        if error.is_none()
-            && let Err(e) = file
-                .write_all(batch.as_bytes())
-                .and_then(|()| file.sync_data())
-        {
-            error = Some(e.to_string());
+        if error.is_none() {
+            match file.write_all(batch.as_bytes()) {
+                Ok(()) => dirty = true,
+                Err(e) => error = Some(e.to_string()),
+            }
+        }
+        if synced.elapsed() >= SYNC_EVERY {
+            sync(&file, &mut error, &mut dirty);
+            synced = Instant::now();
         }
     }
+    sync(&file, &mut error, &mut dirty);
     error
 }
 
