@@ -63,10 +63,11 @@ fn append(mut file: File, rx: &Receiver<String>) -> Option<String> {
     let mut synced = Instant::now();
     let mut dirty = false;
     let sync = |file: &File, error: &mut Option<String>, dirty: &mut bool| {
-        if *dirty && error.is_none() {
-            if let Err(e) = file.sync_data() {
-                *error = Some(e.to_string());
-            }
+        if *dirty
+            && error.is_none()
+            && let Err(e) = file.sync_data()
+        {
+            *error = Some(e.to_string());
         }
         *dirty = false;
     };
