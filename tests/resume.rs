@@ -29,6 +29,7 @@ fn journals(t: &Test) -> Vec<String> {
     };
     dir.filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".journal"))
         .collect()
 }
 
@@ -227,12 +228,32 @@ fn a_run_killed_mid_play_leaves_a_journal_that_resume_uses() {
         assert!(Instant::now() < deadline, "the run never reached `slow`");
         std::thread::sleep(Duration::from_millis(50));
     }
+    assert_eq!(t.read("log"), "two\n");
+    // While it runs, the journal is its own: resuming is refused, another run keeps none.
+    let refused = run(&t, &["-e", "v=1", "--resume"]);
+    assert_eq!(refused.code, 3, "{}\n{}", refused.stdout, refused.stderr);
+    assert!(
+        refused.stderr.contains("is in use by another run"),
+        "{}",
+        refused.stderr
+    );
+    let other = run(&t, &["-e", "v=1"]);
+    assert_eq!(other.code, 0, "{}", other.stdout);
+    assert!(
+        other
+            .stdout
+            .contains("another run of this play is using it, so this run keeps none"),
+        "{}",
+        other.stdout
+    );
+    assert_eq!(t.read("log"), "two\ntwo\nafter made\nrestart\n");
+
     child.kill().unwrap(); // SIGKILL: nothing of eov runs after this
     child.wait().unwrap();
     let pid = t.read("slow.pid").trim().to_string();
     let _ = std::process::Command::new("kill").arg(&pid).status();
-    assert_eq!(t.read("log"), "two\n");
 
+    // The kernel released its lock; its journal is whole and says what it did.
     let out = run(&t, &["-e", "v=1", "--resume"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert!(
@@ -240,7 +261,15 @@ fn a_run_killed_mid_play_leaves_a_journal_that_resume_uses() {
         "{}",
         out.stdout
     );
-    assert_eq!(t.read("log"), "two\nafter made\nrestart\n");
+    assert!(
+        out.stdout.contains("changed*    localhost | restart"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        t.read("log"),
+        "two\ntwo\nafter made\nrestart\nafter made\nrestart\n"
+    );
     assert!(journals(&t).is_empty(), "{:?}", journals(&t));
 }
 

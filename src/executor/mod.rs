@@ -22,7 +22,7 @@ use tokio::sync::{OnceCell, Semaphore};
 use crate::connection::{Cancel, Connections};
 use crate::event::{Event, EventSink, Recap};
 use crate::inventory::Inventory;
-use crate::journal::Journal;
+use crate::journal::{Journal, Use as JournalUse};
 use crate::modules::SourceKind;
 use crate::plan::Plan;
 use crate::program::{Step, Task};
@@ -51,6 +51,8 @@ struct Shared {
     gather_facts: bool,
     /// The resume journal, when the run keeps one (see `resume.rs`).
     journal: Option<Journal>,
+    /// The journal's path, when another run of the play holds it and this one keeps none.
+    journal_busy: Option<String>,
     /// Each task's name in the journal, by task id (see `resume::keys`).
     task_keys: HashMap<usize, String>,
 }
@@ -67,8 +69,13 @@ impl Executor {
         secrets: Secrets,
         events: EventSink,
         cancel: Cancel,
-        journal: Option<Journal>,
+        journal: JournalUse,
     ) -> Self {
+        let (journal, journal_busy) = match journal {
+            JournalUse::None => (None, None),
+            JournalUse::Keep(j) => (Some(*j), None),
+            JournalUse::Busy(path) => (None, Some(path)),
+        };
         let facts = Arc::new(FactStore::default());
         let hostvars = Value::from_object(HostVars {
             inventory: inventory.clone(),
@@ -90,6 +97,7 @@ impl Executor {
             sessions: Arc::default(),
             gather_facts: false,
             journal,
+            journal_busy,
             task_keys: HashMap::new(),
         };
         Executor {
@@ -116,6 +124,12 @@ impl Executor {
         });
         if let Some(r) = s.journal.as_ref().and_then(Journal::resume) {
             s.events.send(Event::Resuming(r.clone()));
+        }
+        if let Some(path) = &s.journal_busy {
+            s.events.send(Event::JournalFailed {
+                journal: path.clone(),
+                reason: "another run of this play is using it, so this run keeps none".into(),
+            });
         }
         let mut recaps: IndexMap<String, Recap> = IndexMap::new();
         let mut gone: IndexMap<String, ()> = IndexMap::new();

@@ -29,6 +29,18 @@ pub enum JournalError {
     NoDirectory,
     #[error("--resume and --check: a check run neither reads nor writes the journal")]
     Check,
+    #[error("journal `{path}` is in use by another run of this play; resume once it has ended")]
+    Busy { path: String },
+}
+
+/// What a run does about its journal.
+pub enum Use {
+    /// No journal (a check run, a server's job).
+    None,
+    // Boxed: a run has one, moved once.
+    Keep(Box<Journal>),
+    /// Another run of this play holds the journal (its path): this run keeps none, and says so.
+    Busy(String),
 }
 
 /// What `--resume` found, for the reporter.
@@ -61,6 +73,9 @@ pub struct Journal {
     /// succeeds: the other hosts and tasks may still need it.
     partial: bool,
     writer: Mutex<Writer>,
+    /// Held (`flock`) while the run lasts, released by the kernel however it ends: two runs of
+    /// one play never write one journal.
+    _lock: std::fs::File,
 }
 
 impl Journal {
@@ -100,6 +115,9 @@ impl Journal {
             path: shown.clone(),
             error,
         };
+        let lock = lock(&path).map_err(io)?.ok_or_else(|| JournalError::Busy {
+            path: shown.clone(),
+        })?;
         let invalid = |why: String| JournalError::Invalid {
             path: shown.clone(),
             why,
@@ -149,6 +167,7 @@ impl Journal {
             past,
             partial,
             writer: Mutex::new(writer),
+            _lock: lock,
         })
     }
 
@@ -222,6 +241,30 @@ fn absolute(play: &Path) -> String {
         .to_string()
 }
 
+/// Takes the lock of the journal at `path` (`PATH.lock`, never removed: removing it would let
+/// a third run lock a new file while the second still holds the old one); `None`: another
+/// run holds it.
+fn lock(path: &Path) -> std::io::Result<Option<std::fs::File>> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(PathBuf::from(name))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
+    }
+}
+
 fn new_salt() -> std::io::Result<String> {
     let mut buf = [0u8; 16];
     getrandom::fill(&mut buf).map_err(|e| std::io::Error::other(format!("random source: {e}")))?;
@@ -291,6 +334,7 @@ mod tests {
             handler: "restart".into(),
         });
         let end = first.close(false);
+        drop(first);
         assert_eq!(end.error, None);
         let path = end.kept.unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
@@ -306,6 +350,7 @@ mod tests {
         assert_eq!(second.pending("h1", 0), ["restart"]);
         // A success removes it.
         assert!(second.close(true).kept.is_none());
+        drop(second);
         assert!(!path.exists());
         let third = Journal::open(&runs, &play, true, false).unwrap();
         assert!(!third.resume().unwrap().found);
@@ -321,11 +366,27 @@ mod tests {
         let h = first.inputs_hash(&serde_json::json!(1));
         first.record(&done("h1", "t", &h));
         first.close(false);
+        drop(first);
         let fresh = Journal::open(&runs, &play, false, false).unwrap();
         assert_ne!(fresh.inputs_hash(&serde_json::json!(1)), h);
         fresh.close(false);
+        drop(fresh);
         let resumed = Journal::open(&runs, &play, true, false).unwrap();
         assert_eq!(resumed.resume().unwrap().tasks, 0);
+    }
+
+    #[test]
+    fn two_runs_of_one_play_never_share_a_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let play = dir.path().join("p.eov");
+        std::fs::write(&play, "").unwrap();
+        let runs = dir.path().join("runs");
+        let first = Journal::open(&runs, &play, false, false).unwrap();
+        let busy = Journal::open(&runs, &play, true, false).err().unwrap();
+        assert!(matches!(busy, JournalError::Busy { .. }), "{busy}");
+        first.close(false);
+        drop(first);
+        assert!(Journal::open(&runs, &play, true, false).is_ok());
     }
 
     #[test]
@@ -336,6 +397,7 @@ mod tests {
         let runs = dir.path().join("runs");
         let j = Journal::open(&runs, &play, false, true).unwrap();
         let path = j.close(true).kept.unwrap();
+        drop(j);
         std::fs::write(
             &path,
             "{\"eov_journal\":1,\"play\":\"/elsewhere.eov\",\"salt\":\"00\"}\n",

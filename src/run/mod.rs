@@ -20,7 +20,7 @@ use crate::diagnostic::Diagnostic;
 use crate::event::{Event, EventSink};
 use crate::executor::Executor;
 use crate::inventory::{Inventory, Sources, dir_of};
-use crate::journal::{Journal, JournalError};
+use crate::journal::{Journal, JournalError, Use as JournalUse};
 use crate::plan::{Plan, PlanError, Planner, Selection};
 use crate::redact::Secrets;
 use crate::source::SourceMap;
@@ -106,7 +106,7 @@ pub struct PreparedRun {
     options: RunOptions,
     extra_vars: IndexMap<String, Value>,
     secrets: Secrets,
-    journal: Option<Journal>,
+    journal: JournalUse,
 }
 
 /// Checks the play, loads the inventory and plans the run; touches no host. With a journal
@@ -153,17 +153,22 @@ pub fn prepare(request: RunRequest) -> Result<PreparedRun, PrepareError> {
 }
 
 /// The run's journal, if it keeps one: last, so that a run refused for any other reason
-/// leaves the interrupted run's journal as it was.
-fn open_journal(request: &RunRequest) -> Result<Option<Journal>, JournalError> {
+/// leaves the interrupted run's journal as it was. A run that finds the journal held by
+/// another run of the play keeps none (resuming then is an error).
+fn open_journal(request: &RunRequest) -> Result<JournalUse, JournalError> {
     let o = &request.options;
     match (&o.journal_dir, o.check, o.resume) {
         (_, true, true) => Err(JournalError::Check),
         (None, _, true) => Err(JournalError::NoDirectory),
-        (None, _, false) | (_, true, false) => Ok(None),
+        (None, _, false) | (_, true, false) => Ok(JournalUse::None),
         (Some(dir), false, resume) => {
             let s = &request.selection;
             let partial = s.limit.is_some() || !s.tags.is_empty() || !s.skip_tags.is_empty();
-            Journal::open(dir, &request.play, resume, partial).map(Some)
+            match Journal::open(dir, &request.play, resume, partial) {
+                Ok(j) => Ok(JournalUse::Keep(Box::new(j))),
+                Err(JournalError::Busy { path }) if !resume => Ok(JournalUse::Busy(path)),
+                Err(e) => Err(e),
+            }
         }
     }
 }
