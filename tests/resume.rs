@@ -330,3 +330,25 @@ fn an_edited_play_runs_what_was_edited_and_recognises_the_rest() {
     }
     assert_eq!(t.read("log"), "two\ntwo-edited\nafter made\nrestart\n");
 }
+
+#[test]
+fn a_journal_that_cannot_be_written_does_not_stop_a_run_but_stops_a_resume() {
+    let t = Test::new();
+    t.file("p.eov", PLAY)
+        .file("state", "a file, where a directory should be");
+    let out = run(&t, &["-e", "v=1", "--state-dir", "state"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("warning: journal state/runs/p-")
+            && out.stdout.contains("this run keeps none"),
+        "{}",
+        out.stdout
+    );
+    let resume = run(&t, &["-e", "v=1", "--state-dir", "state", "--resume"]);
+    assert_eq!(resume.code, 3, "{}\n{}", resume.stdout, resume.stderr);
+    assert!(
+        resume.stderr.contains("journal `state/runs/p-"),
+        "{}",
+        resume.stderr
+    );
+}

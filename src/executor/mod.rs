@@ -51,8 +51,8 @@ struct Shared {
     gather_facts: bool,
     /// The resume journal, when the run keeps one (see `resume.rs`).
     journal: Option<Journal>,
-    /// The journal's path, when another run of the play holds it and this one keeps none.
-    journal_busy: Option<String>,
+    /// The journal's path, and why this run keeps none, when it cannot.
+    journal_unavailable: Option<(String, String)>,
     /// Each task's name in the journal, by task id (see `resume::keys`).
     task_keys: HashMap<usize, String>,
 }
@@ -71,10 +71,10 @@ impl Executor {
         cancel: Cancel,
         journal: JournalUse,
     ) -> Self {
-        let (journal, journal_busy) = match journal {
+        let (journal, journal_unavailable) = match journal {
             JournalUse::None => (None, None),
             JournalUse::Keep(j) => (Some(*j), None),
-            JournalUse::Busy(path) => (None, Some(path)),
+            JournalUse::Unavailable { path, reason } => (None, Some((path, reason))),
         };
         let facts = Arc::new(FactStore::default());
         let hostvars = Value::from_object(HostVars {
@@ -97,7 +97,7 @@ impl Executor {
             sessions: Arc::default(),
             gather_facts: false,
             journal,
-            journal_busy,
+            journal_unavailable,
             task_keys: HashMap::new(),
         };
         Executor {
@@ -125,10 +125,10 @@ impl Executor {
         if let Some(r) = s.journal.as_ref().and_then(Journal::resume) {
             s.events.send(Event::Resuming(r.clone()));
         }
-        if let Some(path) = &s.journal_busy {
+        if let Some((path, reason)) = &s.journal_unavailable {
             s.events.send(Event::JournalFailed {
                 journal: path.clone(),
-                reason: "another run of this play is using it, so this run keeps none".into(),
+                reason: reason.clone(),
             });
         }
         let mut recaps: IndexMap<String, Recap> = IndexMap::new();

@@ -39,8 +39,12 @@ pub enum Use {
     None,
     // Boxed: a run has one, moved once.
     Keep(Box<Journal>),
-    /// Another run of this play holds the journal (its path): this run keeps none, and says so.
-    Busy(String),
+    /// The journal cannot be kept (another run of this play holds it, its directory is not
+    /// writable): this run keeps none and says why. Only a run that does not resume goes on.
+    Unavailable {
+        path: String,
+        reason: String,
+    },
 }
 
 /// What `--resume` found, for the reporter.
@@ -73,9 +77,9 @@ pub struct Journal {
     /// succeeds: the other hosts and tasks may still need it.
     partial: bool,
     writer: Mutex<Writer>,
-    /// Held (`flock`) while the run lasts, released by the kernel however it ends: two runs of
-    /// one play never write one journal.
-    _lock: std::fs::File,
+    /// Held (`flock`) until [`Journal::close`], released by the kernel however the run ends:
+    /// two runs of one play never write one journal.
+    lock: Mutex<Option<std::fs::File>>,
 }
 
 impl Journal {
@@ -167,7 +171,7 @@ impl Journal {
             past,
             partial,
             writer: Mutex::new(writer),
-            _lock: lock,
+            lock: Mutex::new(Some(lock)),
         })
     }
 
@@ -213,6 +217,13 @@ impl Journal {
                 .close(),
             kept: None,
         };
+        // Released when the journal is complete, not when the last holder of the run's state
+        // lets go: the next run of the play may start as soon as this one has ended.
+        let lock = self
+            .lock
+            .lock()
+            .expect("the journal lock is never poisoned")
+            .take();
         if success && !self.partial {
             match std::fs::remove_file(&self.path) {
                 Ok(()) => {}
@@ -225,6 +236,7 @@ impl Journal {
         } else {
             end.kept = Some(self.path.clone());
         }
+        drop(lock);
         end
     }
 
@@ -384,8 +396,8 @@ mod tests {
         let first = Journal::open(&runs, &play, false, false).unwrap();
         let busy = Journal::open(&runs, &play, true, false).err().unwrap();
         assert!(matches!(busy, JournalError::Busy { .. }), "{busy}");
+        // Closing releases it, whoever still holds the journal.
         first.close(false);
-        drop(first);
         assert!(Journal::open(&runs, &play, true, false).is_ok());
     }
 

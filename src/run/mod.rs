@@ -153,8 +153,9 @@ pub fn prepare(request: RunRequest) -> Result<PreparedRun, PrepareError> {
 }
 
 /// The run's journal, if it keeps one: last, so that a run refused for any other reason
-/// leaves the interrupted run's journal as it was. A run that finds the journal held by
-/// another run of the play keeps none (resuming then is an error).
+/// leaves the interrupted run's journal as it was. A run that cannot keep one (held by another
+/// run of the play, a directory it cannot write) goes on without, and says so; resuming
+/// then is an error.
 fn open_journal(request: &RunRequest) -> Result<JournalUse, JournalError> {
     let o = &request.options;
     match (&o.journal_dir, o.check, o.resume) {
@@ -166,7 +167,18 @@ fn open_journal(request: &RunRequest) -> Result<JournalUse, JournalError> {
             let partial = s.limit.is_some() || !s.tags.is_empty() || !s.skip_tags.is_empty();
             match Journal::open(dir, &request.play, resume, partial) {
                 Ok(j) => Ok(JournalUse::Keep(Box::new(j))),
-                Err(JournalError::Busy { path }) if !resume => Ok(JournalUse::Busy(path)),
+                Err(e) if !resume => Ok(JournalUse::Unavailable {
+                    path: Journal::path_for(dir, &request.play).display().to_string(),
+                    reason: match e {
+                        JournalError::Busy { .. } => {
+                            "another run of this play is using it, so this run keeps none".into()
+                        }
+                        JournalError::Io { error, .. } => {
+                            format!("this run keeps none: {error}")
+                        }
+                        other => format!("this run keeps none: {other}"),
+                    },
+                }),
                 Err(e) => Err(e),
             }
         }
