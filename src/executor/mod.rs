@@ -218,10 +218,10 @@ impl Executor {
         let outcome = RunOutcome::of(&recap, s.cancel.is_cancelled());
         let journal = s.journal.as_ref().and_then(|j| {
             let end = j.close(outcome == RunOutcome::Ok);
-            if let Some(reason) = end.error {
+            if let Some(error) = end.error {
                 s.events.send(Event::JournalFailed {
                     journal: j.path().display().to_string(),
-                    reason,
+                    reason: format!("{error}; a later --resume may run again what succeeded"),
                 });
             }
             end.kept.map(|p| p.display().to_string())

@@ -43,10 +43,7 @@ impl Human {
                 );
             }
             Event::JournalFailed { journal, reason } => {
-                let _ = writeln!(
-                    s,
-                    "warning: journal {journal}: {reason}; a later --resume may run again what succeeded"
-                );
+                let _ = writeln!(s, "warning: journal {journal}: {reason}");
             }
             Event::Task(t) => self.task(t, &mut s),
             Event::HostLeft { host, reason, .. } => {
