@@ -185,6 +185,8 @@ fn run(args: RunArgs) -> i32 {
             become_password,
             read_ahead: std::env::var_os("EOV_NO_READ_AHEAD").is_none(),
             workdir,
+            journal_dir: Some(args.state_dir.join("runs")),
+            resume: args.resume,
         },
     };
     let prepared = match crate::run::prepare(request) {

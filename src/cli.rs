@@ -299,6 +299,13 @@ pub struct RunArgs {
     /// Show what changes (or would change) in each file.
     #[arg(long)]
     pub diff: bool,
+    /// Resume the last run of this play that did not succeed: per host, skip the tasks it
+    /// finished whose inputs are unchanged, and run the handlers it left pending.
+    #[arg(long, conflicts_with = "check")]
+    pub resume: bool,
+    /// Where the run journal goes (`runs/` below it), for `--resume`.
+    #[arg(long, env = "EOV_STATE_DIR", default_value = "current")]
+    pub state_dir: PathBuf,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub output: Format,

@@ -15,6 +15,9 @@ pub enum Status {
     /// Failed, but `ignore_errors` let the host go on.
     Ignored,
     Unreachable,
+    /// Not run: the interrupted run this one resumes finished it, with the same inputs
+    /// (`--resume`).
+    Resumed,
 }
 
 impl Status {
@@ -26,6 +29,7 @@ impl Status {
             Status::Failed => "failed",
             Status::Ignored => "ignored",
             Status::Unreachable => "unreachable",
+            Status::Resumed => "resumed",
         }
     }
 }
@@ -69,6 +73,8 @@ pub struct Recap {
     pub ignored: u32,
     pub rescued: u32,
     pub unreachable: u32,
+    /// Tasks not run because the interrupted run this one resumes had finished them.
+    pub resumed: u32,
     /// Remote commands (round trips) the host's pipeline ran.
     pub commands: u32,
 }
@@ -84,6 +90,8 @@ pub enum Event {
         play: String,
         hosts: Vec<String>,
     },
+    /// `--resume`: what the interrupted run's journal holds (or that there is none).
+    Resuming(crate::journal::Resume),
     Task(TaskResult),
     /// A task's `until` does not hold yet: it runs again after its `delay`.
     Retrying {
@@ -109,9 +117,17 @@ pub enum Event {
         play: String,
         reason: String,
     },
+    /// The journal could not be written or removed: a later `--resume` redoes more.
+    JournalFailed {
+        journal: String,
+        reason: String,
+    },
     RunFinished {
         recap: Vec<Recap>,
         elapsed_ms: u64,
+        /// The journal left for `eov run --resume` (the run did not succeed).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        journal: Option<String>,
         /// Written as the exit code `eov run` ends with, as JSON readers expect.
         #[serde(rename = "exit_code", serialize_with = "crate::cli::exit::serialize")]
         outcome: crate::run::RunOutcome,

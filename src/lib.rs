@@ -28,6 +28,7 @@ pub(crate) mod executor;
 pub(crate) mod fsutil;
 pub mod inventory;
 pub mod join;
+pub mod journal;
 pub(crate) mod lab;
 pub(crate) mod lsp;
 pub(crate) mod modules;

@@ -26,6 +26,7 @@ mod lsp;
 mod modules;
 mod openvpn;
 mod read_ahead;
+mod resume;
 mod role_authors;
 mod run_api;
 mod run_local;

@@ -144,3 +144,56 @@ fn cancel_stops_a_run_and_says_so() {
     );
     assert!(!t.exists("never"));
 }
+
+#[test]
+fn the_run_api_keeps_a_journal_only_when_asked_and_resumes_through_it() {
+    let t = Test::new();
+    t.file("hosts", "localhost eov_connection=local\n");
+    t.file(
+        "p.eov",
+        r#"play "p" on "localhost" {
+  task "mark" { shell { cmd = "echo x >> {root}/marks" } }
+  task "gate" { command { cmd = "test ! -e {root}/gate" } }
+}
+"#,
+    )
+    .file("gate", "");
+    // Without a journal directory (a server's jobs), resuming is refused before anything runs.
+    let mut r = request(&t, "p.eov", &[]);
+    r.options.resume = true;
+    assert!(matches!(
+        prepare(r).err(),
+        Some(PrepareError::Journal(
+            eov::journal::JournalError::NoDirectory
+        ))
+    ));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let with_journal = |resume: bool| {
+        let mut r = request(&t, "p.eov", &[]);
+        r.options.journal_dir = Some(t.path().join("state/runs"));
+        r.options.resume = resume;
+        r
+    };
+    let (outcome, events) = runtime.block_on(execute(with_journal(false)));
+    assert_eq!(outcome, RunOutcome::Failed);
+    let kept = events.iter().find_map(|e| match e {
+        Event::RunFinished { journal, .. } => journal.clone(),
+        _ => None,
+    });
+    assert!(
+        kept.is_some_and(|j| j.contains("state/runs/p-")),
+        "{events:?}"
+    );
+    std::fs::remove_file(t.path().join("gate")).unwrap();
+    let (outcome, events) = runtime.block_on(execute(with_journal(true)));
+    assert_eq!(outcome, RunOutcome::Ok);
+    let resumed: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Task(r) if r.status == eov::event::Status::Resumed => Some(r.task.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(resumed, ["mark"]);
+    assert_eq!(t.read("marks"), "x\n");
+}

@@ -38,6 +38,8 @@ pub(super) struct HostRun {
     pub(super) s: Arc<Shared>,
     pub(super) host: String,
     pub(super) play: Arc<Play>,
+    /// The play's position in the plan (journal records name plays by it).
+    pub(super) play_index: usize,
     /// The variables every task of this host sees and that do not change during the play
     /// (`inventory_hostname`, `groups`, `group_names`, `hostvars`, `play_hosts`, ...).
     pub(super) magic: VarMap,
@@ -61,7 +63,7 @@ impl HostRun {
     pub(super) fn new(
         s: Arc<Shared>,
         host: String,
-        play: Arc<Play>,
+        (play_index, play): (usize, Arc<Play>),
         play_hosts: Vec<String>,
     ) -> Self {
         let base = s.inventory.host_vars(&host);
@@ -91,6 +93,7 @@ impl HostRun {
             s,
             host,
             play,
+            play_index,
             magic,
             base,
             play_vars: VarMap::new(),
@@ -107,6 +110,7 @@ impl HostRun {
     /// Runs the play's steps and then its notified handlers. Returns the host, its counts,
     /// and whether it left the run (failed or unreachable).
     pub(super) async fn run(mut self, steps: &[Step]) -> (String, Recap, bool) {
+        self.notify_pending();
         let flow = match self.gather_facts().await {
             Flow::Go => match self.render_play_vars() {
                 Ok(()) => self.steps(steps).await,
@@ -272,6 +276,7 @@ impl HostRun {
             if !matches!(flow, Flow::Go) {
                 return flow;
             }
+            self.journal_handled(index);
         }
         Flow::Go
     }

@@ -7,6 +7,7 @@ mod host;
 mod polling;
 mod read_ahead;
 mod result;
+mod resume;
 mod scope;
 mod task;
 
@@ -21,6 +22,7 @@ use tokio::sync::{OnceCell, Semaphore};
 use crate::connection::{Cancel, Connections};
 use crate::event::{Event, EventSink, Recap};
 use crate::inventory::Inventory;
+use crate::journal::{Journal, Use as JournalUse};
 use crate::modules::SourceKind;
 use crate::plan::Plan;
 use crate::program::{Step, Task};
@@ -47,6 +49,12 @@ struct Shared {
     sessions: Arc<crate::modules::session::Sessions>,
     /// The plan mentions facts: gather them on each host before its first play.
     gather_facts: bool,
+    /// The resume journal, when the run keeps one (see `resume.rs`).
+    journal: Option<Journal>,
+    /// The journal's path, and why this run keeps none, when it cannot.
+    journal_unavailable: Option<(String, String)>,
+    /// Each task's name in the journal, by task id (see `resume::keys`).
+    task_keys: HashMap<usize, String>,
 }
 
 pub struct Executor {
@@ -61,7 +69,13 @@ impl Executor {
         secrets: Secrets,
         events: EventSink,
         cancel: Cancel,
+        journal: JournalUse,
     ) -> Self {
+        let (journal, journal_unavailable) = match journal {
+            JournalUse::None => (None, None),
+            JournalUse::Keep(j) => (Some(*j), None),
+            JournalUse::Unavailable { path, reason } => (None, Some((path, reason))),
+        };
         let facts = Arc::new(FactStore::default());
         let hostvars = Value::from_object(HostVars {
             inventory: inventory.clone(),
@@ -82,6 +96,9 @@ impl Executor {
             cancel,
             sessions: Arc::default(),
             gather_facts: false,
+            journal,
+            journal_unavailable,
+            task_keys: HashMap::new(),
         };
         Executor {
             shared: Arc::new(shared),
@@ -96,15 +113,27 @@ impl Executor {
         if let Some(shared) = Arc::get_mut(&mut self.shared) {
             preload_templates(&mut shared.templates, &plan);
             shared.gather_facts = facts::wanted(&plan);
+            if shared.journal.is_some() {
+                shared.task_keys = resume::keys(&plan);
+            }
         }
         let s = &self.shared;
         s.events.send(Event::RunStarted {
             check: s.options.check,
             diff: s.options.diff,
         });
+        if let Some(r) = s.journal.as_ref().and_then(Journal::resume) {
+            s.events.send(Event::Resuming(r.clone()));
+        }
+        if let Some((path, reason)) = &s.journal_unavailable {
+            s.events.send(Event::JournalFailed {
+                journal: path.clone(),
+                reason: reason.clone(),
+            });
+        }
         let mut recaps: IndexMap<String, Recap> = IndexMap::new();
         let mut gone: IndexMap<String, ()> = IndexMap::new();
-        for planned in plan.plays {
+        for (index, planned) in plan.plays.into_iter().enumerate() {
             let hosts: Vec<String> = planned
                 .hosts
                 .iter()
@@ -136,7 +165,7 @@ impl Executor {
                         .acquire_owned()
                         .await
                         .expect("the semaphore is never closed");
-                    host::HostRun::new(shared, host, play, play_hosts)
+                    host::HostRun::new(shared, host, (index, play), play_hosts)
                         .run(&steps)
                         .await
                 });
@@ -187,10 +216,21 @@ impl Executor {
         }
         let recap: Vec<Recap> = recaps.into_values().collect();
         let outcome = RunOutcome::of(&recap, s.cancel.is_cancelled());
+        let journal = s.journal.as_ref().and_then(|j| {
+            let end = j.close(outcome == RunOutcome::Ok);
+            if let Some(error) = end.error {
+                s.events.send(Event::JournalFailed {
+                    journal: j.path().display().to_string(),
+                    reason: format!("{error}; a later --resume may run again what succeeded"),
+                });
+            }
+            end.kept.map(|p| p.display().to_string())
+        });
         let elapsed_ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
         s.events.send(Event::RunFinished {
             recap: recap.clone(),
             elapsed_ms,
+            journal,
             outcome,
         });
         RunSummary {
@@ -255,5 +295,6 @@ fn add(total: &mut Recap, r: &Recap) {
     total.ignored += r.ignored;
     total.rescued += r.rescued;
     total.unreachable += r.unreachable;
+    total.resumed += r.resumed;
     total.commands += r.commands;
 }

@@ -54,6 +54,10 @@ impl Attempt {
 
     /// The registered value: the module's data plus changed / failed / skipped / msg.
     pub(super) fn register(&self) -> Value {
+        // What the interrupted run registered, kept whole (`changed` included).
+        if self.status == Status::Resumed {
+            return to_value(&self.outcome.registered());
+        }
         let mut m = self.outcome.registered();
         m.insert(
             "changed".into(),
@@ -102,6 +106,13 @@ pub(super) fn summarize(statuses: impl Iterator<Item = Status>) -> Status {
     }
     if !all.is_empty() && all.iter().all(|s| *s == Status::Skipped) {
         Status::Skipped
+    } else if all.contains(&Status::Resumed)
+        && all
+            .iter()
+            .all(|s| matches!(s, Status::Resumed | Status::Skipped))
+    {
+        // Nothing ran now: the loop was done by the interrupted run.
+        Status::Resumed
     } else {
         Status::Ok
     }
@@ -250,7 +261,7 @@ impl HostRun {
             if a.outcome.unknown {
                 self.unknown = true;
             }
-            if matches!(a.status, Status::Ok | Status::Changed) {
+            if matches!(a.status, Status::Ok | Status::Changed | Status::Resumed) {
                 facts.extend(a.outcome.facts.clone());
             }
         }
@@ -265,6 +276,7 @@ impl HostRun {
         }
         if status == Status::Changed {
             self.notified.extend(t.notify.iter().copied());
+            self.journal_notified(t);
         }
         let elapsed = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
         if looped {
@@ -285,6 +297,7 @@ impl HostRun {
             Status::Failed => self.recap.failed += 1,
             Status::Ignored => self.recap.ignored += 1,
             Status::Unreachable => self.recap.unreachable += 1,
+            Status::Resumed => self.recap.resumed += 1,
         }
         let reason = || {
             let msg = if t.no_log {
@@ -363,6 +376,9 @@ mod tests {
         assert_eq!(summarize([Skipped, Skipped].into_iter()), Skipped);
         assert_eq!(summarize([Skipped, Ok].into_iter()), Ok);
         assert_eq!(summarize(std::iter::empty()), Ok);
+        assert_eq!(summarize([Resumed, Skipped].into_iter()), Resumed);
+        assert_eq!(summarize([Resumed, Ok].into_iter()), Ok);
+        assert_eq!(summarize([Resumed, Changed].into_iter()), Changed);
     }
 
     #[test]

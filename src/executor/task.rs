@@ -76,7 +76,7 @@ impl HostRun {
             }
         };
         let Some(looping) = &t.looping else {
-            let attempt = self.attempt(t, &ctx).await;
+            let attempt = self.attempt(t, &ctx, handler, None).await;
             return self.finish(t, handler, vec![(None, attempt)], start);
         };
         let rendered = match &looping.source {
@@ -117,7 +117,7 @@ impl HostRun {
         let this = &*self;
         let mut running = futures_util::stream::iter(items.into_iter().enumerate().map(
             |(index, item)| async move {
-                let (label, attempt) = this.item(t, &looping.var, index, &item).await;
+                let (label, attempt) = this.item(t, handler, &looping.var, index, &item).await;
                 (item, label, attempt)
             },
         ))
@@ -125,7 +125,10 @@ impl HostRun {
         let mut results = Vec::with_capacity(count);
         while let Some((item, label, attempt)) = running.next().await {
             // Facts set by one item are seen by the next (`set_fact` accumulating in a loop).
-            if matches!(attempt.status, Status::Ok | Status::Changed) {
+            if matches!(
+                attempt.status,
+                Status::Ok | Status::Changed | Status::Resumed
+            ) {
                 for (k, v) in &attempt.outcome.facts {
                     this.s.facts.set(&this.host, k, v.clone());
                 }
@@ -143,7 +146,14 @@ impl HostRun {
     }
 
     /// One loop item: its label in output and its attempt.
-    async fn item(&self, t: &Task, var: &str, index: usize, item: &Value) -> (String, Attempt) {
+    async fn item(
+        &self,
+        t: &Task,
+        handler: bool,
+        var: &str,
+        index: usize,
+        item: &Value,
+    ) -> (String, Attempt) {
         let mut locals = vec![(var.to_string(), item.clone())];
         if let Some(name) = &t.loop_index {
             locals.push((name.clone(), Value::from(index)));
@@ -164,7 +174,7 @@ impl HostRun {
                 {
                     label = v.as_str().map_or_else(|| v.to_string(), str::to_string);
                 }
-                self.attempt(t, &item_ctx).await
+                self.attempt(t, &item_ctx, handler, Some(index)).await
             }
             Err(e) => self.template_failure(t, &e),
         };
@@ -187,8 +197,9 @@ impl HostRun {
         }
     }
 
-    /// `when`, then the module with retries / until, then changed_when / failed_when.
-    async fn attempt(&self, t: &Task, ctx: &VarMap) -> Attempt {
+    /// `when`, then the module with retries / until, then changed_when / failed_when; or,
+    /// resuming, what the interrupted run did (`item`: the loop item's position).
+    async fn attempt(&self, t: &Task, ctx: &VarMap, handler: bool, item: Option<usize>) -> Attempt {
         if let Some(cond) = &t.when {
             match self.condition(cond, ctx) {
                 Ok(true) => {}
@@ -235,6 +246,15 @@ impl HostRun {
             Ok(a) => a,
             Err(e) => return self.template_failure(t, &e),
         };
+        let slot = if handler {
+            None
+        } else {
+            self.journal_slot(t, item, ctx, &args, &target, sudo.as_ref())
+        };
+        if let Some(mut resumed) = slot.as_ref().and_then(|slot| self.resumed(slot)) {
+            resumed.delegated_to = delegate;
+            return resumed;
+        }
         let fetch_root = self.s.options.workdir.clone();
         let host = self.host.clone();
         let cx = ModuleCx {
@@ -256,14 +276,14 @@ impl HostRun {
         };
         let max = if self.s.options.check { 1 } else { retries + 1 };
         let mut attempts = 0;
-        loop {
+        let a = loop {
             attempts += 1;
             let mut a = self.judge(t, ctx, t.module.run(&args, &cx).await);
             a.attempts = attempts;
             a.delegated_to.clone_from(&delegate);
-            let Some(until) = &t.until else { return a };
+            let Some(until) = &t.until else { break a };
             if a.status == Status::Unreachable {
-                return a;
+                break a;
             }
             let reg = a.register();
             let name = t.register.as_deref().unwrap_or("result");
@@ -275,8 +295,8 @@ impl HostRun {
                     .truth(e, &with(ctx, &[(name, &reg), ("result", &reg)])),
             };
             match done {
-                Ok(true) => return a,
-                Err(e) => return self.template_failure(t, &e),
+                Ok(true) => break a,
+                Err(e) => break self.template_failure(t, &e),
                 Ok(false) if attempts >= max => {
                     let mut failed = a;
                     failed.status = if self.ignoring_errors(t) {
@@ -287,7 +307,7 @@ impl HostRun {
                     failed.outcome.msg = Some(format!(
                         "`until` was still false after {attempts} attempt(s)"
                     ));
-                    return failed;
+                    break failed;
                 }
                 Ok(false) => {
                     self.s.events.send(Event::Retrying {
@@ -305,7 +325,11 @@ impl HostRun {
                     tokio::time::sleep(delay).await;
                 }
             }
+        };
+        if let Some(slot) = &slot {
+            self.journal_done(t, slot, &a);
         }
+        a
     }
 
     /// The task's arguments, rendered (with `only`, just those).

@@ -28,6 +28,23 @@ impl Human {
             Event::PlayStarted { play, hosts } => {
                 let _ = writeln!(s, "\nPLAY {play} [{}]", hosts.join(", "));
             }
+            Event::Resuming(r) if r.found => {
+                let _ = writeln!(
+                    s,
+                    "RESUME from {}: {} task result(s) of the interrupted run, {} handler(s) it left pending",
+                    r.journal, r.tasks, r.handlers
+                );
+            }
+            Event::Resuming(r) => {
+                let _ = writeln!(
+                    s,
+                    "RESUME: no journal {} (the last run of this play succeeded, or none ran): every task runs",
+                    r.journal
+                );
+            }
+            Event::JournalFailed { journal, reason } => {
+                let _ = writeln!(s, "warning: journal {journal}: {reason}");
+            }
             Event::Task(t) => self.task(t, &mut s),
             Event::HostLeft { host, reason, .. } => {
                 let reason = super::text::shorten_lines(reason, super::text::MAX_MESSAGE);
@@ -59,12 +76,17 @@ impl Human {
             }
             Event::Retrying { .. } | Event::PlayFinished { .. } => {}
             Event::RunFinished {
-                recap, elapsed_ms, ..
+                recap,
+                elapsed_ms,
+                journal,
+                ..
             } => {
                 let width = recap.iter().map(|r| r.host.len()).max().unwrap_or(0);
+                // Only a resumed run has the column: other recaps read as they always did.
+                let resumed = recap.iter().any(|r| r.resumed > 0);
                 s.push_str("\nRECAP\n");
                 for r in recap {
-                    let _ = writeln!(
+                    let _ = write!(
                         s,
                         "{:<width$}  ok={:<3} changed={:<3} failed={:<3} skipped={:<3} unreachable={:<3} ignored={:<3} rescued={}",
                         r.host,
@@ -76,10 +98,20 @@ impl Human {
                         r.ignored,
                         r.rescued
                     );
+                    if resumed {
+                        let _ = write!(s, " resumed={}", r.resumed);
+                    }
+                    s.push('\n');
                 }
                 #[expect(clippy::cast_precision_loss, reason = "a duration for humans")]
                 let secs = *elapsed_ms as f64 / 1000.0;
                 let _ = writeln!(s, "elapsed {secs:.2}s");
+                if let Some(j) = journal {
+                    let _ = writeln!(
+                        s,
+                        "journal {j}: `eov run --resume` with the same play skips what succeeded"
+                    );
+                }
             }
         }
         s

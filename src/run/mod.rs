@@ -20,6 +20,7 @@ use crate::diagnostic::Diagnostic;
 use crate::event::{Event, EventSink};
 use crate::executor::Executor;
 use crate::inventory::{Inventory, Sources, dir_of};
+use crate::journal::{Journal, JournalError, Use as JournalUse};
 use crate::plan::{Plan, PlanError, Planner, Selection};
 use crate::redact::Secrets;
 use crate::source::SourceMap;
@@ -42,6 +43,12 @@ pub struct RunOptions {
     pub read_ahead: bool,
     /// Base directory for relative controller paths (fetch `dest`).
     pub workdir: PathBuf,
+    /// Where the run keeps its resume journal (`eov run`: `current/runs/`); `None`: no
+    /// journal. A check run never has one.
+    pub journal_dir: Option<PathBuf>,
+    /// Skip, per host, the tasks the journal says the interrupted run finished with the same
+    /// inputs, and notify again the handlers it left pending.
+    pub resume: bool,
 }
 
 impl Default for RunOptions {
@@ -54,6 +61,8 @@ impl Default for RunOptions {
             become_password: None,
             read_ahead: true,
             workdir: PathBuf::from("."),
+            journal_dir: None,
+            resume: false,
         }
     }
 }
@@ -86,6 +95,8 @@ pub enum PrepareError {
     Inventory(String),
     #[error(transparent)]
     Plan(#[from] PlanError),
+    #[error(transparent)]
+    Journal(#[from] JournalError),
 }
 
 /// A checked and planned run, ready to execute.
@@ -95,9 +106,11 @@ pub struct PreparedRun {
     options: RunOptions,
     extra_vars: IndexMap<String, Value>,
     secrets: Secrets,
+    journal: JournalUse,
 }
 
-/// Checks the play, loads the inventory and plans the run; touches no host.
+/// Checks the play, loads the inventory and plans the run; touches no host. With a journal
+/// directory it also starts the run's journal (reading the interrupted one with `resume`).
 pub fn prepare(request: RunRequest) -> Result<PreparedRun, PrepareError> {
     let mut checker = Checker::new(request.roles_path.clone());
     let program = checker
@@ -128,13 +141,48 @@ pub fn prepare(request: RunRequest) -> Result<PreparedRun, PrepareError> {
         secrets: &secrets,
     }
     .plan(program, &request.selection)?;
+    let journal = open_journal(&request)?;
     Ok(PreparedRun {
         plan,
         inventory,
         options: request.options,
         extra_vars: request.extra_vars,
         secrets,
+        journal,
     })
+}
+
+/// The run's journal, if it keeps one: last, so that a run refused for any other reason
+/// leaves the interrupted run's journal as it was. A run that cannot keep one (held by another
+/// run of the play, a directory it cannot write) goes on without, and says so; resuming
+/// then is an error.
+fn open_journal(request: &RunRequest) -> Result<JournalUse, JournalError> {
+    let o = &request.options;
+    match (&o.journal_dir, o.check, o.resume) {
+        (_, true, true) => Err(JournalError::Check),
+        (None, _, true) => Err(JournalError::NoDirectory),
+        (None, _, false) | (_, true, false) => Ok(JournalUse::None),
+        (Some(dir), false, resume) => {
+            let s = &request.selection;
+            let partial = s.limit.is_some() || !s.tags.is_empty() || !s.skip_tags.is_empty();
+            match Journal::open(dir, &request.play, resume, partial) {
+                Ok(j) => Ok(JournalUse::Keep(Box::new(j))),
+                Err(e) if !resume => Ok(JournalUse::Unavailable {
+                    path: Journal::path_for(dir, &request.play).display().to_string(),
+                    reason: match e {
+                        JournalError::Busy { .. } => {
+                            "another run of this play is using it, so this run keeps none".into()
+                        }
+                        JournalError::Io { error, .. } => {
+                            format!("this run keeps none: {error}")
+                        }
+                        other => format!("this run keeps none: {other}"),
+                    },
+                }),
+                Err(e) => Err(e),
+            }
+        }
+    }
 }
 
 /// The inventory from `sources`, with the `group_vars/` and `host_vars/` beside `play_dir`
@@ -169,6 +217,7 @@ impl PreparedRun {
             self.secrets,
             sink,
             cancel,
+            self.journal,
         )
         .run(self.plan)
         .await
