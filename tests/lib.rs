@@ -29,5 +29,6 @@ mod run_api;
 mod run_local;
 mod serve;
 mod serve_lab;
+mod serve_pool_lab;
 mod serve_support;
 mod templates;
