@@ -23,6 +23,7 @@ mod lab;
 mod language;
 mod modules;
 mod openvpn;
+mod pool_lab;
 mod read_ahead;
 mod role_authors;
 mod run_api;

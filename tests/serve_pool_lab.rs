@@ -1,8 +1,8 @@
 //! `eov serve` keeps SSH connections to known nodes open between jobs (issue 15): with a real
 //! sshd in a lab container, the second job runs on the first job's TCP connection, a restarted
 //! node is reached again transparently, and a key changed in known_hosts is refused although a
-//! connection is pooled. Plus figures (printed, never asserted): a second run with and without
-//! the pool, through the run API the server uses.
+//! connection is pooled, an idle connection is closed. The pool through the run API (cancel,
+//! runs at once, figures): `pool_lab.rs`.
 
 use std::path::Path;
 use std::process::Command;
@@ -182,101 +182,40 @@ fn serve_reuses_a_nodes_connection_and_reconnects_after_a_restart() {
 }
 
 #[test]
-fn without_the_pool_each_job_opens_its_own_connection() {
-    if !crate::lab::available("without_the_pool_each_job_opens_its_own_connection") {
+fn an_idle_connection_is_closed_after_ssh_idle() {
+    if !crate::lab::available("an_idle_connection_is_closed_after_ssh_idle") {
         return;
     }
-    let lab = Lab::up(1, "nopool");
+    let lab = Lab::up(1, "poolidle");
     let t = Test::new();
     let admin = token(&t, &["--admin"]);
     let known = lab.dir().join("known_hosts");
-    let server = server(&t, &lab, &known, &["--ssh-idle", "0s"]);
-    for _ in 0..2 {
-        let job = rejoin(&server, &admin);
-        assert_eq!(
-            job["status"],
-            "ok",
-            "{job}\n{}",
-            events(&server, &admin, &job)
+    let server = server(&t, &lab, &known, &["--ssh-idle", "3s"]);
+    let job = rejoin(&server, &admin);
+    assert_eq!(
+        job["status"],
+        "ok",
+        "{job}\n{}",
+        events(&server, &admin, &job)
+    );
+    assert_eq!(established(&lab), 1, "kept open for the next job");
+    let start = Instant::now();
+    while established(&lab) > 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "still open long after --ssh-idle"
         );
+        std::thread::sleep(Duration::from_millis(200));
     }
+    // Closed by the server: the next job opens another one, without a failure.
+    let job = rejoin(&server, &admin);
+    assert_eq!(
+        job["status"],
+        "ok",
+        "{job}\n{}",
+        events(&server, &admin, &job)
+    );
     let lines = connections(&lab);
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert_ne!(lines[0][1], lines[1][1], "{lines:?}");
-}
-
-/// A join-like play: a few tasks on the node, each a round trip or two.
-const JOIN_LIKE: &str = r#"play "join-like" on "h1" {
-  task "probe" { shell { cmd = "test -d /root" } }
-  task "a file" { copy { content = "joined\n", dest = "/root/pool-figures" } }
-  task "record" { shell { cmd = "echo ok >> /root/pool-figures-log" } }
-}
-"#;
-
-/// Figures, printed (`--nocapture`): a second run of a join-like play on a known node through
-/// the run API, with a new connection (no pool, as `eov run`) and with the pooled one.
-#[test]
-fn figures_a_second_run_with_and_without_the_pool() {
-    use eov::connection::{Cancel, ConnectionPool, PoolSettings};
-    use eov::run::{RunOutcome, RunRequest, prepare};
-
-    if !crate::lab::available("figures_a_second_run_with_and_without_the_pool") {
-        return;
-    }
-    let lab = Lab::up(1, "poolfig");
-    let t = Test::new();
-    t.file("hosts", &format!("{}\n", lab.line(1, "eov_user=root")));
-    t.file("join.eov", JOIN_LIKE);
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let run = |pool: Option<ConnectionPool>| -> Duration {
-        let mut r = RunRequest {
-            play: t.path().join("join.eov"),
-            ..RunRequest::default()
-        };
-        r.options.workdir = t.path().to_path_buf();
-        r.inventory.paths = vec![t.path().join("hosts")];
-        r.options.ssh.pool = pool;
-        runtime.block_on(async {
-            let start = Instant::now();
-            let prepared = prepare(r).expect("the play is valid");
-            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-            let summary = prepared.execute(tx, Cancel::default()).await;
-            let took = start.elapsed();
-            let mut events = Vec::new();
-            while let Ok(e) = rx.try_recv() {
-                events.push(format!("{e:?}"));
-            }
-            assert!(
-                matches!(summary.outcome, RunOutcome::Ok),
-                "{}",
-                events.join("\n")
-            );
-            took
-        })
-    };
-    let pool = {
-        let _in = runtime.enter();
-        ConnectionPool::new(PoolSettings::default())
-    };
-    const N: usize = 10;
-    let median = |mut d: Vec<Duration>| {
-        d.sort();
-        d[d.len() / 2]
-    };
-    let _ = run(None);
-    let fresh = median((0..N).map(|_| run(None)).collect());
-    let first = run(Some(pool.clone()));
-    assert_eq!(pool.idle(), 1, "the run gave its connection back");
-    let pooled = median((0..N).map(|_| run(Some(pool.clone()))).collect());
-    assert_eq!(pool.idle(), 1, "one connection served every run");
-    println!(
-        "FIGURES pool: a 3-task play on a lab node through the run API (median of {N}): \
-         a new connection each run {:.1} ms, first pooled run {:.1} ms, \
-         later runs on the pooled connection {:.1} ms",
-        fresh.as_secs_f64() * 1e3,
-        first.as_secs_f64() * 1e3,
-        pooled.as_secs_f64() * 1e3
-    );
-    runtime.block_on(pool.close());
-    assert_eq!(pool.idle(), 0);
 }
