@@ -244,6 +244,7 @@ pub(crate) fn ssh_options(ssh: &crate::cli::SshArgs) -> SshOptions {
         key_passphrase: env_text("EOV_KEY_PASSPHRASE").map(Into::into),
         session: std::env::var_os("EOV_SSH_NO_SESSION").is_none(),
         env: LocalEnv::from_process(),
+        pool: None,
     }
 }
 

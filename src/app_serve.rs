@@ -97,6 +97,12 @@ pub fn serve(args: ServeArgs) -> i32 {
         },
         controller_key,
         max_auth_failures: args.max_auth_failures.max(1),
+        ssh_pool: (!args.ssh_idle.is_zero() && args.ssh_pool_max > 0).then_some(
+            crate::connection::PoolSettings {
+                idle: args.ssh_idle,
+                max_idle: args.ssh_pool_max,
+            },
+        ),
     };
     let rt = match runtime() {
         Ok(rt) => rt,

@@ -154,6 +154,13 @@ pub struct ServeArgs {
     /// Failed authentications per minute from one address before it gets 429.
     #[arg(long, default_value_t = 20)]
     pub max_auth_failures: u32,
+    /// How long an SSH connection to a node stays open after a job used it, for the next
+    /// job to reuse (`30s`, `10m`, `1h`; `0s`: close it when the job ends).
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    pub ssh_idle: std::time::Duration,
+    /// SSH connections kept open between jobs at most (the least recently used closes first).
+    #[arg(long, default_value_t = 256)]
+    pub ssh_pool_max: usize,
     #[command(flatten)]
     pub source: InventorySource,
     /// More directories to look for roles in.
@@ -382,4 +389,10 @@ pub struct InventoryArgs {
     /// Also read `group_vars/` and `host_vars/` in this directory, as beside a play.
     #[arg(long, value_name = "DIR")]
     pub playbook_dir: Option<PathBuf>,
+}
+
+/// A duration as plays write them (`250ms`, `30s`, `10m`, `2h`, `1d`).
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    crate::duration::parse(text)
+        .ok_or_else(|| format!("`{text}` is not a duration (digits and a unit: ms, s, m, h, d)"))
 }

@@ -1,7 +1,8 @@
 //! The connection factory: one connection per host for the whole run, opened on first use,
 //! in parallel across hosts with a cap on concurrent SSH handshakes. How a host is reached
 //! (local or SSH, address, user, keys, known_hosts) is decided here, from inventory variables
-//! over `~/.ssh/config` over the run's settings.
+//! over `~/.ssh/config` over the run's settings. With a [`ConnectionPool`] (`eov serve`), SSH
+//! connections come from it and go back to it when the run ends.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -12,9 +13,10 @@ use indexmap::IndexMap;
 use minijinja::Value;
 use tokio::sync::{OnceCell, Semaphore};
 
+use super::pool::{ConnectionPool, PoolKey};
 use super::ssh::config::{self, HostConfig};
 use super::ssh::known_hosts::KnownHosts;
-use super::ssh::{KeyCache, Ssh, Target};
+use super::ssh::{KeyCache, Link, Ssh, Target};
 use super::{Cancel, Connection, ConnectionError, Local, LocalEnv};
 use crate::inventory::Inventory;
 
@@ -37,6 +39,8 @@ pub struct SshOptions {
     /// Commands through one long-lived remote shell per host (else a channel per command).
     pub session: bool,
     pub env: LocalEnv,
+    /// Where SSH connections outlive the run (`eov serve`); none: closed when it ends.
+    pub pool: Option<ConnectionPool>,
 }
 
 impl Default for SshOptions {
@@ -52,6 +56,7 @@ impl Default for SshOptions {
             key_passphrase: None,
             session: true,
             env: LocalEnv::default(),
+            pool: None,
         }
     }
 }
@@ -162,20 +167,42 @@ impl Connections {
                 let cfg = config::resolve(&self.ssh_config, host, &self.options.env.home);
                 let target = self.target(host, &vars, &cfg)?;
                 let known = self.known_hosts_for(host, &vars, &cfg)?;
-                let _permit = self
-                    .handshakes
-                    .acquire()
-                    .await
-                    .expect("the semaphore is never closed");
-                Ok(Connection::Ssh(Box::new(
-                    Ssh::connect(&target, known, self.cancel.clone()).await?,
-                )))
+                let Some(pool) = &self.options.pool else {
+                    let _permit = self.handshake().await;
+                    return Ok(Connection::Ssh(Box::new(
+                        Ssh::connect(&target, known, self.cancel.clone()).await?,
+                    )));
+                };
+                let key = PoolKey::new(&target, known.path());
+                // Idle connections that do not answer any more are dropped, one by one.
+                while let Some((link, back)) = pool.take(&key) {
+                    if link.revive(&known, target.timeout).await.is_ok() {
+                        let ssh = Ssh::over(&target, link, self.cancel.clone(), Some(back));
+                        return Ok(Connection::Ssh(Box::new(ssh)));
+                    }
+                }
+                let _permit = self.handshake().await;
+                let link = Link::connect(&target, known, &self.cancel).await?;
+                let back = pool.lend(key);
+                Ok(Connection::Ssh(Box::new(Ssh::over(
+                    &target,
+                    link,
+                    self.cancel.clone(),
+                    Some(back),
+                ))))
             }
             other => Err(unreachable(
                 host,
                 format!("unknown connection type `{other}` (use `ssh` or `local`)"),
             )),
         }
+    }
+
+    async fn handshake(&self) -> tokio::sync::SemaphorePermit<'_> {
+        self.handshakes
+            .acquire()
+            .await
+            .expect("the semaphore is never closed")
     }
 
     fn target(

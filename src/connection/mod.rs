@@ -6,6 +6,7 @@ mod env;
 mod factory;
 mod local;
 mod output;
+mod pool;
 pub mod ssh;
 
 use std::sync::Arc;
@@ -15,6 +16,7 @@ pub use env::LocalEnv;
 pub use factory::{CONTROLLER, Connections, SshOptions};
 pub use local::Local;
 pub use output::ExecOutput;
+pub use pool::{ConnectionPool, PoolKey, PoolSettings};
 pub use ssh::Ssh;
 
 use crate::shell::quote;

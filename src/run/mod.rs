@@ -4,7 +4,9 @@
 //! [`PreparedRun::execute`] runs it, sends every [`Event`] to the caller's channel and
 //! returns a [`RunSummary`]. Nothing here prints, prompts or reads the environment: the
 //! caller passes every setting in a [`RunRequest`]. Runs share no mutable state, so one
-//! process can execute many at once.
+//! process can execute many at once; the one thing they may share is a
+//! [`crate::connection::ConnectionPool`] (`options.ssh.pool`), which lends each SSH connection to
+//! one run at a time.
 
 mod summary;
 

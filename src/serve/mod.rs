@@ -21,7 +21,7 @@ use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tower::ServiceExt as _;
 
-use crate::connection::Cancel;
+use crate::connection::{Cancel, ConnectionPool, PoolSettings};
 use crate::inventory::Sources;
 use crate::run::RunOptions;
 
@@ -73,6 +73,8 @@ pub struct ServeConfig {
     pub controller_key: String,
     /// Failed authentications an address may make in a minute before it gets 429.
     pub max_auth_failures: u32,
+    /// SSH connections kept open between jobs (none: each job closes its own).
+    pub ssh_pool: Option<PoolSettings>,
 }
 
 pub struct AppState {
@@ -106,6 +108,10 @@ pub async fn serve(config: ServeConfig, started: impl FnOnce(&Started)) -> Resul
         nodes.update(&job.node, |n| n.state = nodes::NodeState::Failed, &job.id)?;
     }
     let interrupted = interrupted.len();
+    let mut config = config;
+    // Jobs reuse the SSH connections of the jobs before them (closed on shutdown).
+    let pool = config.ssh_pool.map(ConnectionPool::new);
+    config.options.ssh.pool = pool.clone();
     let state = Arc::new(AppState {
         tokens: tokens::TokenStore::new(&config.serve_dir),
         nodes,
@@ -172,6 +178,9 @@ pub async fn serve(config: ServeConfig, started: impl FnOnce(&Started)) -> Resul
     // Stop the running job (it ends as interrupted) and let it record that.
     state.shutdown.cancel();
     let _ = tokio::time::timeout(std::time::Duration::from_secs(30), state.cloud_lock.lock()).await;
+    if let Some(pool) = pool {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), pool.close()).await;
+    }
     Ok(())
 }
 

@@ -1,9 +1,16 @@
 //! The SSH connection (russh): one connection per host for the whole run, a channel per
 //! command, host keys always verified against known_hosts.
+//!
+//! Split in two so that a connection can outlive a run ([`super::pool`]): a [`Link`] is the
+//! authenticated connection itself (the russh handle, the remote shell, the jump host), and
+//! an [`Ssh`] is one run's use of a link, with that run's [`Cancel`]. A link is used by one run
+//! at a time (the pool lends it out exclusively), so one run's cancel can only ever signal its
+//! own commands.
 
 pub mod config;
 mod keys;
 pub mod known_hosts;
+mod reuse;
 mod session;
 
 use std::path::PathBuf;
@@ -19,6 +26,7 @@ use tokio::sync::Semaphore;
 use super::{Cancel, ConnectionError, ExecOutput};
 pub use keys::KeyCache;
 use known_hosts::{KnownHosts, Verdict, fingerprint};
+pub use reuse::Stale;
 
 /// Channels open at once on one connection: below sshd's default MaxSessions (10).
 const SESSIONS: usize = 8;
@@ -55,9 +63,20 @@ struct Client {
     known: Arc<KnownHosts>,
     accept_new: bool,
     problem: Arc<Mutex<Option<String>>>,
+    /// The key the server was accepted with: a pooled link is checked again against the
+    /// known_hosts of each run that reuses it.
+    accepted: Arc<Mutex<Option<PublicKey>>>,
 }
 
 impl Client {
+    fn accept(&self, key: &PublicKey) -> Result<bool, russh::Error> {
+        *self
+            .accepted
+            .lock()
+            .expect("accepted lock is never poisoned") = Some(key.clone());
+        Ok(true)
+    }
+
     fn refuse(&self, why: String) -> Result<bool, russh::Error> {
         *self.problem.lock().expect("problem lock is never poisoned") = Some(why);
         Ok(false)
@@ -76,9 +95,9 @@ impl client::Handler for Client {
         };
         let file = self.known.path().display().to_string();
         match self.known.check(&self.address, self.port, key) {
-            Verdict::Trusted => Ok(true),
+            Verdict::Trusted => self.accept(key),
             Verdict::Unknown if self.accept_new => match self.known.learn(&self.address, self.port, key) {
-                Ok(()) => Ok(true),
+                Ok(()) => self.accept(key),
                 Err(e) => self.refuse(format!("cannot record its host key in {file}: {e}")),
             },
             Verdict::Unknown => self.refuse(format!(
@@ -96,16 +115,41 @@ impl client::Handler for Client {
     }
 }
 
-pub struct Ssh {
+/// An authenticated connection to one host, independent of any run.
+pub struct Link {
+    /// The inventory name it was opened for (for messages).
     host: String,
-    user: String,
+    address: String,
+    port: u16,
     handle: Handle<Client>,
     sessions: Semaphore,
-    cancel: Cancel,
+    /// The host key the handshake accepted.
+    host_key: PublicKey,
+    /// Whether commands go through a long-lived shell (else a channel each).
+    session: bool,
     /// The host's long-lived shell: most commands run through it, not on channels of their own.
     shell: session::Session,
     /// The jump host's connection, which carries this one: kept open as long as it is.
-    _jump: Option<Box<Ssh>>,
+    jump: Option<Box<Link>>,
+}
+
+/// One run's use of a [`Link`]: commands stop on this run's cancel, and when the run drops
+/// it, the link goes back to the pool it came from (if any) instead of being closed.
+pub struct Ssh {
+    host: String,
+    user: String,
+    cancel: Cancel,
+    /// Always `Some` until dropped.
+    link: Option<Link>,
+    give_back: Option<super::pool::Return>,
+}
+
+impl Drop for Ssh {
+    fn drop(&mut self) {
+        if let (Some(link), Some(back)) = (self.link.take(), self.give_back.take()) {
+            back.give(link);
+        }
+    }
 }
 
 pub fn signal_name(sig: i32) -> &'static str {
@@ -143,11 +187,44 @@ impl Ssh {
         known: Arc<KnownHosts>,
         cancel: Cancel,
     ) -> Result<Ssh, ConnectionError> {
+        let link = Link::connect(target, known, &cancel).await?;
+        Ok(Ssh::over(target, link, cancel, None))
+    }
+
+    /// A run's use of `link` (reached as `target` says); `give_back` takes the link when the
+    /// run is done with it.
+    pub(crate) fn over(
+        target: &Target,
+        link: Link,
+        cancel: Cancel,
+        give_back: Option<super::pool::Return>,
+    ) -> Ssh {
+        Ssh {
+            host: target.host.clone(),
+            user: target.user.clone(),
+            cancel,
+            link: Some(link),
+            give_back,
+        }
+    }
+
+    fn link(&self) -> &Link {
+        self.link.as_ref().expect("the link is taken only on drop")
+    }
+}
+
+impl Link {
+    /// Connects and authenticates, retrying a refused or timed-out connection a few times.
+    pub(crate) async fn connect(
+        target: &Target,
+        known: Arc<KnownHosts>,
+        cancel: &Cancel,
+    ) -> Result<Link, ConnectionError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match Self::connect_once(target, known.clone(), cancel.clone()).await {
-                Ok(ssh) => return Ok(ssh),
+            match Self::connect_once(target, known.clone(), cancel).await {
+                Ok(link) => return Ok(link),
                 Err((_, retry)) if retry && attempt <= target.retries && !cancel.is_cancelled() => {
                     tokio::time::sleep(Duration::from_millis(300 * u64::from(attempt))).await;
                 }
@@ -165,8 +242,8 @@ impl Ssh {
     async fn connect_once(
         t: &Target,
         known: Arc<KnownHosts>,
-        cancel: Cancel,
-    ) -> Result<Ssh, (String, bool)> {
+        cancel: &Cancel,
+    ) -> Result<Link, (String, bool)> {
         let config = Arc::new(client::Config {
             nodelay: true,
             keepalive_interval: Some(Duration::from_secs(15)),
@@ -175,18 +252,20 @@ impl Ssh {
             ..Default::default()
         });
         let problem = Arc::new(Mutex::new(None));
+        let accepted = Arc::new(Mutex::new(None));
         let handler = Client {
             address: t.address.clone(),
             port: t.port,
             known: known.clone(),
             accept_new: t.accept_new,
             problem: problem.clone(),
+            accepted: accepted.clone(),
         };
         let addr = (t.address.as_str(), t.port);
         let jump = match &t.jump {
             // Boxed: the jump host may itself be reached through another.
             Some(j) => Some(Box::new(
-                Box::pin(Self::connect(j, known.clone(), cancel.clone()))
+                Box::pin(Self::connect(j, known.clone(), cancel))
                     .await
                     .map_err(|e| (format!("through the jump host: {e}"), false))?,
             )),
@@ -260,22 +339,33 @@ impl Ssh {
             Ok(Err(why)) => return Err((why, false)),
             Err(_) => return Err((format!("authentication as `{}` timed out", t.user), true)),
         }
+        let Some(host_key) = accepted
+            .lock()
+            .expect("accepted lock is never poisoned")
+            .take()
+        else {
+            return Err(("the handshake ended without a host key".into(), false));
+        };
         let shell = if t.session {
             session::Session::open(&handle).await
         } else {
             session::Session::closed()
         };
-        Ok(Ssh {
+        Ok(Link {
             host: t.host.clone(),
-            user: t.user.clone(),
+            address: t.address.clone(),
+            port: t.port,
             handle,
             sessions: Semaphore::new(SESSIONS),
-            cancel,
+            host_key,
+            session: t.session,
             shell,
-            _jump: jump,
+            jump,
         })
     }
+}
 
+impl Ssh {
     /// Runs a command line on a new channel; stdin is streamed while output is read. If the
     /// run is interrupted meanwhile, the command's process group is stopped with the command
     /// line `stop` gives for it (closing the channel alone leaves it running).
@@ -292,7 +382,8 @@ impl Ssh {
         // leader; the long-lived shell's commands run in its group): it says which, first.
         let line = format!("{{ printf '{GROUP_MARK}%s\\n' $$ >&2; {line}\n}}");
         let line = line.as_str();
-        match self.shell.run(line, stdin, &self.cancel).await {
+        let link = self.link();
+        match link.shell.run(line, stdin, &self.cancel).await {
             session::Ran::Done(mut out) => {
                 take_group(&mut out.stderr);
                 return Ok(out);
@@ -319,12 +410,12 @@ impl Ssh {
             host: self.host.clone(),
             reason: format!("connection lost: {e}"),
         };
-        let _permit = self
+        let _permit = link
             .sessions
             .acquire()
             .await
             .expect("the semaphore is never closed");
-        let channel = self.handle.channel_open_session().await.map_err(lost)?;
+        let channel = link.handle.channel_open_session().await.map_err(lost)?;
         channel.exec(true, line).await.map_err(lost)?;
         let (mut read, write) = channel.split();
         match stdin {
@@ -370,7 +461,7 @@ impl Ssh {
             }
         }
         take_group(&mut out.stderr);
-        if !closed_cleanly && self.handle.is_closed() {
+        if !closed_cleanly && link.handle.is_closed() {
             return Err(ConnectionError::Unreachable {
                 host: self.host.clone(),
                 reason: "connection lost while a command ran".into(),
@@ -384,7 +475,7 @@ impl Ssh {
     /// Runs a stop command on a channel of its own, for at most a few seconds.
     async fn stop_group(&self, (line, input): (String, Option<Vec<u8>>)) {
         let stopping = async {
-            let channel = self.handle.channel_open_session().await.ok()?;
+            let channel = self.link().handle.channel_open_session().await.ok()?;
             channel.exec(true, line).await.ok()?;
             let (mut read, write) = channel.split();
             if let Some(input) = input {

@@ -36,6 +36,21 @@ pub(super) enum Ran {
     Interrupted(Option<u32>),
 }
 
+async fn start<H: russh::client::Handler>(handle: &russh::client::Handle<H>) -> Option<Shell> {
+    let channel = handle.channel_open_session().await.ok()?;
+    channel.exec(true, "exec sh").await.ok()?;
+    let (read, write) = channel.split();
+    let salt = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    Some(Shell {
+        read,
+        write,
+        seq: 0,
+        salt,
+    })
+}
+
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
@@ -49,23 +64,25 @@ impl Session {
 
     /// Starts `sh` on a new channel of `handle`.
     pub(super) async fn open<H: russh::client::Handler>(handle: &russh::client::Handle<H>) -> Self {
-        let shell = async {
-            let channel = handle.channel_open_session().await.ok()?;
-            channel.exec(true, "exec sh").await.ok()?;
-            let (read, write) = channel.split();
-            let salt = std::collections::hash_map::RandomState::new()
-                .build_hasher()
-                .finish();
-            Some(Shell {
-                read,
-                write,
-                seq: 0,
-                salt,
-            })
-        };
         Session {
-            shell: tokio::sync::Mutex::new(shell.await),
+            shell: tokio::sync::Mutex::new(start(handle).await),
         }
+    }
+
+    /// Replaces the shell with a new one (a run that reuses a pooled connection starts from a
+    /// clean shell, and one that a cancelled run closed comes back); whether one is open now.
+    /// Opening it needs the server's answer, so it also proves the connection is alive.
+    pub(super) async fn restart<H: russh::client::Handler>(
+        &self,
+        handle: &russh::client::Handle<H>,
+    ) -> bool {
+        let mut guard = self.shell.lock().await;
+        if let Some(old) = guard.take() {
+            // EOF ends `sh`; its channel then closes.
+            let _ = old.write.eof().await;
+        }
+        *guard = start(handle).await;
+        guard.is_some()
     }
 
     pub(super) async fn run(
