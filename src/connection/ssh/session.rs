@@ -128,7 +128,7 @@ impl Session {
                     let _ = shell.write.signal(Sig::INT).await;
                     let _ = shell.write.close().await;
                     *guard = None;
-                    return Ran::Interrupted(super::peek_group(&err));
+                    return Ran::Interrupted(super::exec::peek_group(&err));
                 }
             };
             match msg {
