@@ -223,8 +223,11 @@ fn joining_inventory(state: &AppState, job: &Job) -> Result<crate::inventory::So
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut line = format!("{} eov_host={address} eov_user=root", job.node);
     if let Some(key) = job.vars.get("node_ssh_public_key").and_then(|v| v.as_str()) {
-        let known = dir.join(format!("{}.known_hosts", job.id));
-        std::fs::write(&known, format!("{address} {}\n", key.trim()))
+        // One file per node (names are checked: no `/`, no `..`), rewritten at each join with
+        // the key it sent: a later join of the same node reuses the connection kept for it,
+        // and a reinstalled node's new key replaces the old one.
+        let known = dir.join(format!("{}.known_hosts", job.node));
+        crate::fsutil::write_atomic(&known, format!("{address} {}\n", key.trim()).as_bytes())
             .map_err(|e| format!("{}: {e}", known.display()))?;
         line.push_str(&format!(" eov_known_hosts={}", known.display()));
     }
