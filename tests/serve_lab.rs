@@ -213,7 +213,12 @@ fn a_lab_node_joins_with_eov_join_and_is_reached_with_the_controller_key() {
     // The node joins again (a new token): the server reaches it on the connection it kept
     // (the node's known_hosts file is the node's, not the job's), so sshd still holds one
     // connection, from the same client port.
-    let peers = || lab.sh(1, "ss -Htn state established '( sport = :22 )' | awk '{print $4}'");
+    let peers = || {
+        lab.sh(
+            1,
+            "ss -Htn state established '( sport = :22 )' | awk '{print $4}'",
+        )
+    };
     let before = peers();
     assert_eq!(before.lines().count(), 1, "{before}");
     let again = token(&t, &["--uses", "1"]);
