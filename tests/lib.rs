@@ -22,6 +22,7 @@ mod inventory_vars_dirs;
 mod lab;
 mod language;
 mod modules;
+mod modules_lab;
 mod openvpn;
 mod read_ahead;
 mod role_authors;

@@ -15,6 +15,7 @@ mod http;
 mod include_vars;
 mod lineinfile;
 mod meta;
+mod package;
 mod pause;
 mod service;
 mod set_fact;
@@ -43,6 +44,7 @@ pub(super) static ALL: &[ModuleDef] = &[
     include_vars::DEF,
     lineinfile::DEF,
     meta::DEF,
+    package::DEF,
     pause::DEF,
     service::DEF,
     set_fact::DEF,
