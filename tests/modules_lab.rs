@@ -127,3 +127,134 @@ fn package_removes_and_installs_with_apt() {
         unknown.stdout
     );
 }
+
+#[test]
+fn group_created_renumbered_and_removed() {
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { group { name = "g", gid = "many" } } }"#,
+        "argument `gid` of `group` must be an integer",
+    );
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { group { name = "g", members = ["x"] } } }"#,
+        "members",
+    );
+    let Some(h) = Host::up("group_created_renumbered_and_removed", "grp") else {
+        return;
+    };
+    let probe = "getent group eovg || echo none";
+    h.converge(
+        r#"play "p" on "lab" { task "g" { group { name = "eovg", gid = 4321 } } }"#,
+        probe,
+        1,
+    );
+    assert_eq!(h.sh(probe), "eovg:x:4321:\n");
+    h.converge(
+        r#"play "p" on "lab" { task "g" { group { name = "eovg", gid = 4322 } } }"#,
+        probe,
+        1,
+    );
+    assert_eq!(h.sh(probe), "eovg:x:4322:\n");
+    let sys = h.converge(
+        r#"play "p" on "lab" {
+  task "sys" { group { name = "eovsys", system = true } register = "s" }
+  task "gone" { group { name = "eovg", state = "absent" } }
+}"#,
+        "getent group eovg eovsys || true",
+        2,
+    );
+    assert!(
+        sys.stdout
+            .contains("group eovg state: present (gid 4322) -> absent"),
+        "{}",
+        sys.stdout
+    );
+    assert_eq!(h.sh(probe), "none\n");
+    let gid: u32 = h
+        .sh("getent group eovsys | cut -d: -f3")
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(gid < 1000, "a system group: {gid}");
+    let bad = h.run(
+        r#"play "p" on "lab" { task "t" { group { name = "Bad Name" } } }"#,
+        &[],
+    );
+    assert_ne!(bad.code, 0);
+    assert!(
+        bad.stdout
+            .contains("`Bad Name` is not a valid account name"),
+        "{}",
+        bad.stdout
+    );
+}
+
+#[test]
+fn user_created_changed_and_removed() {
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { user { name = "u", append = "sometimes" } } }"#,
+        "argument `append` of `user` must be a boolean",
+    );
+    let Some(h) = Host::up("user_created_changed_and_removed", "usr") else {
+        return;
+    };
+    // The hash of "eov" (`openssl passwd -6 -salt eovsalt00 eov`): a secret, never shown.
+    let hash = "$6$eovsalt00$AJnP9ePRwBgixRNiIA9AZzZBVjcoJYafk0DuSHb1sfcNrAfvkAe86gncmaJKxrI3ILfhB7V2iE6CACjEUblIP0";
+    let probe =
+        "getent passwd eovu; id eovu; getent shadow eovu | cut -d: -f2; ls -d /home/eovu 2>&1";
+    let create = format!(
+        r#"play "p" on "lab" {{
+  task "group" {{ group {{ name = "eovops" }} }}
+  task "user" {{ user {{ name = "eovu", uid = 2345, groups = ["eovops", "adm"], shell = "/bin/bash", comment = "Eov User", password = secret "{hash}" }} register = "u" }}
+  task "said" {{ assert {{ that = "u.uid == 2345" }} }}
+}}"#
+    );
+    let first = h.converge(&create, probe, 2);
+    assert!(
+        !first.stdout.contains(hash),
+        "the hash was shown:\n{}",
+        first.stdout
+    );
+    assert!(
+        first.stdout.contains("user eovu state: absent -> present"),
+        "{}",
+        first.stdout
+    );
+    assert_eq!(
+        h.sh("getent passwd eovu"),
+        "eovu:x:2345:2345:Eov User:/home/eovu:/bin/bash\n"
+    );
+    assert_eq!(h.sh("id -Gn eovu"), "eovu adm eovops\n");
+    assert_eq!(h.sh("getent shadow eovu | cut -d: -f2").trim(), hash);
+    assert_eq!(h.sh("stat -c %U /home/eovu").trim(), "eovu");
+    // Groups replaced (not appended) and the shell changed; then a group appended.
+    let replace = r#"play "p" on "lab" { task "user" { user { name = "eovu", groups = "eovops", shell = "/bin/sh" } } }"#;
+    let changed = h.converge(replace, probe, 1);
+    assert!(
+        changed.stdout.contains("groups: adm,eovops -> eovops"),
+        "{}",
+        changed.stdout
+    );
+    assert_eq!(h.sh("id -Gn eovu"), "eovu eovops\n");
+    assert_eq!(h.sh("getent passwd eovu | cut -d: -f7"), "/bin/sh\n");
+    let append = r#"play "p" on "lab" { task "more" { user { name = "eovu", groups = ["sudo"], append = true } } }"#;
+    h.converge(append, probe, 1);
+    assert_eq!(h.sh("id -Gn eovu"), "eovu sudo eovops\n");
+    h.converge(
+        r#"play "p" on "lab" { task "gone" { user { name = "eovu", state = "absent", remove = true } } }"#,
+        probe,
+        1,
+    );
+    assert_eq!(h.sh("getent passwd eovu || echo none"), "none\n");
+    assert_eq!(h.sh("ls -d /home/eovu 2>/dev/null || echo none"), "none\n");
+    let clear = h.run(
+        r#"play "p" on "lab" { task "t" { user { name = "eovu", password = "hunter2" } } }"#,
+        &[],
+    );
+    assert_ne!(clear.code, 0);
+    assert!(
+        clear.stdout.contains("must be a crypt hash"),
+        "{}",
+        clear.stdout
+    );
+    assert!(!clear.stdout.contains("hunter2"), "{}", clear.stdout);
+}

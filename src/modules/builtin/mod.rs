@@ -11,6 +11,7 @@ mod debug;
 mod fail;
 mod fetch;
 mod file;
+mod group;
 mod http;
 mod include_vars;
 mod lineinfile;
@@ -23,6 +24,7 @@ mod slurp;
 mod stat;
 mod sysctl;
 mod template;
+mod user;
 mod wait_for;
 
 use super::def::ModuleDef;
@@ -40,6 +42,7 @@ pub(super) static ALL: &[ModuleDef] = &[
     fail::DEF,
     fetch::DEF,
     file::DEF,
+    group::DEF,
     http::DEF,
     include_vars::DEF,
     lineinfile::DEF,
@@ -53,6 +56,7 @@ pub(super) static ALL: &[ModuleDef] = &[
     stat::DEF,
     sysctl::DEF,
     template::DEF,
+    user::DEF,
     wait_for::DEF,
 ];
 
