@@ -258,3 +258,97 @@ fn user_created_changed_and_removed() {
     );
     assert!(!clear.stdout.contains("hunter2"), "{}", clear.stdout);
 }
+
+#[test]
+fn systemd_unit_files_without_a_running_systemd() {
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { systemd { name = "x", state = "running" } } }"#,
+        "one of `started`, `stopped`, `restarted` or `reloaded`",
+    );
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { systemd { name = "x", masked = "very" } } }"#,
+        "argument `masked` of `systemd` must be a boolean",
+    );
+    let Some(h) = Host::up("systemd_unit_files_without_a_running_systemd", "sd") else {
+        return;
+    };
+    let enable = r#"play "p" on "lab" { task "t" { systemd { name = "eovd", enabled = true } } }"#;
+    let missing = h.run(enable, &[]);
+    assert_ne!(missing.code, 0);
+    assert!(
+        missing
+            .stdout
+            .contains("systemctl not found: systemd is not installed"),
+        "{}",
+        missing.stdout
+    );
+    // systemd installed (from Debian's mirror) but, as in any container, not PID 1.
+    h.sh("DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends systemd >/dev/null 2>&1");
+    h.sh("printf '[Service]\\nExecStart=/bin/sleep 1000\\n[Install]\\nWantedBy=multi-user.target\\n' > /usr/lib/systemd/system/eovd.service");
+    let probe = "systemctl is-enabled eovd; ls -l /etc/systemd/system/eovd.service /etc/systemd/system/multi-user.target.wants/ 2>&1";
+    assert_eq!(
+        h.sh("systemctl is-enabled eovd"),
+        "disabled\n",
+        "systemd installed: {}",
+        h.sh("command -v systemctl")
+    );
+    let first = h.converge(enable, probe, 1);
+    assert!(
+        first.stdout.contains("unit eovd enabled: false -> true"),
+        "{}",
+        first.stdout
+    );
+    assert_eq!(h.sh("systemctl is-enabled eovd"), "enabled\n");
+    h.converge(
+        r#"play "p" on "lab" { task "t" { systemd { name = "eovd", masked = true } } }"#,
+        probe,
+        1,
+    );
+    assert_eq!(h.sh("systemctl is-enabled eovd"), "masked\n");
+    let masked = h.run(enable, &[]);
+    assert_ne!(masked.code, 0);
+    assert!(
+        masked
+            .stdout
+            .contains("unit `eovd` is masked: add `masked = false` to enable it"),
+        "{}",
+        masked.stdout
+    );
+    h.converge(
+        r#"play "p" on "lab" { task "t" { systemd { name = "eovd", masked = false, enabled = false } } }"#,
+        probe,
+        1,
+    );
+    assert_eq!(h.sh("systemctl is-enabled eovd"), "disabled\n");
+    let reload = h.run(
+        r#"play "p" on "lab" { task "t" { systemd { daemon_reload = true } } }"#,
+        &[],
+    );
+    assert_eq!(reload.code, 0, "{}", reload.stdout);
+    assert!(
+        recap(&reload.stdout, "h1").contains("changed=0"),
+        "{}",
+        reload.stdout
+    );
+    let start = h.run(
+        r#"play "p" on "lab" { task "t" { systemd { name = "eovd", state = "started" } } }"#,
+        &[],
+    );
+    assert_ne!(start.code, 0);
+    assert!(
+        start
+            .stdout
+            .contains("systemd is not running as PID 1 on this host (a container?): cannot make `eovd` started"),
+        "{}",
+        start.stdout
+    );
+    let nosuch = h.run(
+        r#"play "p" on "lab" { task "t" { systemd { name = "nosuch", enabled = true } } }"#,
+        &[],
+    );
+    assert!(
+        nosuch.stdout.contains("unit `nosuch` not found"),
+        "{}",
+        nosuch.stdout
+    );
+}

@@ -23,6 +23,7 @@ mod set_fact;
 mod slurp;
 mod stat;
 mod sysctl;
+mod systemd;
 mod template;
 mod user;
 mod wait_for;
@@ -55,6 +56,7 @@ pub(super) static ALL: &[ModuleDef] = &[
     slurp::DEF,
     stat::DEF,
     sysctl::DEF,
+    systemd::DEF,
     template::DEF,
     user::DEF,
     wait_for::DEF,
