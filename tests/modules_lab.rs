@@ -352,3 +352,49 @@ fn systemd_unit_files_without_a_running_systemd() {
         nosuch.stdout
     );
 }
+
+#[test]
+fn hostname_file_written_and_a_refused_rename_said() {
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { hostname { name = "x", use = "systemd" } } }"#,
+        "use",
+    );
+    let Some(h) = Host::up("hostname_file_written_and_a_refused_rename_said", "hn") else {
+        return;
+    };
+    let running = h.sh("hostname").trim().to_string();
+    h.sh("echo stale-name > /etc/hostname");
+    let play =
+        format!(r#"play "p" on "lab" {{ task "t" {{ hostname {{ name = "{running}" }} }} }}"#);
+    let first = h.converge(&play, "cat /etc/hostname", 1);
+    assert!(
+        first.stdout.contains("/etc/hostname: stale-name -> "),
+        "{}",
+        first.stdout
+    );
+    assert_eq!(h.sh("cat /etc/hostname"), format!("{running}\n"));
+    // A podman container has no CAP_SYS_ADMIN: the kernel refuses, and nothing changes.
+    let rename = h.run(
+        r#"play "p" on "lab" { task "t" { hostname { name = "renamed" } } }"#,
+        &[],
+    );
+    assert_ne!(rename.code, 0);
+    assert!(
+        rename
+            .stdout
+            .contains("a container cannot rename itself without CAP_SYS_ADMIN"),
+        "{}",
+        rename.stdout
+    );
+    assert_eq!(h.sh("hostname").trim(), running);
+    assert_eq!(h.sh("cat /etc/hostname"), format!("{running}\n"));
+    let bad = h.run(
+        r#"play "p" on "lab" { task "t" { hostname { name = "bad_name" } } }"#,
+        &[],
+    );
+    assert!(
+        bad.stdout.contains("`bad_name` is not a host name"),
+        "{}",
+        bad.stdout
+    );
+}

@@ -12,6 +12,7 @@ mod fail;
 mod fetch;
 mod file;
 mod group;
+mod hostname;
 mod http;
 mod include_vars;
 mod lineinfile;
@@ -44,6 +45,7 @@ pub(super) static ALL: &[ModuleDef] = &[
     fetch::DEF,
     file::DEF,
     group::DEF,
+    hostname::DEF,
     http::DEF,
     include_vars::DEF,
     lineinfile::DEF,
