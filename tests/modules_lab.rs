@@ -398,3 +398,61 @@ fn hostname_file_written_and_a_refused_rename_said() {
         bad.stdout
     );
 }
+
+#[test]
+fn cron_jobs_in_a_crontab_and_in_cron_d() {
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { cron { name = "x", job = "true", special_time = "often" } } }"#,
+        "one of `reboot`",
+    );
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { cron { name = "x", job = "true", special_time = "daily", minute = 5 } } }"#,
+        "special_time",
+    );
+    let Some(h) = Host::up("cron_jobs_in_a_crontab_and_in_cron_d", "cron") else {
+        return;
+    };
+    let play = |minute: &str, state: &str| {
+        format!(
+            r#"play "p" on "lab" {{
+  task "tab" {{ cron {{ name = "backup", minute = "{minute}", hour = 3, job = "/usr/local/bin/backup >/dev/null", state = "{state}" }} }}
+  task "file" {{ cron {{ name = "clean", special_time = "daily", job = "rm -rf /tmp/eov-*", user = "nobody", cron_file = "eovjobs", state = "{state}" }} }}
+}}"#
+        )
+    };
+    let missing = h.run(&play("*/5", "present"), &[]);
+    assert!(
+        missing
+            .stdout
+            .contains("crontab not found: install the cron package"),
+        "{}",
+        missing.stdout
+    );
+    h.sh("DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends cron >/dev/null 2>&1");
+    assert!(!h.sh("command -v crontab").is_empty(), "cron installed");
+    let probe = "crontab -u root -l 2>&1; cat /etc/cron.d/eovjobs 2>&1";
+    h.converge(&play("*/5", "present"), probe, 2);
+    assert_eq!(
+        h.sh("crontab -u root -l"),
+        "#eov: backup\n*/5 3 * * * /usr/local/bin/backup >/dev/null\n"
+    );
+    assert_eq!(
+        h.sh("cat /etc/cron.d/eovjobs"),
+        "#eov: clean\n@daily nobody rm -rf /tmp/eov-*\n"
+    );
+    let changed = h.converge(&play("10", "present"), probe, 1);
+    assert!(
+        changed.stdout.contains("+10 3 * * * /usr/local/bin/backup"),
+        "{}",
+        changed.stdout
+    );
+    h.converge(&play("10", "absent"), probe, 2);
+    assert_eq!(h.sh("crontab -u root -l"), "");
+    assert_eq!(h.sh("cat /etc/cron.d/eovjobs"), "");
+    let bad = h.run(&play("5 *", "present"), &[]);
+    assert!(
+        bad.stdout.contains("`5 *` is not a cron time field"),
+        "{}",
+        bad.stdout
+    );
+}

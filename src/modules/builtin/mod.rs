@@ -7,6 +7,7 @@ mod blockinfile;
 mod cloud_nodes;
 mod command;
 mod copy;
+mod cron;
 mod debug;
 mod fail;
 mod fetch;
@@ -40,6 +41,7 @@ pub(super) static ALL: &[ModuleDef] = &[
     cloud_nodes::DEF,
     command::COMMAND,
     copy::DEF,
+    cron::DEF,
     debug::DEF,
     fail::DEF,
     fetch::DEF,

@@ -107,14 +107,6 @@ impl Unit {
     }
 }
 
-fn state_name(s: ServiceState) -> &'static str {
-    use crate::modules::choice::Choice;
-    ServiceState::ALL
-        .iter()
-        .find(|(_, v)| *v == s)
-        .map_or("", |(n, _)| n)
-}
-
 fn parse(out: &str) -> Unit {
     let mut u = Unit::default();
     for line in out.lines() {
@@ -174,7 +166,7 @@ impl Action for Systemd {
                 "systemd is not running as PID 1 on this host (a container?): cannot make `{name}` \
                  {}; enabled and masked can be managed without it, and the `service` module \
                  falls back to SysV scripts",
-                self.state.map_or("", state_name)
+                self.state.map_or("", crate::modules::choice::name_of)
             )));
         }
         let mut now_masked = u.masked();
