@@ -456,3 +456,65 @@ fn cron_jobs_in_a_crontab_and_in_cron_d() {
         bad.stdout
     );
 }
+
+#[test]
+fn find_by_pattern_type_age_and_size() {
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { find { paths = "/tmp", file_type = "socket" } } }"#,
+        "one of `file`, `directory`, `link` or `any`",
+    );
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { find { paths = "/tmp", depth = 2 } } }"#,
+        "depth",
+    );
+    let Some(h) = Host::up("find_by_pattern_type_age_and_size", "find") else {
+        return;
+    };
+    h.sh("mkdir -p /srv/eov/sub && cd /srv/eov && head -c 2048 /dev/zero > big.log && echo x > small.log \
+          && echo x > .hidden.log && echo x > note.txt && echo x > sub/deep.log && ln -s big.log link.log \
+          && touch -d '3 days ago' small.log");
+    let play = r#"play "p" on "lab" {
+  task "logs" { find { paths = "/srv/eov", patterns = ["*.log"] } register = "logs" }
+  task "deep" { find { paths = ["/srv/eov", "/nope"], patterns = "*.log,*.txt", recurse = true, hidden = true } register = "deep" }
+  task "old" { find { paths = "/srv/eov", age = "2d" } register = "old" }
+  task "big" { find { paths = "/srv/eov", size = "1k", file_type = "any" } register = "big" }
+  task "dirs" { find { paths = "/srv/eov", file_type = "directory" } register = "dirs" }
+  task "check" {
+    assert {
+      that = [
+        "logs.files | map(attribute='path') | list == ['/srv/eov/big.log', '/srv/eov/small.log']",
+        "deep.matched == 5",
+        "deep.files | map(attribute='path') | select('equalto', '/srv/eov/sub/deep.log') | list | length == 1",
+        "old.files | map(attribute='path') | list == ['/srv/eov/small.log']",
+        "big.files | map(attribute='path') | list == ['/srv/eov/big.log', '/srv/eov/sub']",
+        "big.files[0].size == 2048 and big.files[0].isreg and big.files[0].mode == '0644'",
+        "dirs.files[0].isdir",
+      ]
+    }
+  }
+}"#;
+    // Only reads: the same answers under --check, and never a change.
+    for args in [&["--check"][..], &[][..]] {
+        let out = h.run(play, args);
+        assert_eq!(out.code, 0, "{args:?}:\n{}", out.stdout);
+        assert!(
+            recap(&out.stdout, "h1").contains("changed=0"),
+            "{}",
+            out.stdout
+        );
+        assert!(
+            out.stdout.contains("not directories, skipped: /nope") || !out.stdout.contains("/nope"),
+            "{}",
+            out.stdout
+        );
+    }
+    let bad = h.run(
+        r#"play "p" on "lab" { task "t" { find { paths = "/srv", age = "3 days" } } }"#,
+        &[],
+    );
+    assert!(
+        bad.stdout.contains("`3 days` is not an age like `2d`"),
+        "{}",
+        bad.stdout
+    );
+}

@@ -12,6 +12,7 @@ mod debug;
 mod fail;
 mod fetch;
 mod file;
+mod find;
 mod group;
 mod hostname;
 mod http;
@@ -46,6 +47,7 @@ pub(super) static ALL: &[ModuleDef] = &[
     fail::DEF,
     fetch::DEF,
     file::DEF,
+    find::DEF,
     group::DEF,
     hostname::DEF,
     http::DEF,
