@@ -518,3 +518,131 @@ fn find_by_pattern_type_age_and_size() {
         bad.stdout
     );
 }
+
+/// Serves `/v1` and `/v2` (two contents) to the lab's hosts, counting the downloads.
+fn file_server(
+    lab: &Lab,
+) -> (
+    crate::http_server::Server,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use axum::routing::get;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let hits = std::sync::Arc::new(AtomicUsize::new(0));
+    let (h1, h2) = (hits.clone(), hits.clone());
+    let router = axum::Router::new()
+        .route(
+            "/v1",
+            get(move || async move {
+                h1.fetch_add(1, Ordering::SeqCst);
+                "payload v1\n"
+            }),
+        )
+        .route(
+            "/v2",
+            get(move || async move {
+                h2.fetch_add(1, Ordering::SeqCst);
+                "payload v2\n"
+            }),
+        );
+    let address = lab.address(1);
+    let gateway = format!("{}.1", address.rsplit_once('.').unwrap().0);
+    (
+        crate::http_server::Server::start_at(&format!("{gateway}:0"), router),
+        hits,
+    )
+}
+
+#[test]
+fn get_url_downloads_once_checks_and_forces() {
+    use std::sync::atomic::Ordering;
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { get_url { url = "http://x/y", dest = "/tmp/y", timeout = 10 } } }"#,
+        "give a unit: `10s`",
+    );
+    let Some(h) = Host::up("get_url_downloads_once_checks_and_forces", "url") else {
+        return;
+    };
+    let (srv, hits) = file_server(&h.lab);
+    let sha = |s: &str| {
+        use sha2::Digest as _;
+        format!("{:x}", sha2::Sha256::digest(s.as_bytes()))
+    };
+    let play = |path: &str, extra: &str| {
+        format!(
+            r#"play "p" on "lab" {{ task "t" {{ get_url {{ url = "{}", dest = "/opt/eov.txt", mode = "u=rw,g=r,o=" {extra} }} register = "g" }} }}"#,
+            srv.url(path)
+        )
+    };
+    let probe = "cat /opt/eov.txt 2>&1; stat -c %a /opt/eov.txt 2>&1";
+    // The lab image has no curl or wget: python3 downloads.
+    assert!(h.sh("command -v curl wget").is_empty());
+    h.converge(&play("/v1", ""), probe, 1);
+    assert_eq!(h.sh(probe), "payload v1\n640\n");
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        1,
+        "--check and the second run do not download"
+    );
+    // A checksum the file has: nothing to do; one it has not: downloaded and checked.
+    let same = h.run(
+        &play(
+            "/v1",
+            &format!(", checksum = \"sha256:{}\"", sha("payload v1\n")),
+        ),
+        &[],
+    );
+    assert!(
+        recap(&same.stdout, "h1").contains("changed=0"),
+        "{}",
+        same.stdout
+    );
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+    let v2 = play(
+        "/v2",
+        &format!(", checksum = \"sha256:{}\"", sha("payload v2\n")),
+    );
+    h.converge(&v2, probe, 1);
+    assert_eq!(h.sh(probe), "payload v2\n640\n");
+    // `force` downloads every time, and changes only when the content differs.
+    let forced = h.run(&play("/v2", ", force = true"), &[]);
+    assert!(
+        recap(&forced.stdout, "h1").contains("changed=0"),
+        "{}",
+        forced.stdout
+    );
+    let before = hits.load(Ordering::SeqCst);
+    let forced = h.run(&play("/v1", ", force = true"), &[]);
+    assert!(
+        recap(&forced.stdout, "h1").contains("changed=1"),
+        "{}",
+        forced.stdout
+    );
+    assert_eq!(hits.load(Ordering::SeqCst), before + 1);
+    assert_eq!(h.sh("cat /opt/eov.txt"), "payload v1\n");
+    // A download that does not match its checksum fails and leaves the file as it was.
+    let wrong = h.run(
+        &play("/v2", &format!(", checksum = \"sha256:{}\"", sha("other"))),
+        &[],
+    );
+    assert_ne!(wrong.code, 0);
+    assert!(
+        wrong
+            .stdout
+            .contains("checksum mismatch: the download's sha256 is"),
+        "{}",
+        wrong.stdout
+    );
+    assert_eq!(h.sh(probe), "payload v1\n640\n");
+    assert!(
+        !h.sh("ls -a /opt").contains(".eov."),
+        "a temp file was left behind"
+    );
+    let bad = h.run(&play("/v1", ", checksum = \"md5:abc\""), &[]);
+    assert!(
+        bad.stdout
+            .contains("`md5:abc` is not `sha256:` followed by 64 hex digits"),
+        "{}",
+        bad.stdout
+    );
+}

@@ -13,6 +13,7 @@ mod fail;
 mod fetch;
 mod file;
 mod find;
+mod get_url;
 mod group;
 mod hostname;
 mod http;
@@ -48,6 +49,7 @@ pub(super) static ALL: &[ModuleDef] = &[
     fetch::DEF,
     file::DEF,
     find::DEF,
+    get_url::DEF,
     group::DEF,
     hostname::DEF,
     http::DEF,
