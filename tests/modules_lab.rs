@@ -646,3 +646,64 @@ fn get_url_downloads_once_checks_and_forces() {
         bad.stdout
     );
 }
+
+#[test]
+fn timezone_link_and_debian_record() {
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { timezone { name = "UTC", hwclock = "local" } } }"#,
+        "hwclock",
+    );
+    let Some(h) = Host::up("timezone_link_and_debian_record", "tz") else {
+        return;
+    };
+    let probe = "readlink /etc/localtime; cat /etc/timezone 2>&1; date +%Z";
+    let first = h.converge(
+        r#"play "p" on "lab" { task "t" { timezone { name = "Europe/Paris" } } }"#,
+        probe,
+        1,
+    );
+    assert!(
+        first.stdout.contains(
+            "/etc/localtime: /usr/share/zoneinfo/Etc/UTC -> /usr/share/zoneinfo/Europe/Paris"
+        ),
+        "{}",
+        first.stdout
+    );
+    assert_eq!(
+        h.sh("readlink /etc/localtime"),
+        "/usr/share/zoneinfo/Europe/Paris\n"
+    );
+    assert_eq!(h.sh("cat /etc/timezone"), "Europe/Paris\n");
+    assert!(
+        matches!(h.sh("date +%Z").trim(), "CET" | "CEST"),
+        "{}",
+        h.sh("date")
+    );
+    assert!(
+        !h.sh("ls -a /etc").contains(".eov."),
+        "a temp link was left behind"
+    );
+    let unknown = h.run(
+        r#"play "p" on "lab" { task "t" { timezone { name = "Mars/Olympus" } } }"#,
+        &[],
+    );
+    assert_ne!(unknown.code, 0);
+    assert!(
+        unknown.stdout.contains("unknown time zone `Mars/Olympus`"),
+        "{}",
+        unknown.stdout
+    );
+    let bad = h.run(
+        r#"play "p" on "lab" { task "t" { timezone { name = "../../etc/passwd" } } }"#,
+        &[],
+    );
+    assert!(
+        bad.stdout.contains("is not a time zone name"),
+        "{}",
+        bad.stdout
+    );
+    assert_eq!(
+        h.sh("readlink /etc/localtime"),
+        "/usr/share/zoneinfo/Europe/Paris\n"
+    );
+}

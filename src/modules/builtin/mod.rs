@@ -29,6 +29,7 @@ mod stat;
 mod sysctl;
 mod systemd;
 mod template;
+mod timezone;
 mod user;
 mod wait_for;
 
@@ -66,6 +67,7 @@ pub(super) static ALL: &[ModuleDef] = &[
     sysctl::DEF,
     systemd::DEF,
     template::DEF,
+    timezone::DEF,
     user::DEF,
     wait_for::DEF,
 ];
