@@ -107,6 +107,25 @@ impl Unit {
     }
 }
 
+impl Unit {
+    /// Whether `enable` / `disable` can make the unit `want`: a unit without an [Install]
+    /// section (static, generated, transient) is as enabled as it gets and cannot be
+    /// disabled; one that is only pulled in by others (indirect) cannot be enabled. Running
+    /// the command anyway would change nothing, and every run would report a change.
+    fn can_switch(&self, name: &str, want: bool) -> Result<(), String> {
+        match (self.file_state.as_str(), want) {
+            ("static" | "generated" | "transient", false) => Err(format!(
+                "unit `{name}` is {} (it has no [Install] section): it cannot be disabled;                  mask it (`masked = true`) to keep it from starting",
+                self.file_state
+            )),
+            ("indirect", true) => Err(format!(
+                "unit `{name}` is indirect (only other units' Also= enable it): it cannot be                  enabled by itself"
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
 fn parse(out: &str) -> Unit {
     let mut u = Unit::default();
     for line in out.lines() {
@@ -199,6 +218,7 @@ impl Action for Systemd {
                 )));
             }
             Some(e) if e != u.enabled() && !now_masked => {
+                u.can_switch(name, e).map_err(ModuleError::State)?;
                 diff = diff.attr("enabled", (!e).to_string(), e.to_string());
                 steps.push(format!("systemctl {} -- {n}", verb(e)));
             }
@@ -280,5 +300,16 @@ mod tests {
         assert!(!parse("enabled 0 indirect\n").enabled());
         assert!(parse("enabled 0 static\n").enabled());
         assert_eq!(parse("enabled 1 \n").file_state, "");
+    }
+
+    #[test]
+    fn units_that_enable_or_disable_cannot_change() {
+        let err = parse("enabled 0 static\n")
+            .can_switch("x", false)
+            .unwrap_err();
+        assert!(err.contains("cannot be disabled"), "{err}");
+        assert!(parse("enabled 0 indirect\n").can_switch("x", true).is_err());
+        assert!(parse("enabled 1 disabled\n").can_switch("x", true).is_ok());
+        assert!(parse("enabled 0 enabled\n").can_switch("x", false).is_ok());
     }
 }
