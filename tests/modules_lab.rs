@@ -707,3 +707,64 @@ fn timezone_link_and_debian_record() {
         "/usr/share/zoneinfo/Europe/Paris\n"
     );
 }
+
+#[test]
+fn unarchive_from_the_controller_and_on_the_host() {
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { unarchive { src = "a.tar", dest = "/opt", copy = false } } }"#,
+        "copy",
+    );
+    let Some(h) = Host::up("unarchive_from_the_controller_and_on_the_host", "tar") else {
+        return;
+    };
+    h.t.file("src/app/bin/run.sh", "#!/bin/sh\necho run\n")
+        .file("src/app/conf/a.conf", "a = 1\n");
+    std::fs::create_dir_all(h.t.path().join("files")).unwrap();
+    let made = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("chmod 755 src/app/bin/run.sh && tar -C src -czf files/app.tar.gz --owner=0 --group=0 app")
+        .current_dir(h.t.path())
+        .status()
+        .unwrap();
+    assert!(made.success());
+    h.sh("mkdir -p /opt/app");
+    let play =
+        r#"play "p" on "lab" { task "t" { unarchive { src = "app.tar.gz", dest = "/opt/app" } } }"#;
+    let probe =
+        "cd /opt/app && find . -type f -exec sha256sum {} + | sort; stat -c %a app/bin/run.sh 2>&1";
+    let first = h.converge(play, probe, 1);
+    assert!(
+        first.stdout.contains("extracted, as it differs"),
+        "{}",
+        first.stdout
+    );
+    assert_eq!(h.sh("cat /opt/app/app/conf/a.conf"), "a = 1\n");
+    assert_eq!(h.sh("stat -c %a /opt/app/app/bin/run.sh"), "755\n");
+    // A file edited on the host differs from the archive: extracted again, then ok.
+    h.sh("echo changed > /opt/app/app/conf/a.conf");
+    h.converge(play, probe, 1);
+    assert_eq!(h.sh("cat /opt/app/app/conf/a.conf"), "a = 1\n");
+    // An archive already on the host, skipped once `creates` exists.
+    h.sh("mkdir -p /srv/x && tar -C /etc -cf /tmp/hostname.tar hostname");
+    let remote = r#"play "p" on "lab" { task "t" { unarchive { src = "/tmp/hostname.tar", dest = "/srv/x", remote_src = true, creates = "/srv/x/hostname" } } }"#;
+    h.converge(remote, "ls /srv/x", 1);
+    assert_eq!(h.sh("cat /srv/x/hostname"), h.sh("cat /etc/hostname"));
+    let zip = h.run(
+        r#"play "p" on "lab" { task "t" { unarchive { src = "/tmp/a.zip", dest = "/srv/x", remote_src = true } } }"#,
+        &[],
+    );
+    assert!(
+        zip.stdout.contains("zip is not supported"),
+        "{}",
+        zip.stdout
+    );
+    let nodir = h.run(
+        r#"play "p" on "lab" { task "t" { unarchive { src = "app.tar.gz", dest = "/nowhere" } } }"#,
+        &[],
+    );
+    assert!(
+        nodir.stdout.contains("/nowhere: no such directory"),
+        "{}",
+        nodir.stdout
+    );
+}

@@ -30,6 +30,7 @@ mod sysctl;
 mod systemd;
 mod template;
 mod timezone;
+mod unarchive;
 mod user;
 mod wait_for;
 
@@ -68,6 +69,7 @@ pub(super) static ALL: &[ModuleDef] = &[
     systemd::DEF,
     template::DEF,
     timezone::DEF,
+    unarchive::DEF,
     user::DEF,
     wait_for::DEF,
 ];
