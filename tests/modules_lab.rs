@@ -768,3 +768,55 @@ fn unarchive_from_the_controller_and_on_the_host() {
         nodir.stdout
     );
 }
+
+#[test]
+fn iptables_rules_and_policy() {
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { iptables { chain = "INPUT", jump = "ACCEPT", policy = "DROP" } } }"#,
+        "policy",
+    );
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { iptables { jump = "ACCEPT", table = "filtre" } } }"#,
+        "`filter`",
+    );
+    let Some(h) = Host::up("iptables_rules_and_policy", "ipt") else {
+        return;
+    };
+    let rules = |state: &str| {
+        format!(
+            r#"play "p" on "lab" {{
+  task "web" {{ iptables {{ protocol = "tcp", destination_port = 8080, ctstate = ["NEW", "ESTABLISHED"], comment = "eov web", jump = "ACCEPT", state = "{state}" }} }}
+  task "first" {{ iptables {{ source = "192.0.2.0/24", jump = "DROP", action = "insert", rule_num = 1, state = "{state}" }} }}
+}}"#
+        )
+    };
+    // The lab image has iptables (nft), and lab hosts have CAP_NET_ADMIN: their own tables.
+    assert!(!h.sh("command -v iptables").is_empty());
+    let probe = "iptables -S; iptables -S FORWARD | head -n 1";
+    h.converge(&rules("present"), probe, 2);
+    assert_eq!(
+        h.sh("iptables -S INPUT"),
+        "-P INPUT ACCEPT\n-A INPUT -s 192.0.2.0/24 -j DROP\n\
+         -A INPUT -p tcp -m tcp --dport 8080 -m conntrack --ctstate NEW,ESTABLISHED -m comment --comment \"eov web\" -j ACCEPT\n"
+    );
+    h.converge(&rules("absent"), probe, 2);
+    assert_eq!(h.sh("iptables -S INPUT"), "-P INPUT ACCEPT\n");
+    let policy =
+        r#"play "p" on "lab" { task "t" { iptables { chain = "FORWARD", policy = "DROP" } } }"#;
+    let first = h.converge(policy, probe, 1);
+    assert!(
+        first.stdout.contains("policy: ACCEPT -> DROP"),
+        "{}",
+        first.stdout
+    );
+    assert_eq!(h.sh("iptables -S FORWARD"), "-P FORWARD DROP\n");
+    let ports = h.run(
+        r#"play "p" on "lab" { task "t" { iptables { destination_port = 22, jump = "ACCEPT" } } }"#,
+        &[],
+    );
+    assert!(
+        ports.stdout.contains("ports need `protocol`"),
+        "{}",
+        ports.stdout
+    );
+}

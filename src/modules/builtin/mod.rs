@@ -18,6 +18,7 @@ mod group;
 mod hostname;
 mod http;
 mod include_vars;
+mod iptables;
 mod lineinfile;
 mod meta;
 mod package;
@@ -56,6 +57,7 @@ pub(super) static ALL: &[ModuleDef] = &[
     hostname::DEF,
     http::DEF,
     include_vars::DEF,
+    iptables::DEF,
     lineinfile::DEF,
     meta::DEF,
     package::DEF,
