@@ -820,3 +820,68 @@ fn iptables_rules_and_policy() {
         ports.stdout
     );
 }
+
+#[test]
+fn git_clone_tag_branch_and_local_changes() {
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { git { repo = "/srv/r.git", dest = "/opt/r", clone = false } } }"#,
+        "clone",
+    );
+    let Some(h) = Host::up("git_clone_tag_branch_and_local_changes", "git") else {
+        return;
+    };
+    let play = |version: &str, force: bool| {
+        format!(
+            r#"play "p" on "lab" {{ task "t" {{ git {{ repo = "/srv/repo.git", dest = "/opt/src", version = "{version}", force = {force} }} register = "g" }} }}"#
+        )
+    };
+    let missing = h.run(&play("main", false), &[]);
+    assert!(
+        missing
+            .stdout
+            .contains("git not found: install the git package"),
+        "{}",
+        missing.stdout
+    );
+    h.sh("DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends git >/dev/null 2>&1");
+    // A repository on the host: main has two commits, the first tagged v1 (annotated).
+    h.sh("set -e; git init -q -b main /tmp/w && cd /tmp/w && git config user.email t@eov && git config user.name t \
+          && echo one > f && git add f && git commit -qm one && git tag -a v1 -m v1 \
+          && echo two > f && git commit -qam two && git clone -q --bare /tmp/w /srv/repo.git");
+    let probe = "cd /opt/src 2>/dev/null && git rev-parse HEAD && cat f || echo none";
+    let first = h.converge(&play("v1", false), probe, 1);
+    assert!(
+        first
+            .stdout
+            .contains("/opt/src state: absent -> clone of /srv/repo.git at v1"),
+        "{}",
+        first.stdout
+    );
+    assert_eq!(h.sh("cat /opt/src/f"), "one\n");
+    h.converge(&play("main", false), probe, 1);
+    assert_eq!(h.sh("cat /opt/src/f"), "two\n");
+    assert_eq!(
+        h.sh("git -C /opt/src rev-parse --abbrev-ref HEAD"),
+        "main\n"
+    );
+    // Local changes are not thrown away unless forced.
+    h.sh("echo local > /opt/src/f");
+    let kept = h.run(&play("v1", false), &[]);
+    assert_ne!(kept.code, 0);
+    assert!(
+        kept.stdout.contains("`/opt/src` has local changes"),
+        "{}",
+        kept.stdout
+    );
+    assert_eq!(h.sh("cat /opt/src/f"), "local\n");
+    h.converge(&play("v1", true), probe, 1);
+    assert_eq!(h.sh("cat /opt/src/f"), "one\n");
+    let unknown = h.run(&play("v9", false), &[]);
+    assert!(
+        unknown
+            .stdout
+            .contains("`/srv/repo.git` has no branch or tag `v9`"),
+        "{}",
+        unknown.stdout
+    );
+}

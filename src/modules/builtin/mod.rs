@@ -14,6 +14,7 @@ mod fetch;
 mod file;
 mod find;
 mod get_url;
+mod git;
 mod group;
 mod hostname;
 mod http;
@@ -53,6 +54,7 @@ pub(super) static ALL: &[ModuleDef] = &[
     file::DEF,
     find::DEF,
     get_url::DEF,
+    git::DEF,
     group::DEF,
     hostname::DEF,
     http::DEF,
