@@ -98,9 +98,7 @@ impl Unarchive {
         Ok(match (stdin, change) {
             (Some(b), true) => cx.sh_in(script, b).await?,
             (None, true) => cx.sh(script).await?,
-            // A probe with the archive on stdin: it only reads, yet only exec_change takes
-            // stdin; nothing is read ahead for this module, so nothing is lost.
-            (Some(b), false) => cx.sh_in(script, b).await?,
+            (Some(b), false) => cx.sh_probe_in(script, b).await?,
             (None, false) => cx.sh_probe(script).await?,
         })
     }
