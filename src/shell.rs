@@ -109,13 +109,33 @@ pub fn atomic_write(
     owner: Option<&str>,
     group: Option<&str>,
 ) -> String {
+    atomic_write_with(dest, expected, mode.map(WriteMode::Octal), owner, group)
+}
+
+/// The mode [`atomic_write_with`] gives the file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WriteMode {
+    Octal(u32),
+    /// A `chmod` argument applied to the temp file as created with the umask (a symbolic mode
+    /// for a file that does not exist yet), before the rename: never visible with another mode.
+    Chmod(String),
+}
+
+/// [`atomic_write`] with a mode that may be symbolic.
+pub fn atomic_write_with(
+    dest: &str,
+    expected: &Expected,
+    mode: Option<WriteMode>,
+    owner: Option<&str>,
+    group: Option<&str>,
+) -> String {
     let d = quote(dest);
     // The temp name comes from the controller (no `mktemp` process); `set -C` makes the
     // redirection fail rather than follow or reuse anything already there.
     let t = quote(&format!("{}/.eov.{:016x}", parent(dest), random()));
     let dir = quote(parent(dest));
     let umask = match mode {
-        Some(m) if m & !0o666 == 0 => format!("umask {:03o}\n", 0o777 & !m),
+        Some(WriteMode::Octal(m)) if m & !0o666 == 0 => format!("umask {:03o}\n", 0o777 & !m),
         _ => String::new(),
     };
     let (len, sum) = (expected.len, quote(&expected.sha256));
@@ -134,8 +154,9 @@ pub fn atomic_write(
     );
     match mode {
         // A mode the umask can give (no execute or special bits) is set by it, at creation.
-        Some(m) if m & !0o666 == 0 => {}
-        Some(m) => s.push_str(&format!("chmod {m:o} \"$t\"\n")),
+        Some(WriteMode::Octal(m)) if m & !0o666 == 0 => {}
+        Some(WriteMode::Octal(m)) => s.push_str(&format!("chmod {m:o} \"$t\"\n")),
+        Some(WriteMode::Chmod(arg)) => s.push_str(&format!("chmod {} \"$t\"\n", quote(&arg))),
         None => s.push_str(&format!(
             "if [ -e {d} ]; then chmod --reference={d} \"$t\"; fi\n"
         )),

@@ -24,6 +24,7 @@ mod lab;
 mod language;
 mod lsp;
 mod modules;
+mod modules_lab;
 mod openvpn;
 mod pool_lab;
 mod read_ahead;

@@ -231,3 +231,64 @@ fn pause_and_debug_var() {
         out.stdout
     );
 }
+
+#[test]
+fn symbolic_modes_in_file_copy_and_template() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = Test::new();
+    t.file("old", "x").file("tpl.j2", "t\n");
+    let mode = |rel: &str| {
+        std::fs::metadata(t.path().join(rel))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777
+    };
+    std::fs::set_permissions(t.path().join("old"), std::fs::Permissions::from_mode(0o664)).unwrap();
+    t.file(
+        "p.eov",
+        r#"play "p" on "localhost" {
+  task "existing" { file { path = "{root}/old", mode = "g-w,o=r,u+x" } }
+  task "new copy" { copy { dest = "{root}/secret", content = "s", mode = "u=rw,go=" } }
+  task "new dir" { file { path = "{root}/d", state = "directory", mode = "u=rwx,g=rX,o=" } }
+  task "template" { template { src = "tpl.j2", dest = "{root}/t", mode = "a=rX" } }
+}"#,
+    );
+    let check = t.run(&["run", "p.eov", "--check", "--diff"]);
+    assert_eq!(check.code, 0, "{}", check.stdout);
+    assert!(
+        check.stdout.contains("0664") && check.stdout.contains("0744"),
+        "{}",
+        check.stdout
+    );
+    assert_eq!(mode("old"), 0o664, "--check changed nothing");
+    assert!(!t.exists("secret") && !t.exists("d"));
+    let out = t.run(&["run", "p.eov"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert_eq!(
+        recap(&out.stdout, "localhost").split(' ').nth(1),
+        Some("changed=4"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(mode("old"), 0o744);
+    assert_eq!(mode("secret"), 0o600);
+    assert_eq!(mode("d"), 0o750);
+    assert_eq!(mode("t"), 0o444);
+    let again = t.run(&["run", "p.eov"]);
+    assert_eq!(
+        recap(&again.stdout, "localhost"),
+        "ok=4 changed=0 failed=0 skipped=0 unreachable=0 ignored=0 rescued=0",
+        "{}",
+        again.stdout
+    );
+    // A mode that is neither octal nor symbolic is refused before anything runs, where it is.
+    t.file("bad.eov", &t.read("p.eov").replace("g-w,o=r,u+x", "u+y"));
+    let bad = t.run(&["check", "bad.eov"]);
+    assert_ne!(bad.code, 0);
+    assert!(
+        bad.stderr.contains("`u+y` is not a file mode") && bad.stderr.contains("bad.eov:2:"),
+        "{}",
+        bad.stderr
+    );
+}

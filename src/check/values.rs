@@ -75,6 +75,14 @@ pub(super) fn check_type(
         }
         (ArgType::Int, ValueKind::Int(_)) | (ArgType::Bool, ValueKind::Bool(_)) => true,
         (ArgType::Mode, ValueKind::Mode(_)) | (ArgType::Duration, ValueKind::Duration(_)) => true,
+        (ArgType::Mode, ValueKind::Str(s)) => {
+            if let Err(e) = crate::modules::mode::FileMode::parse(s) {
+                out.push(wrong(Some(&format!(
+                    "{e}; write `0o644`, or a symbolic mode like \"u+x\" or \"g-w,o=r\""
+                ))));
+            }
+            return;
+        }
         (ArgType::Mode, ValueKind::Int(i)) => {
             out.push(wrong(Some(&format!("write file modes in octal: `0o{i}`"))));
             return;

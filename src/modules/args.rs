@@ -74,23 +74,23 @@ impl Args {
         }
     }
 
-    /// A mode: an integer (from `0o644`) or an octal string such as "0644" (from a template).
-    pub fn opt_mode(&self, name: &str) -> Result<Option<u32>, ModuleError> {
+    /// A mode: an integer (from `0o644`), an octal string such as "0644" (from a template),
+    /// or a symbolic mode such as "u+x,g-w".
+    pub fn opt_mode(&self, name: &str) -> Result<Option<super::mode::FileMode>, ModuleError> {
+        use super::mode::FileMode;
         match self.get(name) {
             None => Ok(None),
-            Some(v) => {
-                let parsed = match v.as_str() {
-                    Some(s) => {
-                        let s = s.trim();
-                        u32::from_str_radix(s.strip_prefix("0o").unwrap_or(s), 8).ok()
-                    }
-                    None => v.as_i64().and_then(|i| u32::try_from(i).ok()),
-                };
-                parsed
-                    .filter(|m| *m <= 0o7777)
+            Some(v) => match v.as_str() {
+                Some(s) => FileMode::parse(s)
                     .map(Some)
-                    .ok_or_else(|| bad(name, "a file mode like 0o644", v))
-            }
+                    .map_err(|e| ModuleError::argument(name, format!("must be a file mode: {e}"))),
+                None => v
+                    .as_i64()
+                    .and_then(|i| u32::try_from(i).ok())
+                    .filter(|m| *m <= 0o7777)
+                    .map(|m| Some(FileMode::Octal(m)))
+                    .ok_or_else(|| bad(name, "a file mode like 0o644 or u+x", v)),
+            },
         }
     }
 

@@ -2,13 +2,14 @@
 
 use super::ModuleError;
 use super::args::Args;
+use super::mode::FileMode;
 use super::path_state::PathState;
 use crate::diff::FileDiff;
 use crate::shell::{owner_spec, quote};
 
 #[derive(Clone, Debug, Default)]
 pub struct Attrs {
-    pub mode: Option<u32>,
+    pub mode: Option<FileMode>,
     pub owner: Option<String>,
     pub group: Option<String>,
 }
@@ -29,7 +30,13 @@ impl Attrs {
     /// Adds the attribute changes needed on an existing path to `diff`; true if any.
     pub fn diff_into(&self, state: &PathState, diff: &mut FileDiff) -> bool {
         let before = diff.attrs.len();
-        if let Some(m) = self.mode.filter(|m| *m != state.mode) {
+        let is_dir = state.kind == super::path_state::PathKind::Directory;
+        if let Some(m) = self
+            .mode
+            .as_ref()
+            .map(|m| m.resolve(state.mode, is_dir))
+            .filter(|m| *m != state.mode)
+        {
             diff.attrs.push(crate::diff::AttrChange {
                 name: "mode".into(),
                 before: format!("{:04o}", state.mode),
@@ -53,12 +60,31 @@ impl Attrs {
         diff.attrs.len() > before
     }
 
+    /// These attributes for a path in `state`: a symbolic mode becomes the octal mode it
+    /// gives there, so the change made is exactly the one the diff showed. A path that does
+    /// not exist keeps its symbolic mode, applied by `chmod` once the path is created.
+    pub fn resolved(&self, state: &PathState) -> Attrs {
+        let mode = match &self.mode {
+            Some(m) if state.kind != super::path_state::PathKind::Absent => {
+                Some(FileMode::Octal(m.resolve(
+                    state.mode,
+                    state.kind == super::path_state::PathKind::Directory,
+                )))
+            }
+            other => other.clone(),
+        };
+        Attrs {
+            mode,
+            ..self.clone()
+        }
+    }
+
     /// chmod / chown commands for `path` (link itself not followed for ownership).
     pub fn script(&self, path: &str) -> String {
         let p = quote(path);
         let mut s = String::new();
-        if let Some(m) = self.mode {
-            s.push_str(&format!("chmod {m:o} -- {p}\n"));
+        if let Some(m) = &self.mode {
+            s.push_str(&format!("chmod {} -- {p}\n", quote(&m.chmod_arg())));
         }
         if self.owner.is_some() || self.group.is_some() {
             let spec = owner_spec(self.owner.as_deref(), self.group.as_deref());
@@ -90,10 +116,15 @@ pub async fn write_replacing(
 ) -> Result<(), ModuleError> {
     let out = match content {
         Some(bytes) => {
-            let script = crate::shell::atomic_write(
+            let mode = match &attrs.mode {
+                None => None,
+                Some(FileMode::Octal(m)) => Some(crate::shell::WriteMode::Octal(*m)),
+                Some(sym) => Some(crate::shell::WriteMode::Chmod(sym.chmod_arg())),
+            };
+            let script = crate::shell::atomic_write_with(
                 path,
                 &crate::shell::Expected::of(bytes).replacing(before),
-                attrs.mode,
+                mode,
                 attrs.owner.as_deref(),
                 attrs.group.as_deref(),
             );

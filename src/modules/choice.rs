@@ -34,3 +34,11 @@ choice!(
         Absent = "absent",
     }
 );
+
+/// The name of a value, as written in a play.
+pub fn name_of<T: Choice + PartialEq>(value: T) -> &'static str {
+    T::ALL
+        .iter()
+        .find(|(_, v)| *v == value)
+        .map_or("", |(n, _)| n)
+}

@@ -31,6 +31,8 @@ pub struct EnsureContent {
 pub struct Write {
     path: String,
     content: bool,
+    /// The attributes with a symbolic mode resolved against what is there.
+    attrs: Attrs,
 }
 
 impl Action for EnsureContent {
@@ -99,6 +101,7 @@ impl Action for EnsureContent {
             Write {
                 path,
                 content: write,
+                attrs: self.attrs.resolved(&state),
             },
             Outcome::ok().with_diff(diff),
         ))
@@ -113,7 +116,7 @@ impl Action for EnsureContent {
         super::attrs::write(
             cx,
             &change.path,
-            &self.attrs,
+            &change.attrs,
             change.content.then_some(self.content.as_slice()),
         )
         .await?;

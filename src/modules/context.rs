@@ -66,6 +66,14 @@ impl ModuleCx<'_> {
             .await?)
     }
 
+    /// Runs a script that only reads the host, with `stdin` (an archive to compare).
+    pub async fn sh_probe_in(&self, script: &str, stdin: &[u8]) -> Result<ExecOutput, ModuleError> {
+        Ok(self
+            .session
+            .exec(self.conn, script, Some(stdin), self.sudo)
+            .await?)
+    }
+
     /// The state of a path read ahead for this task, if any.
     pub fn read_ahead(&self, q: &PathQuery) -> Option<PathState> {
         self.session.lookup(self.conn.host(), self.sudo, q)

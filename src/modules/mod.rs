@@ -10,6 +10,7 @@ pub(crate) mod choice;
 mod content;
 pub mod context;
 pub mod def;
+pub mod mode;
 pub mod outcome;
 pub mod path_state;
 pub mod session;

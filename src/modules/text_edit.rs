@@ -62,7 +62,8 @@ pub async fn read_text(
 
 impl Action for TextEdit {
     type State = Probed;
-    type Change = (String, crate::shell::Before);
+    /// The new text, what the file held, and the attributes resolved against it.
+    type Change = (String, crate::shell::Before, Attrs);
 
     async fn probe(&self, cx: &ModuleCx<'_>) -> Result<Probed, ModuleError> {
         let (state, text) = read_text(cx, &self.path).await?;
@@ -114,6 +115,7 @@ impl Action for TextEdit {
                     String::new()
                 },
                 before,
+                self.attrs.resolved(&p.state),
             ),
             Outcome::ok().with_diff(diff),
         ))
@@ -121,7 +123,7 @@ impl Action for TextEdit {
 
     async fn apply(
         &self,
-        (text, before): Self::Change,
+        (text, before, attrs): Self::Change,
         planned: Outcome,
         cx: &ModuleCx<'_>,
     ) -> Result<Outcome, ModuleError> {
@@ -129,7 +131,7 @@ impl Action for TextEdit {
         super::attrs::write_replacing(
             cx,
             &self.path,
-            &self.attrs,
+            &attrs,
             content_changes.then_some(text.as_bytes()),
             before,
         )

@@ -39,15 +39,32 @@ pub struct Apt {
     purge: bool,
 }
 
+/// The `name` argument: package names, none of which could be read as an option.
+pub fn package_names(args: &Args) -> Result<Vec<String>, ModuleError> {
+    let names = args.str_list("name")?;
+    if let Some(bad) = names
+        .iter()
+        .find(|n| n.is_empty() || n.starts_with('-') || n.contains(char::is_whitespace))
+    {
+        return Err(ModuleError::Usage(format!("`{bad}` is not a package name")));
+    }
+    Ok(names)
+}
+
 impl Apt {
-    pub fn new(args: &Args) -> Result<Self, ModuleError> {
-        let names = args.str_list("name")?;
-        if let Some(bad) = names
-            .iter()
-            .find(|n| n.is_empty() || n.starts_with('-') || n.contains(char::is_whitespace))
-        {
-            return Err(ModuleError::Usage(format!("`{bad}` is not a package name")));
+    /// What `package` asks of apt: these packages in this state, no cache refresh.
+    pub fn packages(names: Vec<String>, state: AptState) -> Self {
+        Apt {
+            names,
+            state,
+            update_cache: false,
+            valid_secs: 3600.0,
+            purge: false,
         }
+    }
+
+    pub fn new(args: &Args) -> Result<Self, ModuleError> {
+        let names = package_names(args)?;
         Ok(Apt {
             names,
             state: args.pick("state", AptState::Present)?,

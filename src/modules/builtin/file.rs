@@ -102,7 +102,9 @@ impl Action for File {
             (FileState::Directory, PathKind::Absent) => {
                 diff = diff.attr("state", "absent", "directory");
                 // `-m` sets the new directory's mode exactly (not through the umask).
-                match self.attrs.mode {
+                // A symbolic mode is applied by `chmod` below, relative to the umask's mode
+                // (`mkdir -m u+x` would start from a=rwx instead).
+                match self.attrs.mode.as_ref().and_then(|m| m.octal()) {
                     Some(m) => script.push_str(&format!("mkdir -p -m {m:o} -- {p}\n")),
                     None => script.push_str(&format!("mkdir -p -- {p}\n")),
                 }
@@ -141,7 +143,7 @@ impl Action for File {
             self.attrs.diff_into(&st, &mut diff);
         } else if st.kind == PathKind::Absent {
             for (name, value) in [
-                ("mode", self.attrs.mode.map(|m| format!("{m:04o}"))),
+                ("mode", self.attrs.mode.as_ref().map(|m| m.to_string())),
                 ("owner", self.attrs.owner.clone()),
                 ("group", self.attrs.group.clone()),
             ] {
@@ -153,14 +155,19 @@ impl Action for File {
         if diff.attrs.is_empty() {
             return Ok(Decision::Keep(Outcome::ok()));
         }
-        if st.kind == PathKind::Absent && self.state == FileState::Directory {
+        let attrs = self.attrs.resolved(&st);
+        if st.kind == PathKind::Absent
+            && self.state == FileState::Directory
+            && attrs.mode.as_ref().is_some_and(|m| m.octal().is_some())
+        {
+            // `mkdir -m` set the octal mode already.
             let owners = Attrs {
                 mode: None,
-                ..self.attrs.clone()
+                ..attrs
             };
             script.push_str(&owners.script(&self.path));
         } else if st.kind != PathKind::Link || self.state != FileState::Link {
-            script.push_str(&self.attrs.script(&self.path));
+            script.push_str(&attrs.script(&self.path));
         }
         Ok(Decision::Change(script, Outcome::ok().with_diff(diff)))
     }

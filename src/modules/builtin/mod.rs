@@ -7,21 +7,33 @@ mod blockinfile;
 mod cloud_nodes;
 mod command;
 mod copy;
+mod cron;
 mod debug;
 mod fail;
 mod fetch;
 mod file;
+mod find;
+mod get_url;
+mod git;
+mod group;
+mod hostname;
 mod http;
 mod include_vars;
+mod iptables;
 mod lineinfile;
 mod meta;
+mod package;
 mod pause;
 mod service;
 mod set_fact;
 mod slurp;
 mod stat;
 mod sysctl;
+mod systemd;
 mod template;
+mod timezone;
+mod unarchive;
+mod user;
 mod wait_for;
 
 use super::def::ModuleDef;
@@ -35,14 +47,22 @@ pub(super) static ALL: &[ModuleDef] = &[
     cloud_nodes::DEF,
     command::COMMAND,
     copy::DEF,
+    cron::DEF,
     debug::DEF,
     fail::DEF,
     fetch::DEF,
     file::DEF,
+    find::DEF,
+    get_url::DEF,
+    git::DEF,
+    group::DEF,
+    hostname::DEF,
     http::DEF,
     include_vars::DEF,
+    iptables::DEF,
     lineinfile::DEF,
     meta::DEF,
+    package::DEF,
     pause::DEF,
     service::DEF,
     set_fact::DEF,
@@ -50,7 +70,11 @@ pub(super) static ALL: &[ModuleDef] = &[
     slurp::DEF,
     stat::DEF,
     sysctl::DEF,
+    systemd::DEF,
     template::DEF,
+    timezone::DEF,
+    unarchive::DEF,
+    user::DEF,
     wait_for::DEF,
 ];
 

@@ -96,12 +96,12 @@ impl Sysctl {
 
 pub struct Current {
     runtime: Option<String>,
-    file: Decision<(String, crate::shell::Before)>,
+    file: Decision<<TextEdit as Action>::Change>,
 }
 
 impl Action for Sysctl {
     type State = Current;
-    type Change = (Option<(String, crate::shell::Before)>, bool);
+    type Change = (Option<<TextEdit as Action>::Change>, bool);
 
     async fn probe(&self, cx: &ModuleCx<'_>) -> Result<Current, ModuleError> {
         let runtime = if self.reload && self.value.is_some() {

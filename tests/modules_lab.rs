@@ -1,0 +1,887 @@
+//! The system modules (`package`, `group`, `user`, ...) against real Debian lab hosts: for
+//! each, `--check` changes nothing and says what would change, the first run changes, the
+//! second changes nothing, and a bad argument is refused where it is written.
+
+use crate::lab::{Lab, available};
+use crate::support::{Output, Test, recap};
+
+/// One lab host and a play directory; the host is removed when this is dropped.
+struct Host {
+    lab: Lab,
+    t: Test,
+}
+
+impl Host {
+    fn up(test: &str, tag: &str) -> Option<Host> {
+        if !available(test) {
+            return None;
+        }
+        Some(Host {
+            lab: Lab::up(1, tag),
+            t: Test::new(),
+        })
+    }
+
+    /// Runs `p.eov` (set to `play`, on the lab's one host) with extra arguments.
+    fn run(&self, play: &str, args: &[&str]) -> Output {
+        self.t.file("p.eov", play);
+        let inv = self.lab.inventory();
+        let mut all = vec!["run", "p.eov", "-i", inv.to_str().unwrap()];
+        all.extend_from_slice(args);
+        self.t.run(&all)
+    }
+
+    fn sh(&self, script: &str) -> String {
+        self.lab.sh(1, script)
+    }
+
+    /// The whole contract for `play`: `--check --diff` reports `changes` changed tasks and
+    /// leaves what `probe` prints as it was; the first run makes those changes (`probe` then
+    /// prints something else); the second run changes nothing. The first run's output.
+    #[track_caller]
+    fn converge(&self, play: &str, probe: &str, changes: usize) -> Output {
+        let changed = |out: &Output| {
+            recap(&out.stdout, "h1")
+                .split(' ')
+                .find_map(|f| f.strip_prefix("changed="))
+                .map(|n| n.parse::<usize>().unwrap())
+                .unwrap()
+        };
+        let before = self.sh(probe);
+        let dry = self.run(play, &["--check", "--diff"]);
+        assert_eq!(dry.code, 0, "{}\n{}", dry.stdout, dry.stderr);
+        assert_eq!(changed(&dry), changes, "--check:\n{}", dry.stdout);
+        assert_eq!(
+            self.sh(probe),
+            before,
+            "--check changed the host:\n{}",
+            dry.stdout
+        );
+        let first = self.run(play, &["--diff"]);
+        assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
+        assert_eq!(changed(&first), changes, "first run:\n{}", first.stdout);
+        assert_ne!(
+            self.sh(probe),
+            before,
+            "the first run changed nothing it was meant to"
+        );
+        let second = self.run(play, &[]);
+        assert_eq!(second.code, 0, "{}\n{}", second.stdout, second.stderr);
+        assert_eq!(changed(&second), 0, "second run:\n{}", second.stdout);
+        first
+    }
+}
+
+/// `eov check` refuses `play`, and its message has `wanted` and points into `p.eov`.
+#[track_caller]
+fn refused_by_check(play: &str, wanted: &str) {
+    let t = Test::new();
+    t.file("p.eov", play);
+    let out = t.run(&["check", "p.eov"]);
+    assert_ne!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(wanted) && out.stderr.contains("p.eov:"),
+        "wanted `{wanted}` located in p.eov:\n{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn package_removes_and_installs_with_apt() {
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { package { name = "x", state = "installed" } } }"#,
+        "one of `present`, `absent` or `latest`",
+    );
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { package { name = "x", update_cache = true } } }"#,
+        "update_cache",
+    );
+    let Some(h) = Host::up("package_removes_and_installs_with_apt", "pkg") else {
+        return;
+    };
+    let probe = "dpkg-query -W -f='${db:Status-Status}' iputils-ping 2>&1";
+    assert_eq!(h.sh(probe), "installed");
+    let remove = r#"play "p" on "lab" {
+  task "ping gone" { package { name = ["iputils-ping"], state = "absent" } register = "r" }
+  task "said" { assert { that = "r.manager == 'apt'" } }
+}"#;
+    let first = h.converge(remove, probe, 1);
+    assert!(
+        first.stdout.contains("iputils-ping: 3:"),
+        "{}",
+        first.stdout
+    );
+    assert_ne!(h.sh(probe), "installed");
+    // Back from the .deb the image keeps in apt's cache: no network needed.
+    let install = r#"play "p" on "lab" { task "ping back" { package { name = "iputils-ping" } } }"#;
+    h.converge(install, probe, 1);
+    assert_eq!(h.sh(probe), "installed");
+    let unknown = h.run(
+        r#"play "p" on "lab" { task "t" { package { name = "-rf" } } }"#,
+        &[],
+    );
+    assert_ne!(unknown.code, 0);
+    assert!(
+        unknown.stdout.contains("`-rf` is not a package name"),
+        "{}",
+        unknown.stdout
+    );
+}
+
+#[test]
+fn group_created_renumbered_and_removed() {
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { group { name = "g", gid = "many" } } }"#,
+        "argument `gid` of `group` must be an integer",
+    );
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { group { name = "g", members = ["x"] } } }"#,
+        "members",
+    );
+    let Some(h) = Host::up("group_created_renumbered_and_removed", "grp") else {
+        return;
+    };
+    let probe = "getent group eovg || echo none";
+    h.converge(
+        r#"play "p" on "lab" { task "g" { group { name = "eovg", gid = 4321 } } }"#,
+        probe,
+        1,
+    );
+    assert_eq!(h.sh(probe), "eovg:x:4321:\n");
+    h.converge(
+        r#"play "p" on "lab" { task "g" { group { name = "eovg", gid = 4322 } } }"#,
+        probe,
+        1,
+    );
+    assert_eq!(h.sh(probe), "eovg:x:4322:\n");
+    let sys = h.converge(
+        r#"play "p" on "lab" {
+  task "sys" { group { name = "eovsys", system = true } register = "s" }
+  task "gone" { group { name = "eovg", state = "absent" } }
+}"#,
+        "getent group eovg eovsys || true",
+        2,
+    );
+    assert!(
+        sys.stdout
+            .contains("group eovg state: present (gid 4322) -> absent"),
+        "{}",
+        sys.stdout
+    );
+    assert_eq!(h.sh(probe), "none\n");
+    let gid: u32 = h
+        .sh("getent group eovsys | cut -d: -f3")
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(gid < 1000, "a system group: {gid}");
+    let bad = h.run(
+        r#"play "p" on "lab" { task "t" { group { name = "Bad Name" } } }"#,
+        &[],
+    );
+    assert_ne!(bad.code, 0);
+    assert!(
+        bad.stdout
+            .contains("`Bad Name` is not a valid account name"),
+        "{}",
+        bad.stdout
+    );
+}
+
+#[test]
+fn user_created_changed_and_removed() {
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { user { name = "u", append = "sometimes" } } }"#,
+        "argument `append` of `user` must be a boolean",
+    );
+    let Some(h) = Host::up("user_created_changed_and_removed", "usr") else {
+        return;
+    };
+    // The hash of "eov" (`openssl passwd -6 -salt eovsalt00 eov`): a secret, never shown.
+    let hash = "$6$eovsalt00$AJnP9ePRwBgixRNiIA9AZzZBVjcoJYafk0DuSHb1sfcNrAfvkAe86gncmaJKxrI3ILfhB7V2iE6CACjEUblIP0";
+    let probe =
+        "getent passwd eovu; id eovu; getent shadow eovu | cut -d: -f2; ls -d /home/eovu 2>&1";
+    let create = format!(
+        r#"play "p" on "lab" {{
+  task "group" {{ group {{ name = "eovops" }} }}
+  task "user" {{ user {{ name = "eovu", uid = 2345, groups = ["eovops", "adm"], shell = "/bin/bash", comment = "Eov User", password = secret "{hash}" }} register = "u" }}
+  task "said" {{ assert {{ that = "u.uid == 2345" }} }}
+}}"#
+    );
+    let first = h.converge(&create, probe, 2);
+    assert!(
+        !first.stdout.contains(hash),
+        "the hash was shown:\n{}",
+        first.stdout
+    );
+    assert!(
+        first.stdout.contains("user eovu state: absent -> present"),
+        "{}",
+        first.stdout
+    );
+    assert_eq!(
+        h.sh("getent passwd eovu"),
+        "eovu:x:2345:2345:Eov User:/home/eovu:/bin/bash\n"
+    );
+    assert_eq!(h.sh("id -Gn eovu"), "eovu adm eovops\n");
+    assert_eq!(h.sh("getent shadow eovu | cut -d: -f2").trim(), hash);
+    assert_eq!(h.sh("stat -c %U /home/eovu").trim(), "eovu");
+    // Groups replaced (not appended) and the shell changed; then a group appended.
+    let replace = r#"play "p" on "lab" { task "user" { user { name = "eovu", groups = "eovops", shell = "/bin/sh" } } }"#;
+    let changed = h.converge(replace, probe, 1);
+    assert!(
+        changed.stdout.contains("groups: adm,eovops -> eovops"),
+        "{}",
+        changed.stdout
+    );
+    assert_eq!(h.sh("id -Gn eovu"), "eovu eovops\n");
+    assert_eq!(h.sh("getent passwd eovu | cut -d: -f7"), "/bin/sh\n");
+    let append = r#"play "p" on "lab" { task "more" { user { name = "eovu", groups = ["sudo"], append = true } } }"#;
+    h.converge(append, probe, 1);
+    assert_eq!(h.sh("id -Gn eovu"), "eovu sudo eovops\n");
+    h.converge(
+        r#"play "p" on "lab" { task "gone" { user { name = "eovu", state = "absent", remove = true } } }"#,
+        probe,
+        1,
+    );
+    assert_eq!(h.sh("getent passwd eovu || echo none"), "none\n");
+    assert_eq!(h.sh("ls -d /home/eovu 2>/dev/null || echo none"), "none\n");
+    let clear = h.run(
+        r#"play "p" on "lab" { task "t" { user { name = "eovu", password = "hunter2" } } }"#,
+        &[],
+    );
+    assert_ne!(clear.code, 0);
+    assert!(
+        clear.stdout.contains("must be a crypt hash"),
+        "{}",
+        clear.stdout
+    );
+    assert!(!clear.stdout.contains("hunter2"), "{}", clear.stdout);
+}
+
+#[test]
+fn systemd_unit_files_without_a_running_systemd() {
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { systemd { name = "x", state = "running" } } }"#,
+        "one of `started`, `stopped`, `restarted` or `reloaded`",
+    );
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { systemd { name = "x", masked = "very" } } }"#,
+        "argument `masked` of `systemd` must be a boolean",
+    );
+    let Some(h) = Host::up("systemd_unit_files_without_a_running_systemd", "sd") else {
+        return;
+    };
+    let enable = r#"play "p" on "lab" { task "t" { systemd { name = "eovd", enabled = true } } }"#;
+    let missing = h.run(enable, &[]);
+    assert_ne!(missing.code, 0);
+    assert!(
+        missing
+            .stdout
+            .contains("systemctl not found: systemd is not installed"),
+        "{}",
+        missing.stdout
+    );
+    // systemd installed (from Debian's mirror) but, as in any container, not PID 1.
+    h.sh("DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends systemd >/dev/null 2>&1");
+    h.sh("printf '[Service]\\nExecStart=/bin/sleep 1000\\n[Install]\\nWantedBy=multi-user.target\\n' > /usr/lib/systemd/system/eovd.service");
+    let probe = "systemctl is-enabled eovd; ls -l /etc/systemd/system/eovd.service /etc/systemd/system/multi-user.target.wants/ 2>&1";
+    assert_eq!(
+        h.sh("systemctl is-enabled eovd"),
+        "disabled\n",
+        "systemd installed: {}",
+        h.sh("command -v systemctl")
+    );
+    let first = h.converge(enable, probe, 1);
+    assert!(
+        first.stdout.contains("unit eovd enabled: false -> true"),
+        "{}",
+        first.stdout
+    );
+    assert_eq!(h.sh("systemctl is-enabled eovd"), "enabled\n");
+    h.converge(
+        r#"play "p" on "lab" { task "t" { systemd { name = "eovd", masked = true } } }"#,
+        probe,
+        1,
+    );
+    assert_eq!(h.sh("systemctl is-enabled eovd"), "masked\n");
+    let masked = h.run(enable, &[]);
+    assert_ne!(masked.code, 0);
+    assert!(
+        masked
+            .stdout
+            .contains("unit `eovd` is masked: add `masked = false` to enable it"),
+        "{}",
+        masked.stdout
+    );
+    h.converge(
+        r#"play "p" on "lab" { task "t" { systemd { name = "eovd", masked = false, enabled = false } } }"#,
+        probe,
+        1,
+    );
+    assert_eq!(h.sh("systemctl is-enabled eovd"), "disabled\n");
+    let reload = h.run(
+        r#"play "p" on "lab" { task "t" { systemd { daemon_reload = true } } }"#,
+        &[],
+    );
+    assert_eq!(reload.code, 0, "{}", reload.stdout);
+    assert!(
+        recap(&reload.stdout, "h1").contains("changed=0"),
+        "{}",
+        reload.stdout
+    );
+    let start = h.run(
+        r#"play "p" on "lab" { task "t" { systemd { name = "eovd", state = "started" } } }"#,
+        &[],
+    );
+    assert_ne!(start.code, 0);
+    assert!(
+        start
+            .stdout
+            .contains("systemd is not running as PID 1 on this host (a container?): cannot make `eovd` started"),
+        "{}",
+        start.stdout
+    );
+    let nosuch = h.run(
+        r#"play "p" on "lab" { task "t" { systemd { name = "nosuch", enabled = true } } }"#,
+        &[],
+    );
+    assert!(
+        nosuch.stdout.contains("unit `nosuch` not found"),
+        "{}",
+        nosuch.stdout
+    );
+}
+
+#[test]
+fn hostname_file_written_and_a_refused_rename_said() {
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { hostname { name = "x", use = "systemd" } } }"#,
+        "use",
+    );
+    let Some(h) = Host::up("hostname_file_written_and_a_refused_rename_said", "hn") else {
+        return;
+    };
+    let running = h.sh("hostname").trim().to_string();
+    h.sh("echo stale-name > /etc/hostname");
+    let play =
+        format!(r#"play "p" on "lab" {{ task "t" {{ hostname {{ name = "{running}" }} }} }}"#);
+    let first = h.converge(&play, "cat /etc/hostname", 1);
+    assert!(
+        first.stdout.contains("/etc/hostname: stale-name -> "),
+        "{}",
+        first.stdout
+    );
+    assert_eq!(h.sh("cat /etc/hostname"), format!("{running}\n"));
+    // A podman container has no CAP_SYS_ADMIN: the kernel refuses, and nothing changes.
+    let rename = h.run(
+        r#"play "p" on "lab" { task "t" { hostname { name = "renamed" } } }"#,
+        &[],
+    );
+    assert_ne!(rename.code, 0);
+    assert!(
+        rename
+            .stdout
+            .contains("a container cannot rename itself without CAP_SYS_ADMIN"),
+        "{}",
+        rename.stdout
+    );
+    assert_eq!(h.sh("hostname").trim(), running);
+    assert_eq!(h.sh("cat /etc/hostname"), format!("{running}\n"));
+    let bad = h.run(
+        r#"play "p" on "lab" { task "t" { hostname { name = "bad_name" } } }"#,
+        &[],
+    );
+    assert!(
+        bad.stdout.contains("`bad_name` is not a host name"),
+        "{}",
+        bad.stdout
+    );
+}
+
+#[test]
+fn cron_jobs_in_a_crontab_and_in_cron_d() {
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { cron { name = "x", job = "true", special_time = "often" } } }"#,
+        "one of `reboot`",
+    );
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { cron { name = "x", job = "true", special_time = "daily", minute = 5 } } }"#,
+        "special_time",
+    );
+    let Some(h) = Host::up("cron_jobs_in_a_crontab_and_in_cron_d", "cron") else {
+        return;
+    };
+    let play = |minute: &str, state: &str| {
+        format!(
+            r#"play "p" on "lab" {{
+  task "tab" {{ cron {{ name = "backup", minute = "{minute}", hour = 3, job = "/usr/local/bin/backup >/dev/null", state = "{state}" }} }}
+  task "file" {{ cron {{ name = "clean", special_time = "daily", job = "rm -rf /tmp/eov-*", user = "nobody", cron_file = "eovjobs", state = "{state}" }} }}
+}}"#
+        )
+    };
+    let missing = h.run(&play("*/5", "present"), &[]);
+    assert!(
+        missing
+            .stdout
+            .contains("crontab not found: install the cron package"),
+        "{}",
+        missing.stdout
+    );
+    h.sh("DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends cron >/dev/null 2>&1");
+    assert!(!h.sh("command -v crontab").is_empty(), "cron installed");
+    let probe = "crontab -u root -l 2>&1; cat /etc/cron.d/eovjobs 2>&1";
+    h.converge(&play("*/5", "present"), probe, 2);
+    assert_eq!(
+        h.sh("crontab -u root -l"),
+        "#eov: backup\n*/5 3 * * * /usr/local/bin/backup >/dev/null\n"
+    );
+    assert_eq!(
+        h.sh("cat /etc/cron.d/eovjobs"),
+        "#eov: clean\n@daily nobody rm -rf /tmp/eov-*\n"
+    );
+    let changed = h.converge(&play("10", "present"), probe, 1);
+    assert!(
+        changed.stdout.contains("+10 3 * * * /usr/local/bin/backup"),
+        "{}",
+        changed.stdout
+    );
+    h.converge(&play("10", "absent"), probe, 2);
+    assert_eq!(h.sh("crontab -u root -l"), "");
+    assert_eq!(h.sh("cat /etc/cron.d/eovjobs"), "");
+    let bad = h.run(&play("5 *", "present"), &[]);
+    assert!(
+        bad.stdout.contains("`5 *` is not a cron time field"),
+        "{}",
+        bad.stdout
+    );
+}
+
+#[test]
+fn find_by_pattern_type_age_and_size() {
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { find { paths = "/tmp", file_type = "socket" } } }"#,
+        "one of `file`, `directory`, `link` or `any`",
+    );
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { find { paths = "/tmp", depth = 2 } } }"#,
+        "depth",
+    );
+    let Some(h) = Host::up("find_by_pattern_type_age_and_size", "find") else {
+        return;
+    };
+    h.sh("mkdir -p /srv/eov/sub && cd /srv/eov && head -c 2048 /dev/zero > big.log && echo x > small.log \
+          && echo x > .hidden.log && echo x > note.txt && echo x > sub/deep.log && ln -s big.log link.log \
+          && touch -d '3 days ago' small.log");
+    let play = r#"play "p" on "lab" {
+  task "logs" { find { paths = "/srv/eov", patterns = ["*.log"] } register = "logs" }
+  task "deep" { find { paths = ["/srv/eov", "/nope"], patterns = "*.log,*.txt", recurse = true, hidden = true } register = "deep" }
+  task "old" { find { paths = "/srv/eov", age = "2d" } register = "old" }
+  task "big" { find { paths = "/srv/eov", size = "1k", file_type = "any" } register = "big" }
+  task "dirs" { find { paths = "/srv/eov", file_type = "directory" } register = "dirs" }
+  task "check" {
+    assert {
+      that = [
+        "logs.files | map(attribute='path') | list == ['/srv/eov/big.log', '/srv/eov/small.log']",
+        "deep.matched == 5",
+        "deep.files | map(attribute='path') | select('equalto', '/srv/eov/sub/deep.log') | list | length == 1",
+        "old.files | map(attribute='path') | list == ['/srv/eov/small.log']",
+        "big.files | map(attribute='path') | list == ['/srv/eov/big.log', '/srv/eov/sub']",
+        "big.files[0].size == 2048 and big.files[0].isreg and big.files[0].mode == '0644'",
+        "dirs.files[0].isdir",
+      ]
+    }
+  }
+}"#;
+    // Only reads: the same answers under --check, and never a change.
+    for args in [&["--check"][..], &[][..]] {
+        let out = h.run(play, args);
+        assert_eq!(out.code, 0, "{args:?}:\n{}", out.stdout);
+        assert!(
+            recap(&out.stdout, "h1").contains("changed=0"),
+            "{}",
+            out.stdout
+        );
+        assert!(
+            out.stdout.contains("not directories, skipped: /nope") || !out.stdout.contains("/nope"),
+            "{}",
+            out.stdout
+        );
+    }
+    let bad = h.run(
+        r#"play "p" on "lab" { task "t" { find { paths = "/srv", age = "3 days" } } }"#,
+        &[],
+    );
+    assert!(
+        bad.stdout.contains("`3 days` is not an age like `2d`"),
+        "{}",
+        bad.stdout
+    );
+}
+
+/// Serves `/v1` and `/v2` (two contents) to the lab's hosts, counting the downloads.
+fn file_server(
+    lab: &Lab,
+) -> (
+    crate::http_server::Server,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use axum::routing::get;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let hits = std::sync::Arc::new(AtomicUsize::new(0));
+    let (h1, h2) = (hits.clone(), hits.clone());
+    let router = axum::Router::new()
+        .route(
+            "/v1",
+            get(move || async move {
+                h1.fetch_add(1, Ordering::SeqCst);
+                "payload v1\n"
+            }),
+        )
+        .route(
+            "/v2",
+            get(move || async move {
+                h2.fetch_add(1, Ordering::SeqCst);
+                "payload v2\n"
+            }),
+        );
+    let address = lab.address(1);
+    let gateway = format!("{}.1", address.rsplit_once('.').unwrap().0);
+    (
+        crate::http_server::Server::start_at(&format!("{gateway}:0"), router),
+        hits,
+    )
+}
+
+#[test]
+fn get_url_downloads_once_checks_and_forces() {
+    use std::sync::atomic::Ordering;
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { get_url { url = "http://x/y", dest = "/tmp/y", timeout = 10 } } }"#,
+        "give a unit: `10s`",
+    );
+    let Some(h) = Host::up("get_url_downloads_once_checks_and_forces", "url") else {
+        return;
+    };
+    let (srv, hits) = file_server(&h.lab);
+    let sha = |s: &str| {
+        use sha2::Digest as _;
+        format!("{:x}", sha2::Sha256::digest(s.as_bytes()))
+    };
+    let play = |path: &str, extra: &str| {
+        format!(
+            r#"play "p" on "lab" {{ task "t" {{ get_url {{ url = "{}", dest = "/opt/eov.txt", mode = "u=rw,g=r,o=" {extra} }} register = "g" }} }}"#,
+            srv.url(path)
+        )
+    };
+    let probe = "cat /opt/eov.txt 2>&1; stat -c %a /opt/eov.txt 2>&1";
+    // The lab image has no curl or wget: python3 downloads.
+    assert!(h.sh("command -v curl wget").is_empty());
+    h.converge(&play("/v1", ""), probe, 1);
+    assert_eq!(h.sh(probe), "payload v1\n640\n");
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        1,
+        "--check and the second run do not download"
+    );
+    // A checksum the file has: nothing to do; one it has not: downloaded and checked.
+    let same = h.run(
+        &play(
+            "/v1",
+            &format!(", checksum = \"sha256:{}\"", sha("payload v1\n")),
+        ),
+        &[],
+    );
+    assert!(
+        recap(&same.stdout, "h1").contains("changed=0"),
+        "{}",
+        same.stdout
+    );
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+    let v2 = play(
+        "/v2",
+        &format!(", checksum = \"sha256:{}\"", sha("payload v2\n")),
+    );
+    h.converge(&v2, probe, 1);
+    assert_eq!(h.sh(probe), "payload v2\n640\n");
+    // `force` downloads every time, and changes only when the content differs.
+    let forced = h.run(&play("/v2", ", force = true"), &[]);
+    assert!(
+        recap(&forced.stdout, "h1").contains("changed=0"),
+        "{}",
+        forced.stdout
+    );
+    let before = hits.load(Ordering::SeqCst);
+    let forced = h.run(&play("/v1", ", force = true"), &[]);
+    assert!(
+        recap(&forced.stdout, "h1").contains("changed=1"),
+        "{}",
+        forced.stdout
+    );
+    assert_eq!(hits.load(Ordering::SeqCst), before + 1);
+    assert_eq!(h.sh("cat /opt/eov.txt"), "payload v1\n");
+    // A download that does not match its checksum fails and leaves the file as it was.
+    let wrong = h.run(
+        &play("/v2", &format!(", checksum = \"sha256:{}\"", sha("other"))),
+        &[],
+    );
+    assert_ne!(wrong.code, 0);
+    assert!(
+        wrong
+            .stdout
+            .contains("checksum mismatch: the download's sha256 is"),
+        "{}",
+        wrong.stdout
+    );
+    assert_eq!(h.sh(probe), "payload v1\n640\n");
+    assert!(
+        !h.sh("ls -a /opt").contains(".eov."),
+        "a temp file was left behind"
+    );
+    let bad = h.run(&play("/v1", ", checksum = \"md5:abc\""), &[]);
+    assert!(
+        bad.stdout
+            .contains("`md5:abc` is not `sha256:` followed by 64 hex digits"),
+        "{}",
+        bad.stdout
+    );
+}
+
+#[test]
+fn timezone_link_and_debian_record() {
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { timezone { name = "UTC", hwclock = "local" } } }"#,
+        "hwclock",
+    );
+    let Some(h) = Host::up("timezone_link_and_debian_record", "tz") else {
+        return;
+    };
+    let probe = "readlink /etc/localtime; cat /etc/timezone 2>&1; date +%Z";
+    let first = h.converge(
+        r#"play "p" on "lab" { task "t" { timezone { name = "Europe/Paris" } } }"#,
+        probe,
+        1,
+    );
+    assert!(
+        first.stdout.contains(
+            "/etc/localtime: /usr/share/zoneinfo/Etc/UTC -> /usr/share/zoneinfo/Europe/Paris"
+        ),
+        "{}",
+        first.stdout
+    );
+    assert_eq!(
+        h.sh("readlink /etc/localtime"),
+        "/usr/share/zoneinfo/Europe/Paris\n"
+    );
+    assert_eq!(h.sh("cat /etc/timezone"), "Europe/Paris\n");
+    assert!(
+        matches!(h.sh("date +%Z").trim(), "CET" | "CEST"),
+        "{}",
+        h.sh("date")
+    );
+    assert!(
+        !h.sh("ls -a /etc").contains(".eov."),
+        "a temp link was left behind"
+    );
+    let unknown = h.run(
+        r#"play "p" on "lab" { task "t" { timezone { name = "Mars/Olympus" } } }"#,
+        &[],
+    );
+    assert_ne!(unknown.code, 0);
+    assert!(
+        unknown.stdout.contains("unknown time zone `Mars/Olympus`"),
+        "{}",
+        unknown.stdout
+    );
+    let bad = h.run(
+        r#"play "p" on "lab" { task "t" { timezone { name = "../../etc/passwd" } } }"#,
+        &[],
+    );
+    assert!(
+        bad.stdout.contains("is not a time zone name"),
+        "{}",
+        bad.stdout
+    );
+    assert_eq!(
+        h.sh("readlink /etc/localtime"),
+        "/usr/share/zoneinfo/Europe/Paris\n"
+    );
+}
+
+#[test]
+fn unarchive_from_the_controller_and_on_the_host() {
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { unarchive { src = "a.tar", dest = "/opt", copy = false } } }"#,
+        "copy",
+    );
+    let Some(h) = Host::up("unarchive_from_the_controller_and_on_the_host", "tar") else {
+        return;
+    };
+    h.t.file("src/app/bin/run.sh", "#!/bin/sh\necho run\n")
+        .file("src/app/conf/a.conf", "a = 1\n");
+    std::fs::create_dir_all(h.t.path().join("files")).unwrap();
+    let made = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("chmod 755 src/app/bin/run.sh && tar -C src -czf files/app.tar.gz --owner=0 --group=0 app")
+        .current_dir(h.t.path())
+        .status()
+        .unwrap();
+    assert!(made.success());
+    h.sh("mkdir -p /opt/app");
+    let play =
+        r#"play "p" on "lab" { task "t" { unarchive { src = "app.tar.gz", dest = "/opt/app" } } }"#;
+    let probe =
+        "cd /opt/app && find . -type f -exec sha256sum {} + | sort; stat -c %a app/bin/run.sh 2>&1";
+    let first = h.converge(play, probe, 1);
+    assert!(
+        first.stdout.contains("extracted, as it differs"),
+        "{}",
+        first.stdout
+    );
+    assert_eq!(h.sh("cat /opt/app/app/conf/a.conf"), "a = 1\n");
+    assert_eq!(h.sh("stat -c %a /opt/app/app/bin/run.sh"), "755\n");
+    // A file edited on the host differs from the archive: extracted again, then ok.
+    h.sh("echo changed > /opt/app/app/conf/a.conf");
+    h.converge(play, probe, 1);
+    assert_eq!(h.sh("cat /opt/app/app/conf/a.conf"), "a = 1\n");
+    // An archive already on the host, skipped once `creates` exists.
+    h.sh("mkdir -p /srv/x && tar -C /etc -cf /tmp/hostname.tar hostname");
+    let remote = r#"play "p" on "lab" { task "t" { unarchive { src = "/tmp/hostname.tar", dest = "/srv/x", remote_src = true, creates = "/srv/x/hostname" } } }"#;
+    h.converge(remote, "ls /srv/x", 1);
+    assert_eq!(h.sh("cat /srv/x/hostname"), h.sh("cat /etc/hostname"));
+    let zip = h.run(
+        r#"play "p" on "lab" { task "t" { unarchive { src = "/tmp/a.zip", dest = "/srv/x", remote_src = true } } }"#,
+        &[],
+    );
+    assert!(
+        zip.stdout.contains("zip is not supported"),
+        "{}",
+        zip.stdout
+    );
+    let nodir = h.run(
+        r#"play "p" on "lab" { task "t" { unarchive { src = "app.tar.gz", dest = "/nowhere" } } }"#,
+        &[],
+    );
+    assert!(
+        nodir.stdout.contains("/nowhere: no such directory"),
+        "{}",
+        nodir.stdout
+    );
+}
+
+#[test]
+fn iptables_rules_and_policy() {
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { iptables { chain = "INPUT", jump = "ACCEPT", policy = "DROP" } } }"#,
+        "policy",
+    );
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { iptables { jump = "ACCEPT", table = "filtre" } } }"#,
+        "`filter`",
+    );
+    let Some(h) = Host::up("iptables_rules_and_policy", "ipt") else {
+        return;
+    };
+    let rules = |state: &str| {
+        format!(
+            r#"play "p" on "lab" {{
+  task "web" {{ iptables {{ protocol = "tcp", destination_port = 8080, ctstate = ["NEW", "ESTABLISHED"], comment = "eov web", jump = "ACCEPT", state = "{state}" }} }}
+  task "first" {{ iptables {{ source = "192.0.2.0/24", jump = "DROP", action = "insert", rule_num = 1, state = "{state}" }} }}
+}}"#
+        )
+    };
+    // The lab image has iptables (nft), and lab hosts have CAP_NET_ADMIN: their own tables.
+    assert!(!h.sh("command -v iptables").is_empty());
+    let probe = "iptables -S; iptables -S FORWARD | head -n 1";
+    h.converge(&rules("present"), probe, 2);
+    assert_eq!(
+        h.sh("iptables -S INPUT"),
+        "-P INPUT ACCEPT\n-A INPUT -s 192.0.2.0/24 -j DROP\n\
+         -A INPUT -p tcp -m tcp --dport 8080 -m conntrack --ctstate NEW,ESTABLISHED -m comment --comment \"eov web\" -j ACCEPT\n"
+    );
+    h.converge(&rules("absent"), probe, 2);
+    assert_eq!(h.sh("iptables -S INPUT"), "-P INPUT ACCEPT\n");
+    let policy =
+        r#"play "p" on "lab" { task "t" { iptables { chain = "FORWARD", policy = "DROP" } } }"#;
+    let first = h.converge(policy, probe, 1);
+    assert!(
+        first.stdout.contains("policy: ACCEPT -> DROP"),
+        "{}",
+        first.stdout
+    );
+    assert_eq!(h.sh("iptables -S FORWARD"), "-P FORWARD DROP\n");
+    let ports = h.run(
+        r#"play "p" on "lab" { task "t" { iptables { destination_port = 22, jump = "ACCEPT" } } }"#,
+        &[],
+    );
+    assert!(
+        ports.stdout.contains("ports need `protocol`"),
+        "{}",
+        ports.stdout
+    );
+}
+
+#[test]
+fn git_clone_tag_branch_and_local_changes() {
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { git { repo = "/srv/r.git", dest = "/opt/r", clone = false } } }"#,
+        "clone",
+    );
+    let Some(h) = Host::up("git_clone_tag_branch_and_local_changes", "git") else {
+        return;
+    };
+    let play = |version: &str, force: bool| {
+        format!(
+            r#"play "p" on "lab" {{ task "t" {{ git {{ repo = "/srv/repo.git", dest = "/opt/src", version = "{version}", force = {force} }} register = "g" }} }}"#
+        )
+    };
+    let missing = h.run(&play("main", false), &[]);
+    assert!(
+        missing
+            .stdout
+            .contains("git not found: install the git package"),
+        "{}",
+        missing.stdout
+    );
+    h.sh("DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends git >/dev/null 2>&1");
+    // A repository on the host: main has two commits, the first tagged v1 (annotated).
+    h.sh("set -e; git init -q -b main /tmp/w && cd /tmp/w && git config user.email t@eov && git config user.name t \
+          && echo one > f && git add f && git commit -qm one && git tag -a v1 -m v1 \
+          && echo two > f && git commit -qam two && git clone -q --bare /tmp/w /srv/repo.git");
+    let probe = "cd /opt/src 2>/dev/null && git rev-parse HEAD && cat f || echo none";
+    let first = h.converge(&play("v1", false), probe, 1);
+    assert!(
+        first
+            .stdout
+            .contains("/opt/src state: absent -> clone of /srv/repo.git at v1"),
+        "{}",
+        first.stdout
+    );
+    assert_eq!(h.sh("cat /opt/src/f"), "one\n");
+    h.converge(&play("main", false), probe, 1);
+    assert_eq!(h.sh("cat /opt/src/f"), "two\n");
+    assert_eq!(
+        h.sh("git -C /opt/src rev-parse --abbrev-ref HEAD"),
+        "main\n"
+    );
+    // Local changes are not thrown away unless forced.
+    h.sh("echo local > /opt/src/f");
+    let kept = h.run(&play("v1", false), &[]);
+    assert_ne!(kept.code, 0);
+    assert!(
+        kept.stdout.contains("`/opt/src` has local changes"),
+        "{}",
+        kept.stdout
+    );
+    assert_eq!(h.sh("cat /opt/src/f"), "local\n");
+    h.converge(&play("v1", true), probe, 1);
+    assert_eq!(h.sh("cat /opt/src/f"), "one\n");
+    let unknown = h.run(&play("v9", false), &[]);
+    assert!(
+        unknown
+            .stdout
+            .contains("`/srv/repo.git` has no branch or tag `v9`"),
+        "{}",
+        unknown.stdout
+    );
+}
