@@ -60,6 +60,19 @@ chmod 755 /usr/bin/sudo",
     );
 }
 
+/// Stops (SIGSTOP) the first process that has a temp file of `/srv/k` open and prints its pid
+/// (gives up after about two minutes).
+const FREEZE_WRITER: &str = r#"i=0
+while [ $i -lt 6000 ]; do
+  for fd in /proc/[0-9]*/fd/*; do
+    case $(readlink "$fd" 2>/dev/null) in
+      /srv/k/.eov.*) p=${fd#/proc/}; p=${p%%/*}; kill -STOP "$p" && echo "$p" && exit 0 ;;
+    esac
+  done
+  i=$((i + 1)); sleep 0.02
+done
+exit 1"#;
+
 /// eov killed (SIGKILL) in the middle of a large copy: the old file stays whole and no temp
 /// file is left on the host.
 #[test]
@@ -82,6 +95,15 @@ fn a_copy_killed_mid_transfer_leaves_the_old_file() {
         "p.eov",
         r#"play "p" on "lab" { task "big" { copy { src = "big.bin", dest = "/srv/k/big" } } }"#,
     );
+    // On the host, the process writing the temp file is stopped (SIGSTOP) as soon as it has
+    // it open: the transfer is then frozen mid-way, whatever the machine's load, and eov is
+    // killed while the host holds part of the file.
+    let watcher = Command::new("podman")
+        .args(["exec", &lab.container(1), "sh", "-c", FREEZE_WRITER])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let mut child = Command::new(EOV)
         .args(["run", "p.eov", "-i"])
         .arg(lab.inventory())
@@ -90,26 +112,24 @@ fn a_copy_killed_mid_transfer_leaves_the_old_file() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let temp_size = || {
-        lab.sh(1, "stat -c %s /srv/k/.eov.* 2>/dev/null | head -1")
-            .trim()
-            .parse::<u64>()
-            .unwrap_or(0)
-    };
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while temp_size() == 0 {
-        assert!(
-            Instant::now() < deadline,
-            "the transfer never started on the host"
-        );
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "eov ended before it was killed"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let frozen = watcher.wait_with_output().unwrap();
+    let writer = String::from_utf8_lossy(&frozen.stdout).trim().to_string();
+    assert!(
+        writer.parse::<u32>().is_ok(),
+        "no writer of a temp file was seen on the host: {writer:?}"
+    );
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "eov ended while its transfer was frozen"
+    );
+    let part = lab.sh(1, "stat -c %s /srv/k/.eov.* | head -1");
+    assert!(
+        part.trim().parse::<u64>().unwrap_or(0) < 200 << 20,
+        "the whole file was there: {part}"
+    );
     child.kill().unwrap();
     child.wait().unwrap();
+    lab.sh(1, &format!("kill -CONT {writer}"));
     let deadline = Instant::now() + Duration::from_secs(30);
     while lab.sh(1, "ls -a /srv/k").contains(".eov.") {
         assert!(
