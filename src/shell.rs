@@ -80,16 +80,19 @@ fn compare(dest: &str, before: &Before) -> String {
         ),
     };
     format!(
+        // The lock is a file made with O_EXCL (`set -C`) holding the writer's pid: made by
+        // the shell itself, no process to start (a write costs a few processes already).
         "l={lock}\n\
          i=0\n\
-         while ! mkdir \"$l\" 2>/dev/null; do\n\
-         \x20 o=$(cat \"$l/pid\" 2>/dev/null) || o=\n\
-         \x20 if [ -n \"$o\" ] && ! kill -0 \"$o\" 2>/dev/null; then rm -rf \"$l\"; continue; fi\n\
+         set -C\n\
+         until {{ echo $$ > \"$l\"; }} 2>/dev/null; do\n\
+         \x20 o=$(cat \"$l\" 2>/dev/null) || o=\n\
+         \x20 if [ -n \"$o\" ] && ! kill -0 \"$o\" 2>/dev/null; then rm -f \"$l\"; continue; fi\n\
          \x20 i=$((i+1)); if [ $i -gt 300 ]; then echo {d}': locked by another writer' >&2; exit 1; fi\n\
          \x20 sleep 0.1\n\
          done\n\
-         echo $$ > \"$l/pid\"\n\
-         trap 'rm -f \"$t\"; rm -rf \"$l\"' EXIT\n\
+         set +C\n\
+         trap 'rm -f \"$t\" \"$l\"' EXIT\n\
          if ! {{ {check}; }}; then echo {d}': changed since it was read' >&2; exit {CHANGED_SINCE_READ}; fi\n",
         lock = quote(&format!("{dest}.eov-lock")),
     )
@@ -147,10 +150,13 @@ pub fn atomic_write_with(
          if [ ! -w {dir} ]; then echo {dir}': Permission denied' >&2; exit 1; fi\n\
          t={t}\ntrap 'rm -f \"$t\"' EXIT\ntrap 'exit 129' HUP\ntrap 'exit 130' INT\ntrap 'exit 143' TERM\n\
          {umask}set -C\ncat > \"$t\"\nset +C\n\
-         n=$(wc -c < \"$t\")\n\
-         if [ \"$n\" -ne {len} ]; then echo \"transfer incomplete: got $n of {len} bytes\" >&2; exit 1; fi\n\
          s=$(sha256sum < \"$t\")\n\
-         if [ \"${{s%% *}}\" != {sum} ]; then echo 'transfer corrupted: the checksum does not match' >&2; exit 1; fi\n"
+         if [ \"${{s%% *}}\" != {sum} ]; then\n\
+         \x20 n=$(wc -c < \"$t\")\n\
+         \x20 if [ \"$n\" -ne {len} ]; then echo \"transfer incomplete: got $n of {len} bytes\" >&2;\n\
+         \x20 else echo 'transfer corrupted: the checksum does not match' >&2; fi\n\
+         \x20 exit 1\n\
+         fi\n"
     );
     match mode {
         // A mode the umask can give (no execute or special bits) is set by it, at creation.
@@ -170,7 +176,7 @@ pub fn atomic_write_with(
     s.push_str(&compare(dest, &expected.before));
     s.push_str(&replace(&d));
     if expected.before != Before::Any {
-        s.push_str("rm -rf \"$l\"\n");
+        s.push_str("rm -f \"$l\"\n");
     }
     s.push_str("trap - EXIT\n");
     s
@@ -405,8 +411,7 @@ mod tests {
         let script = atomic_write(new.to_str().unwrap(), &e, None, None, None);
         assert!(sh_with_stdin(&script, b"x").0);
         // A lock left by a writer that died is taken over.
-        std::fs::create_dir(dir.path().join("f.eov-lock")).unwrap();
-        std::fs::write(dir.path().join("f.eov-lock/pid"), "999999999").unwrap();
+        std::fs::write(dir.path().join("f.eov-lock"), "999999999\n").unwrap();
         let (code, err) = write("three\n", Before::Sha256(sha256_hex(b"two\n")));
         assert_eq!(code, Some(0), "{err}");
         let names: Vec<String> = std::fs::read_dir(dir.path())
