@@ -1,5 +1,6 @@
 //! What a body takes from elsewhere: a role applied in a play or in another role, and the
-//! items of a task file (`import "tasks/x.eov"`), both checked as if written in place.
+//! items of a task file (`import "tasks/x.eov"`), both checked as if written in place; and
+//! opening what an `import` names (task files and play files).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -99,33 +100,7 @@ impl Checker {
             .cloned()
             .unwrap_or_else(|| self.play_dir.clone());
         let path = base.join(&import.path);
-        let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
-        if let Some(at) = self.importing.iter().position(|(k, _)| *k == key) {
-            let chain: Vec<String> = self.importing[at..]
-                .iter()
-                .map(|(_, shown)| shown.clone())
-                .chain(std::iter::once(path.display().to_string()))
-                .collect();
-            self.diags.push(Diagnostic::new(
-                DiagnosticKind::ImportCycle {
-                    file: import.path.clone(),
-                    chain: chain.join(" -> "),
-                },
-                import.span,
-            ));
-            return Vec::new();
-        }
-        if !path.is_file() {
-            self.diags.push(Diagnostic::new(
-                DiagnosticKind::Io {
-                    path: path.display().to_string(),
-                    error: "no such file".into(),
-                },
-                import.span,
-            ));
-            return Vec::new();
-        }
-        let Some(file) = self.parse_file(&path) else {
+        let Some(file) = self.open_import(&import.path, import.span, &path) else {
             return Vec::new();
         };
         if !file.plays.is_empty() || !file.roles.is_empty() || !file.imports.is_empty() {
@@ -137,9 +112,47 @@ impl Checker {
             ));
             return Vec::new();
         }
+        let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
         self.importing.push((key, path.display().to_string()));
         let steps = self.items(&file.tasks, scope, names, tags);
         self.importing.pop();
         steps
+    }
+
+    /// The file an `import` names (`shown` as written, at `span`), parsed; none if it is
+    /// being imported already (a cycle, said with its chain), missing or unparsable.
+    pub(super) fn open_import(
+        &mut self,
+        shown: &str,
+        span: crate::source::Span,
+        path: &Path,
+    ) -> Option<ast::File> {
+        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        if let Some(at) = self.importing.iter().position(|(k, _)| *k == key) {
+            let chain: Vec<String> = self.importing[at..]
+                .iter()
+                .map(|(_, shown)| shown.clone())
+                .chain(std::iter::once(path.display().to_string()))
+                .collect();
+            self.diags.push(Diagnostic::new(
+                DiagnosticKind::ImportCycle {
+                    file: shown.to_string(),
+                    chain: chain.join(" -> "),
+                },
+                span,
+            ));
+            return None;
+        }
+        if !path.is_file() {
+            self.diags.push(Diagnostic::new(
+                DiagnosticKind::Io {
+                    path: path.display().to_string(),
+                    error: "no such file".into(),
+                },
+                span,
+            ));
+            return None;
+        }
+        self.parse_file(path)
     }
 }

@@ -228,33 +228,7 @@ impl Checker {
     /// The plays of an imported file, checked as if written here; a cycle is an error.
     fn import(&mut self, import: &ast::Import, dir: &Path) -> Vec<Play> {
         let path = dir.join(&import.path);
-        let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
-        if let Some(at) = self.importing.iter().position(|(k, _)| *k == key) {
-            let chain: Vec<String> = self.importing[at..]
-                .iter()
-                .map(|(_, shown)| shown.clone())
-                .chain(std::iter::once(path.display().to_string()))
-                .collect();
-            self.diags.push(Diagnostic::new(
-                DiagnosticKind::ImportCycle {
-                    file: import.path.clone(),
-                    chain: chain.join(" -> "),
-                },
-                import.span,
-            ));
-            return Vec::new();
-        }
-        if !path.is_file() {
-            self.diags.push(Diagnostic::new(
-                DiagnosticKind::Io {
-                    path: path.display().to_string(),
-                    error: "no such file".into(),
-                },
-                import.span,
-            ));
-            return Vec::new();
-        }
-        let Some(file) = self.parse_file(&path) else {
+        let Some(file) = self.open_import(&import.path, import.span, &path) else {
             return Vec::new();
         };
         if file.plays.is_empty() && file.imports.is_empty() {
