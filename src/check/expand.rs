@@ -100,7 +100,7 @@ impl Checker {
             .cloned()
             .unwrap_or_else(|| self.play_dir.clone());
         let path = base.join(&import.path);
-        let Some(file) = self.open_import(&import.path, import.span, &path) else {
+        let Some((key, file)) = self.open_import(&import.path, import.span, &path) else {
             return Vec::new();
         };
         if !file.plays.is_empty() || !file.roles.is_empty() || !file.imports.is_empty() {
@@ -112,21 +112,21 @@ impl Checker {
             ));
             return Vec::new();
         }
-        let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
         self.importing.push((key, path.display().to_string()));
         let steps = self.items(&file.tasks, scope, names, tags);
         self.importing.pop();
         steps
     }
 
-    /// The file an `import` names (`shown` as written, at `span`), parsed; none if it is
-    /// being imported already (a cycle, said with its chain), missing or unparsable.
+    /// The file an `import` names (`shown` as written, at `span`), parsed, with its real path
+    /// (the key of `importing`); none if it is being imported already (a cycle, said with its
+    /// chain), missing or unparsable.
     pub(super) fn open_import(
         &mut self,
         shown: &str,
         span: crate::source::Span,
         path: &Path,
-    ) -> Option<ast::File> {
+    ) -> Option<(std::path::PathBuf, ast::File)> {
         let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         if let Some(at) = self.importing.iter().position(|(k, _)| *k == key) {
             let chain: Vec<String> = self.importing[at..]
@@ -153,6 +153,6 @@ impl Checker {
             ));
             return None;
         }
-        self.parse_file(path)
+        self.parse_file(path).map(|file| (key, file))
     }
 }

@@ -22,7 +22,7 @@ use crate::program::{Play, Program, Scope};
 use crate::source::SourceMap;
 use crate::template::Templates;
 
-pub use roles::role_search_path;
+pub use roles::{role_search_path, roles_in};
 
 /// The settings a task takes (`when`, `register`, ...), for editors.
 pub fn task_settings() -> impl Iterator<Item = &'static str> {
@@ -228,7 +228,7 @@ impl Checker {
     /// The plays of an imported file, checked as if written here; a cycle is an error.
     fn import(&mut self, import: &ast::Import, dir: &Path) -> Vec<Play> {
         let path = dir.join(&import.path);
-        let Some(file) = self.open_import(&import.path, import.span, &path) else {
+        let Some((_, file)) = self.open_import(&import.path, import.span, &path) else {
             return Vec::new();
         };
         if file.plays.is_empty() && file.imports.is_empty() {

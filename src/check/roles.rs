@@ -25,6 +25,22 @@ pub fn role_search_path(play_dir: &Path, extra: &[PathBuf]) -> Vec<PathBuf> {
     out
 }
 
+/// The names of the roles in these directories (each a `NAME/main.eov`), sorted, once each.
+pub fn roles_in(search: &[PathBuf]) -> Vec<String> {
+    let mut names: Vec<String> = search
+        .iter()
+        .filter_map(|d| std::fs::read_dir(d).ok())
+        .flat_map(|rd| {
+            rd.filter_map(Result::ok)
+                .filter(|e| e.path().join("main.eov").is_file())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
 impl Checker {
     /// Finds, parses and checks (once) the role `name` in the first of `search` that has it.
     pub(super) fn load_role_in(
@@ -37,15 +53,7 @@ impl Checker {
             .map(|d| d.join(&name.name).join("main.eov"))
             .find(|p| p.is_file())
         else {
-            let known: Vec<String> = search
-                .iter()
-                .filter_map(|d| std::fs::read_dir(d).ok())
-                .flat_map(|rd| {
-                    rd.filter_map(Result::ok)
-                        .filter(|e| e.path().join("main.eov").is_file())
-                        .map(|e| e.file_name().to_string_lossy().into_owned())
-                })
-                .collect();
+            let known = roles_in(search);
             let dirs: Vec<String> = search.iter().map(|d| d.display().to_string()).collect();
             self.diags.push(
                 Diagnostic::new(

@@ -181,16 +181,5 @@ fn role_file(path: &Path, name: &str) -> Option<PathBuf> {
 }
 
 fn roles_in_reach(path: &Path) -> Vec<String> {
-    let mut names: Vec<String> = search_dirs(path)
-        .iter()
-        .filter_map(|d| std::fs::read_dir(d).ok())
-        .flat_map(|rd| {
-            rd.filter_map(Result::ok)
-                .filter(|e| e.path().join("main.eov").is_file())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-        })
-        .collect();
-    names.sort();
-    names.dedup();
-    names
+    crate::check::roles_in(&search_dirs(path))
 }
