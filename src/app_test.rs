@@ -1,14 +1,18 @@
 //! `eov test ROLE`: what molecule does for Ansible. For each scenario in `roles/ROLE/tests/`
-//! (a play file applying the role), on throwaway lab hosts: converge, converge again and
-//! require `changed=0` (idempotence), then run the scenario's tasks tagged `verify`; a summary
-//! per scenario. The lab is removed at the end unless `--keep`.
+//! (a play file applying the role), on throwaway lab hosts: run what is tagged `prepare` once
+//! (what the role needs and does not do itself), converge, converge again and require
+//! `changed=0` (idempotence), then run the scenario's tasks tagged `verify`; a summary per
+//! scenario. The lab is what the scenarios' `lab = { hosts, image }` ask for (or the flags);
+//! it is removed at the end unless `--keep`.
 
 use std::path::{Path, PathBuf};
 
 use crate::cli::{TestArgs, exit};
 use crate::connection::{Cancel, LocalEnv, SshOptions};
 use crate::event::Event;
+use crate::lab::Variant;
 use crate::plan::Selection;
+use crate::program::{LabNeeds, Step};
 use crate::report::{self, Format, Reporter};
 use crate::run::{PrepareError, RunOptions, RunOutcome, RunRequest, RunSummary};
 
@@ -19,7 +23,13 @@ struct Phase {
 }
 
 pub fn test(args: &TestArgs) -> i32 {
-    let search = crate::check::role_search_path(Path::new("."), &args.roles_path);
+    // Absolute: the scenarios run from the lab's state directory (below).
+    let roles_path: Vec<PathBuf> = crate::app::roles_path(&args.roles_path)
+        .iter()
+        .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+        .collect();
+    let here = std::path::absolute(".").unwrap_or_else(|_| PathBuf::from("."));
+    let search = crate::check::role_search_path(&here, &roles_path);
     let Some(dir) = search
         .iter()
         .map(|d| d.join(&args.role))
@@ -31,7 +41,7 @@ pub fn test(args: &TestArgs) -> i32 {
         ));
         return exit::USAGE;
     };
-    let mut scenarios: Vec<PathBuf> = std::fs::read_dir(dir.join("tests"))
+    let mut scenarios: Vec<(PathBuf, bool)> = std::fs::read_dir(dir.join("tests"))
         .map(|rd| {
             rd.filter_map(Result::ok)
                 .map(|e| e.path())
@@ -41,6 +51,7 @@ pub fn test(args: &TestArgs) -> i32 {
                         .as_ref()
                         .is_none_or(|s| p.file_stem().is_some_and(|n| n == s.as_str()))
                 })
+                .map(|p| (p, false))
                 .collect()
         })
         .unwrap_or_default();
@@ -60,7 +71,7 @@ pub fn test(args: &TestArgs) -> i32 {
     );
     let name: String = name.chars().take(20).collect();
     let state = match &args.keep_in {
-        Some(d) => d.clone(),
+        Some(d) => std::path::absolute(d).unwrap_or_else(|_| d.clone()),
         None => std::env::temp_dir().join(format!("eov-test-{name}")),
     };
     let lab = match crate::lab::Lab::new(name.trim_end_matches('-'), &state) {
@@ -70,8 +81,17 @@ pub fn test(args: &TestArgs) -> i32 {
             return exit::USAGE;
         }
     };
+    let needs = match needs(&mut scenarios, &roles_path) {
+        Ok(n) => n,
+        Err(rendered) => {
+            report::stderr(&rendered);
+            return exit::USAGE;
+        }
+    };
+    let hosts = args.hosts.or(needs.hosts).unwrap_or(1);
+    let image = args.image.or(needs.image).unwrap_or_default();
     let progress = |line: &str| report::stderr(&format!("{line}\n"));
-    let inventory = match lab.up(args.hosts, args.image, &progress) {
+    let inventory = match lab.up(hosts, image, &progress) {
         Ok(i) => i,
         Err(e) => {
             report::error(&format!("cannot start the lab: {e}"));
@@ -79,6 +99,13 @@ pub fn test(args: &TestArgs) -> i32 {
             return exit::INTERNAL;
         }
     };
+    // What a scenario writes on the controller (`current/...`: passwords, openrc, fetched
+    // files) goes to the lab's state, not the project's, and goes away with the lab.
+    if let Err(e) = std::env::set_current_dir(&state) {
+        report::error(&format!("{}: {e}", state.display()));
+        let _ = lab.down();
+        return exit::INTERNAL;
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -89,8 +116,8 @@ pub fn test(args: &TestArgs) -> i32 {
     };
     let mut all_passed = true;
     let mut lines = Vec::new();
-    for scenario in &scenarios {
-        let phases = run_scenario(&runtime, scenario, &inventory, args);
+    for (scenario, prepare) in &scenarios {
+        let phases = run_scenario(&runtime, scenario, *prepare, &inventory, &roles_path);
         let (passed, line) = judge(scenario, &phases);
         all_passed &= passed;
         lines.push(line);
@@ -116,30 +143,69 @@ pub fn test(args: &TestArgs) -> i32 {
     if all_passed { exit::OK } else { exit::FAILED }
 }
 
+/// What the scenarios' `lab` settings ask for, together (the most hosts, `openstack` if any
+/// wants it), and each scenario with whether it has anything tagged `prepare`; a scenario
+/// that does not check is reported here, before any host starts.
+fn needs(scenarios: &mut Vec<(PathBuf, bool)>, roles_path: &[PathBuf]) -> Result<LabNeeds, String> {
+    let mut all = LabNeeds::default();
+    let mut checker = crate::check::Checker::new(roles_path.to_vec());
+    for (path, prepare) in scenarios.iter_mut() {
+        let program = checker
+            .check_play_file(path)
+            .map_err(|diagnostics| report::render_diagnostics(&diagnostics, &checker.sources))?;
+        *prepare = program.plays.iter().any(|p| tagged(&p.body, PREPARE));
+        for lab in program.plays.iter().filter_map(|p| p.lab) {
+            all.hosts = all.hosts.max(lab.hosts);
+            if lab.image == Some(Variant::Openstack) {
+                all.image = Some(Variant::Openstack);
+            }
+            all.image = all.image.or(lab.image);
+        }
+    }
+    Ok(all)
+}
+
+/// Whether a step (or a step inside a block) carries `tag` (play tags are on its tasks).
+fn tagged(steps: &[Step], tag: &str) -> bool {
+    steps.iter().any(|s| match s {
+        Step::Task(t) => t.tags.iter().any(|t| t == tag),
+        Step::Block(b) => {
+            b.tags.iter().any(|t| t == tag)
+                || tagged(&b.body, tag)
+                || tagged(&b.rescue, tag)
+                || tagged(&b.always, tag)
+        }
+    })
+}
+
+const PREPARE: &str = "prepare";
+const VERIFY: &str = "verify";
+
 fn run_scenario(
     runtime: &tokio::runtime::Runtime,
     scenario: &Path,
+    prepare: bool,
     inventory: &Path,
-    args: &TestArgs,
+    roles_path: &[PathBuf],
 ) -> Vec<Phase> {
     let mut phases = Vec::new();
-    let steps: [(&'static str, Selection); 3] = [
-        ("converge", skip_verify()),
-        ("idempotence", skip_verify()),
-        (
-            "verify",
-            Selection {
-                tags: vec!["verify".into()],
-                ..Selection::default()
-            },
-        ),
-    ];
+    let only = |tag: &str| Selection {
+        tags: vec![tag.into()],
+        ..Selection::default()
+    };
+    let mut steps: Vec<(&'static str, Selection)> = Vec::new();
+    if prepare {
+        steps.push(("prepare", only(PREPARE)));
+    }
+    steps.push(("converge", converge()));
+    steps.push(("idempotence", converge()));
+    steps.push(("verify", only(VERIFY)));
     for (name, selection) in steps {
         report::stdout(&format!(
             "\n== {}: {name}\n",
             scenario.file_stem().unwrap_or_default().to_string_lossy()
         ));
-        let summary = run_once(runtime, scenario, inventory, selection, args);
+        let summary = run_once(runtime, scenario, inventory, selection, roles_path);
         let stop = !matches!(&summary, Ok(s) if s.outcome == RunOutcome::Ok);
         phases.push(Phase { name, summary });
         if stop {
@@ -149,9 +215,9 @@ fn run_scenario(
     phases
 }
 
-fn skip_verify() -> Selection {
+fn converge() -> Selection {
     Selection {
-        skip_tags: vec!["verify".into()],
+        skip_tags: vec![PREPARE.into(), VERIFY.into()],
         ..Selection::default()
     }
 }
@@ -161,11 +227,11 @@ fn run_once(
     scenario: &Path,
     inventory: &Path,
     selection: Selection,
-    args: &TestArgs,
+    roles_path: &[PathBuf],
 ) -> Result<RunSummary, String> {
     let mut request = RunRequest {
         play: scenario.to_path_buf(),
-        roles_path: crate::app::roles_path(&args.roles_path),
+        roles_path: roles_path.to_vec(),
         selection,
         options: RunOptions {
             ssh: SshOptions {
@@ -203,7 +269,7 @@ fn run_once(
 fn judge(scenario: &Path, phases: &[Phase]) -> (bool, String) {
     let name = scenario.file_stem().unwrap_or_default().to_string_lossy();
     let mut words = Vec::new();
-    let mut passed = phases.len() == 3;
+    let mut passed = phases.last().is_some_and(|p| p.name == "verify");
     for p in phases {
         let word = match &p.summary {
             Err(e) => {

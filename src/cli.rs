@@ -98,12 +98,12 @@ pub struct TestArgs {
     /// Only this scenario (a file name without `.eov`).
     #[arg(long)]
     pub scenario: Option<String>,
-    /// Lab hosts to start.
-    #[arg(long, default_value_t = 1)]
-    pub hosts: usize,
-    /// The lab image.
-    #[arg(long, value_enum, default_value_t = crate::lab::Variant::Base)]
-    pub image: crate::lab::Variant,
+    /// Lab hosts to start (default: the most a scenario's `lab = { hosts = N }` asks, else 1).
+    #[arg(long)]
+    pub hosts: Option<usize>,
+    /// The lab image (default: `openstack` if a scenario's `lab` asks for it, else `base`).
+    #[arg(long, value_enum)]
+    pub image: Option<crate::lab::Variant>,
     /// Keep the lab afterwards, with its state under this directory.
     #[arg(long = "keep", value_name = "STATE_DIR")]
     pub keep_in: Option<PathBuf>,

@@ -6,6 +6,7 @@
 //! (for `eov check`).
 
 mod expand;
+mod lab;
 mod module_call;
 mod roles;
 mod settings;
@@ -256,6 +257,7 @@ impl Checker {
         diags.append(&mut unknown);
         let sudo = s.sudo();
         let any_errors_fatal = s.bool("any_errors_fatal").unwrap_or(false);
+        let lab = lab::lab_needs(&s, &mut diags);
         let tags: Vec<String> = s.strings("tags").into_iter().map(|(t, _)| t).collect();
         self.diags.append(&mut diags);
         let mut diags = Vec::new();
@@ -273,6 +275,7 @@ impl Checker {
             vars: crate::program::vars(&p.vars),
             sudo,
             any_errors_fatal,
+            lab,
             body,
             handlers,
             span: p.span,

@@ -53,6 +53,7 @@ pub(super) const PLAY: Allowed = &[
     ("any_errors_fatal", ArgType::Bool),
     ("become", ArgType::Bool),
     ("become_user", ArgType::Str),
+    ("lab", ArgType::Map),
     ("tags", ArgType::StrOrList),
 ];
 

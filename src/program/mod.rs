@@ -26,9 +26,18 @@ pub struct Play {
     pub sudo: Become,
     /// A host failing in this play stops the run after it: no later play starts.
     pub any_errors_fatal: bool,
+    /// The lab `eov test` starts for this play when it is a role's scenario.
+    pub lab: Option<LabNeeds>,
     pub body: Vec<Step>,
     pub handlers: Vec<Arc<Task>>,
     pub span: Span,
+}
+
+/// `lab = { hosts = N, image = "..." }`: what a scenario needs; unset parts take the defaults.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct LabNeeds {
+    pub hosts: Option<usize>,
+    pub image: Option<crate::lab::Variant>,
 }
 
 #[derive(Debug)]
