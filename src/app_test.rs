@@ -146,7 +146,7 @@ pub fn test(args: &TestArgs) -> i32 {
 /// What the scenarios' `lab` settings ask for, together (the most hosts, `openstack` if any
 /// wants it), and each scenario with whether it has anything tagged `prepare`; a scenario
 /// that does not check is reported here, before any host starts.
-fn needs(scenarios: &mut Vec<(PathBuf, bool)>, roles_path: &[PathBuf]) -> Result<LabNeeds, String> {
+fn needs(scenarios: &mut [(PathBuf, bool)], roles_path: &[PathBuf]) -> Result<LabNeeds, String> {
     let mut all = LabNeeds::default();
     let mut checker = crate::check::Checker::new(roles_path.to_vec());
     for (path, prepare) in scenarios.iter_mut() {
