@@ -16,10 +16,13 @@ const ROLE_WHEN: &str = "when";
 
 pub fn role_search_path(play_dir: &Path, extra: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = vec![play_dir.join("roles"), play_dir.join("..").join("roles")];
-    // A role's test scenarios (`roles/NAME/tests/*.eov`) find the role itself and its siblings.
-    if play_dir.file_name().is_some_and(|n| n == "tests") && play_dir.join("../main.eov").is_file()
+    // A role's test scenarios (`roles/NAME/tests/*.eov`, and the files they import from below
+    // tests/) find the role itself and its siblings.
+    if let Some(tests) = play_dir
+        .ancestors()
+        .find(|d| d.file_name().is_some_and(|n| n == "tests") && d.join("../main.eov").is_file())
     {
-        out.push(play_dir.join("../.."));
+        out.push(tests.join("../.."));
     }
     out.extend(extra.iter().cloned());
     out
