@@ -99,6 +99,11 @@ pub fn test(args: &TestArgs) -> i32 {
             return exit::INTERNAL;
         }
     };
+    if let Err(e) = add_groups(&inventory, &needs.groups, hosts) {
+        report::error(&format!("{}: {e}", inventory.display()));
+        let _ = lab.down();
+        return exit::INTERNAL;
+    }
     // What a scenario writes on the controller (`current/...`: passwords, openrc, fetched
     // files) goes to the lab's state, not the project's, and goes away with the lab.
     if let Err(e) = std::env::set_current_dir(&state) {
@@ -154,15 +159,56 @@ fn needs(scenarios: &mut [(PathBuf, bool)], roles_path: &[PathBuf]) -> Result<La
             .check_play_file(path)
             .map_err(|diagnostics| report::render_diagnostics(&diagnostics, &checker.sources))?;
         *prepare = program.plays.iter().any(|p| tagged(&p.body, PREPARE));
-        for lab in program.plays.iter().filter_map(|p| p.lab) {
+        for lab in program.plays.iter().filter_map(|p| p.lab.as_ref()) {
             all.hosts = all.hosts.max(lab.hosts);
             if lab.image == Some(Variant::Openstack) {
                 all.image = Some(Variant::Openstack);
             }
             all.image = all.image.or(lab.image);
+            for (group, hosts) in &lab.groups {
+                match all.groups.iter_mut().find(|(g, _)| g == group) {
+                    Some((_, have)) => have.extend(hosts.iter().cloned()),
+                    None => all.groups.push((group.clone(), hosts.clone())),
+                }
+            }
         }
     }
     Ok(all)
+}
+
+/// The scenarios' groups, written after the lab's own inventory (a host named twice is listed
+/// once; a host the lab does not have is an error, not an empty group).
+fn add_groups(
+    inventory: &Path,
+    groups: &[(String, Vec<String>)],
+    hosts: usize,
+) -> Result<(), String> {
+    use std::io::Write;
+    if groups.is_empty() {
+        return Ok(());
+    }
+    let mut text = String::new();
+    for (group, members) in groups {
+        text.push_str(&format!("\n[{group}]\n"));
+        let mut seen = Vec::new();
+        for h in members {
+            let n: usize = h[1..].parse().unwrap_or(0);
+            if n == 0 || n > hosts {
+                return Err(format!(
+                    "group `{group}` names {h}, but the lab has h1 to h{hosts}"
+                ));
+            }
+            if !seen.contains(h) {
+                text.push_str(&format!("{h}\n"));
+                seen.push(h.clone());
+            }
+        }
+    }
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(inventory)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(|e| e.to_string())
 }
 
 /// Whether a step (or a step inside a block) carries `tag` (play tags are on its tasks).

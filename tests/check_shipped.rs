@@ -87,3 +87,43 @@ fn plays_and_roles_are_formatted() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The shipped roles with no lab scenario, and why: each needs a service this machine cannot
+/// reach or run. Every other role has `roles/ROLE/tests/*.eov`, run by `eov test` in CI
+/// (tests/lab.rs).
+const NO_SCENARIO: &[(&str, &str)] = &[
+    (
+        "g5k",
+        "the Grid'5000 API: tests/g5k.rs runs it against the API double",
+    ),
+    (
+        "enos",
+        "a Kolla deployment by Enos from PyPI: tests/enos_pypi.rs (opt-in) and computes.rs",
+    ),
+    (
+        "kolla_compute",
+        "Kolla-Ansible's images: tests/computes.rs checks its commands (--check)",
+    ),
+];
+
+#[test]
+fn every_shipped_role_has_a_scenario_or_a_reason() {
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(repo().join("roles")).unwrap() {
+        let entry = entry.unwrap();
+        let role = entry.file_name().to_string_lossy().into_owned();
+        let has = std::fs::read_dir(entry.path().join("tests")).is_ok_and(|rd| {
+            rd.filter_map(Result::ok)
+                .any(|e| e.path().extension().is_some_and(|x| x == "eov"))
+        });
+        let excused = NO_SCENARIO.iter().any(|(r, _)| *r == role);
+        assert!(
+            !(has && excused),
+            "{role} has a scenario now: take it off NO_SCENARIO"
+        );
+        if !has && !excused {
+            missing.push(role);
+        }
+    }
+    assert!(missing.is_empty(), "roles without a scenario: {missing:?}");
+}

@@ -497,3 +497,52 @@ task "index" {
     );
     assert!(bad.stderr.contains("mixed.eov:1:1"), "{}", bad.stderr);
 }
+
+/// A scenario's `lab` setting (what `eov test` starts) is checked like any setting: bad values
+/// and unknown keys located; `eov run` otherwise ignores it. A scenario naming a host the lab
+/// will not have is refused before anything runs.
+#[test]
+fn a_scenario_says_the_lab_it_needs() {
+    let t = Test::new();
+    t.file(
+        "ok.eov",
+        r#"play "p" on "localhost" {
+  lab = { hosts = 3, image = "openstack", groups = { control = ["h1"], compute = ["h2", "h3"] } }
+  task "t" { debug { msg = "x" } }
+}"#,
+    );
+    let ok = t.run(&["run", "ok.eov"]);
+    assert_eq!(ok.code, 0, "{}\n{}", ok.stdout, ok.stderr);
+    t.file(
+        "bad.eov",
+        r#"play "p" on "localhost" {
+  lab = { hosts = 0, image = "ubuntu", groups = { control = "h1", compute = ["db"] }, size = 2 }
+  task "t" { debug { msg = "x" } }
+}"#,
+    );
+    let bad = t.run(&["check", "bad.eov"]);
+    assert_eq!(bad.code, 3, "{}", bad.stderr);
+    for wanted in [
+        "lab.hosts",
+        "lab.image",
+        "lab.groups.control",
+        "lab.groups.compute",
+        "`size`",
+        "bad.eov:2:",
+    ] {
+        assert!(bad.stderr.contains(wanted), "{wanted}:\n{}", bad.stderr);
+    }
+    // `eov test` checks every scenario before it starts a lab.
+    t.file(
+        "roles/r/main.eov",
+        "role r {\n  task \"t\" { debug { msg = \"x\" } }\n}\n",
+    );
+    t.file(
+        "roles/r/tests/default.eov",
+        "play \"p\" on \"all\" {\n  lab = { image = \"none\" }\n  role r\n}\n",
+    );
+    let refused = t.run(&["test", "r"]);
+    assert_eq!(refused.code, 2, "{}\n{}", refused.stdout, refused.stderr);
+    assert!(refused.stderr.contains("lab.image"), "{}", refused.stderr);
+    assert!(!refused.stderr.contains("lab up"), "{}", refused.stderr);
+}

@@ -1,5 +1,6 @@
-//! `lab = { hosts = 2, image = "openstack" }` on a play: the throwaway hosts `eov test` starts
-//! for a role's scenario. Other commands check it and otherwise ignore it.
+//! `lab = { hosts = 2, image = "openstack", groups = { control = ["h1"] } }` on a play: the
+//! throwaway hosts `eov test` starts for a role's scenario, and the inventory groups they are
+//! in besides `lab`. Other commands check it and otherwise ignore it.
 
 use crate::ast::ValueKind;
 use crate::diagnostic::{Diagnostic, DiagnosticKind};
@@ -24,13 +25,28 @@ pub(super) fn lab_needs(s: &Settings, out: &mut Vec<Diagnostic>) -> Option<LabNe
             ("image", ValueKind::Str(name)) if variant(name).is_some() => {
                 needs.image = variant(name);
             }
-            ("hosts" | "image", _) => out.push(Diagnostic::new(
+            ("groups", ValueKind::Map(groups)) => {
+                for g in groups {
+                    match host_names(&g.value.kind) {
+                        Some(hosts) => needs.groups.push((g.key.name.clone(), hosts)),
+                        None => out.push(Diagnostic::new(
+                            DiagnosticKind::WrongType {
+                                what: format!("lab.groups.{}", g.key.name),
+                                expected: "a list of lab host names (\"h1\", \"h2\", ...)".into(),
+                                found: g.value.kind.describe().into(),
+                            },
+                            g.value.span,
+                        )),
+                    }
+                }
+            }
+            ("hosts" | "image" | "groups", _) => out.push(Diagnostic::new(
                 DiagnosticKind::WrongType {
                     what: format!("lab.{}", e.key.name),
-                    expected: if e.key.name == "hosts" {
-                        format!("a whole number of hosts from 1 to {MAX_HOSTS}")
-                    } else {
-                        "\"base\" or \"openstack\"".into()
+                    expected: match e.key.name.as_str() {
+                        "hosts" => format!("a whole number of hosts from 1 to {MAX_HOSTS}"),
+                        "image" => "\"base\" or \"openstack\"".into(),
+                        _ => "a map of group names to lists of lab host names".into(),
                     },
                     found: e.value.kind.describe().into(),
                 },
@@ -45,12 +61,34 @@ pub(super) fn lab_needs(s: &Settings, out: &mut Vec<Diagnostic>) -> Option<LabNe
                     e.key.span,
                 )
                 .help(Some(
-                    "lab takes `hosts` (how many) and `image` (\"base\" or \"openstack\")".into(),
+                    "lab takes `hosts` (how many), `image` (\"base\" or \"openstack\") and \
+                     `groups` (group = [\"h1\", ...])"
+                        .into(),
                 )),
             ),
         }
     }
     Some(needs)
+}
+
+/// `["h1", "h3"]`: the lab names its hosts h1, h2, ...
+fn host_names(kind: &ValueKind) -> Option<Vec<String>> {
+    let ValueKind::List(items) = kind else {
+        return None;
+    };
+    items
+        .iter()
+        .map(|v| match &v.kind {
+            ValueKind::Str(h)
+                if h.len() > 1
+                    && h.starts_with('h')
+                    && h[1..].bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                Some(h.clone())
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 fn variant(name: &str) -> Option<crate::lab::Variant> {

@@ -33,11 +33,14 @@ pub struct Play {
     pub span: Span,
 }
 
-/// `lab = { hosts = N, image = "..." }`: what a scenario needs; unset parts take the defaults.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+/// `lab = { hosts = N, image = "...", groups = {...} }`: what a scenario needs; unset parts
+/// take the defaults.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct LabNeeds {
     pub hosts: Option<usize>,
     pub image: Option<crate::lab::Variant>,
+    /// Inventory groups and their lab hosts (`h1`, ...), besides the group `lab` of all.
+    pub groups: Vec<(String, Vec<String>)>,
 }
 
 #[derive(Debug)]
