@@ -112,6 +112,32 @@ play "again" on "localhost" {
     let out = t.run(&["run", "plain.eov", "--output", "json"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert_eq!(commands(&out.stdout), 0, "{}", out.stdout);
+
+    // Only the hosts of the plays that name facts are asked: `a` runs a play without them
+    // (a host that may be down, as a dead node in remove_compute.eov), `b` one with them.
+    t.file("two", "a eov_connection=local\nb eov_connection=local\n");
+    t.file(
+        "split.eov",
+        r#"play "plain" on "a" { task "d" { debug { msg = "no facts" } } }
+play "facts" on "b" { task "d" { debug { msg = "{{ facts.hostname }}" } } }"#,
+    );
+    let out = t.run(&["run", "split.eov", "-i", "two", "--output", "json"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let last = out.stdout.lines().last().unwrap();
+    let v: serde_json::Value = serde_json::from_str(last).unwrap();
+    let by_host: std::collections::BTreeMap<String, u64> = v["recap"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["host"].as_str().unwrap().to_string(),
+                r["commands"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(by_host.get("a"), Some(&0), "{last}");
+    assert_eq!(by_host.get("b"), Some(&1), "{last}");
 }
 
 /// Gap 7: optional (nullable) parameter types: `str?` accepts `null`, still refuses a list.

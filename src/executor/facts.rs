@@ -1,6 +1,6 @@
 //! Facts about a host (OS, names, addresses, init system, package manager, CPU, memory),
-//! gathered on demand: only when the plan mentions them, once per host per run, in one round
-//! trip. Tasks see them as `facts.*` and under Ansible's `ansible_*` names, for ported roles.
+//! gathered on demand: only for the plays that mention them, once per host per run, in one
+//! round trip. Tasks see them as `facts.*` and under Ansible's `ansible_*` names, for ported roles.
 
 use indexmap::IndexMap;
 use minijinja::Value;
@@ -43,19 +43,24 @@ printf 'cpus=%s\n' "$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null
 sed -n 's/^MemTotal: *\([0-9]*\).*/mem_kb=\1/p' /proc/meminfo 2>/dev/null
 "#;
 
-/// Whether any task, condition or template of the plan names facts.
-pub(super) fn wanted(plan: &Plan) -> bool {
+/// For each play of the plan, whether one of its tasks, conditions or templates names facts:
+/// a host's facts are gathered before the first such play it runs in (a host that only runs
+/// plays without facts, say one that is down and only named by a later play, is never asked).
+pub(super) fn wanted(plan: &Plan) -> Vec<bool> {
     let re = regex::Regex::new(&format!(r"\b(facts|{})\b", ANSIBLE_NAMES.join("|")))
         .expect("a valid regex");
-    let mut texts = Vec::new();
-    for p in &plan.plays {
-        collect_vars(&p.play.vars, &mut texts);
-        collect_steps(&p.steps, &mut texts);
-        for h in &p.play.handlers {
-            collect_task(h, &mut texts);
-        }
-    }
-    texts.iter().any(|t| re.is_match(t))
+    plan.plays
+        .iter()
+        .map(|p| {
+            let mut texts = Vec::new();
+            collect_vars(&p.play.vars, &mut texts);
+            collect_steps(&p.steps, &mut texts);
+            for h in &p.play.handlers {
+                collect_task(h, &mut texts);
+            }
+            texts.iter().any(|t| re.is_match(t))
+        })
+        .collect()
 }
 
 fn collect_steps(steps: &[Step], out: &mut Vec<String>) {

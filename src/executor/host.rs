@@ -140,9 +140,10 @@ impl HostRun {
         (self.host, self.recap, left)
     }
 
-    /// Facts, once per host and run, when the plan uses them (see `facts.rs`).
+    /// Facts, once per host and run, before the first play that uses them (see `facts.rs`).
     async fn gather_facts(&mut self) -> Flow {
-        if !self.s.gather_facts || self.s.facts.get(&self.host).contains_key("facts") {
+        let wanted = self.s.facts_in_play.get(self.play_index) == Some(&true);
+        if !wanted || self.s.facts.get(&self.host).contains_key("facts") {
             return Flow::Go;
         }
         let conn = match self.s.connections.get(&self.host).await {

@@ -47,8 +47,9 @@ struct Shared {
     cancel: Cancel,
     /// Every host pipeline's session (read-ahead and command count).
     sessions: Arc<crate::modules::session::Sessions>,
-    /// The plan mentions facts: gather them on each host before its first play.
-    gather_facts: bool,
+    /// For each play, whether it mentions facts: they are gathered on a host before the first
+    /// such play it runs.
+    facts_in_play: Vec<bool>,
     /// The resume journal, when the run keeps one (see `resume.rs`).
     journal: Option<Journal>,
     /// The journal's path, and why this run keeps none, when it cannot.
@@ -95,7 +96,7 @@ impl Executor {
             run_once: std::sync::Mutex::new(HashMap::new()),
             cancel,
             sessions: Arc::default(),
-            gather_facts: false,
+            facts_in_play: Vec::new(),
             journal,
             journal_unavailable,
             task_keys: HashMap::new(),
@@ -112,7 +113,7 @@ impl Executor {
         // completed from the plan.
         if let Some(shared) = Arc::get_mut(&mut self.shared) {
             preload_templates(&mut shared.templates, &plan);
-            shared.gather_facts = facts::wanted(&plan);
+            shared.facts_in_play = facts::wanted(&plan);
             if shared.journal.is_some() {
                 shared.task_keys = resume::keys(&plan);
             }
