@@ -822,6 +822,93 @@ fn iptables_rules_and_policy() {
 }
 
 #[test]
+fn ip_link_bridge_addresses_mtu_and_removal() {
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { ip_link { name = "br0", kind = "vlan" } } }"#,
+        "`bridge`",
+    );
+    let Some(h) = Host::up("ip_link_bridge_addresses_mtu_and_removal", "ipl") else {
+        return;
+    };
+    let bridge = |addresses: &str, extra: &str| {
+        format!(
+            r#"play "p" on "lab" {{
+  task "bridge" {{ ip_link {{ name = "br-eov", kind = "bridge", addresses = [{addresses}]{extra} }} }}
+}}"#
+        )
+    };
+    let probe =
+        "ip -br addr show dev br-eov 2>&1; ip -o link show dev br-eov 2>&1 | grep -o 'mtu [0-9]*'";
+    // Made, with its address, and up.
+    let first = h.converge(&bridge(r#""192.168.42.1/24""#, ""), probe, 1);
+    assert!(
+        first.stdout.contains("state: absent -> bridge"),
+        "{}",
+        first.stdout
+    );
+    assert!(h.sh("ip -d link show dev br-eov").contains("bridge "));
+    assert!(
+        h.sh("ip -br addr show dev br-eov")
+            .contains("192.168.42.1/24")
+    );
+    assert!(h.sh("ip -o link show dev br-eov").contains(",UP"));
+    // A second address and an MTU; the first address stays (not exclusive).
+    let more = bridge(r#""192.168.42.1/24", "fd00:42::1/64""#, ", mtu = 1400");
+    let out = h.converge(&more, probe, 1);
+    assert!(out.stdout.contains("mtu: 1500 -> 1400"), "{}", out.stdout);
+    let addrs = h.sh("ip -br addr show dev br-eov");
+    assert!(
+        addrs.contains("192.168.42.1/24") && addrs.contains("fd00:42::1/64"),
+        "{addrs}"
+    );
+    // Exclusive: only the listed addresses stay; down.
+    let only = bridge(
+        r#""10.42.0.1/16""#,
+        ", exclusive_addresses = true, up = false",
+    );
+    let out = h.converge(&only, probe, 1);
+    assert!(out.stdout.contains("up: true -> false"), "{}", out.stdout);
+    let addrs = h.sh("ip -br addr show dev br-eov");
+    assert!(
+        addrs.contains("10.42.0.1/16") && !addrs.contains("192.168.42.1"),
+        "{addrs}"
+    );
+    // Refusals come before any change: another kind, no kind to make one, a bad address.
+    let dummy = h.run(
+        r#"play "p" on "lab" { task "t" { ip_link { name = "br-eov", kind = "dummy" } } }"#,
+        &[],
+    );
+    assert!(
+        dummy.stdout.contains("is a bridge, not a dummy"),
+        "{}",
+        dummy.stdout
+    );
+    let nokind = h.run(
+        r#"play "p" on "lab" { task "t" { ip_link { name = "nope0" } } }"#,
+        &[],
+    );
+    assert!(
+        nokind.stdout.contains("no `kind` to make it"),
+        "{}",
+        nokind.stdout
+    );
+    let bad = h.run(&bridge(r#""192.168.42.1""#, ""), &[]);
+    assert!(
+        bad.stdout.contains("not an address with its prefix"),
+        "{}",
+        bad.stdout
+    );
+    // Deleted, then absent stays absent.
+    let gone =
+        r#"play "p" on "lab" { task "t" { ip_link { name = "br-eov", state = "absent" } } }"#;
+    h.converge(gone, probe, 1);
+    assert!(
+        h.sh("ip link show dev br-eov 2>&1")
+            .contains("does not exist")
+    );
+}
+
+#[test]
 fn git_clone_tag_branch_and_local_changes() {
     refused_by_check(
         r#"play "p" on "all" { task "t" { git { repo = "/srv/r.git", dest = "/opt/r", clone = false } } }"#,

@@ -19,6 +19,7 @@ mod group;
 mod hostname;
 mod http;
 mod include_vars;
+mod ip_link;
 mod iptables;
 mod lineinfile;
 mod meta;
@@ -59,6 +60,7 @@ pub(super) static ALL: &[ModuleDef] = &[
     hostname::DEF,
     http::DEF,
     include_vars::DEF,
+    ip_link::DEF,
     iptables::DEF,
     lineinfile::DEF,
     meta::DEF,
