@@ -20,3 +20,5 @@ echo "== cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --locked
+echo "== cargo test: the tree-sitter grammar (editors/tree-sitter-eov, its own workspace)"
+cargo test --locked --manifest-path editors/tree-sitter-eov/Cargo.toml
