@@ -45,6 +45,10 @@ pub(super) fn describe(rule: Rule) -> &'static str {
         Rule::null => "`null`",
         Rule::ident | Rule::ident_char => "a name",
         Rule::WHITESPACE | Rule::COMMENT | Rule::kw_on => "`on`",
+        Rule::kw_role => "`role`",
+        Rule::kw_param => "`param`",
+        Rule::kw_for => "`for`",
+        Rule::kw_in => "`in`",
     }
 }
 

@@ -85,7 +85,16 @@ accept! {
     tasks_import_in_bodies: r#"role r { import "tasks/a.eov" block { import "b.eov" } rescue { import "c.eov" } }"# => |f| matches!(&f.roles[0].body[0], Item::Import(i) if i.path == "tasks/a.eov");
 }
 
+accept! {
+    // A keyword is a word: `roles` is a setting's name, not `role s`.
+    keyword_prefix_is_a_name: r#"play "p" on "all" { roles = [] }"# => |f| f.plays[0].attrs[0].key.name == "roles";
+}
+
 reject! {
+    keyword_needs_a_space_role: r#"play "p" on "all" { rolex }"# => (26, "syntax error: expected `=`, found `}`");
+    keyword_needs_a_space_param: r#"role r { paramp: str }"# => (9, "syntax error: expected `block`, `handler`, `import`, `param`, `role`, `task` or `vars`, found `paramp`");
+    keyword_needs_a_space_for: r#"play "p" on "all" { task "t" forx in y { } }"# => (29, "syntax error: expected `for`, found `forx`");
+    keyword_needs_a_space_in: r#"play "p" on "all" { task "t" for x iny { } }"# => (35, "syntax error: expected `in`, found `iny`");
     unclosed_play: r#"play "p" on "all" {"# => (19, "syntax error: expected `block`, `handler`, `import`, `role`, `task`, `vars`, `}` or a name, found end of file");
     missing_on: r#"play "p" "all" {}"# => (9, "syntax error: expected `on`, found `\"`");
     unknown_top_level: "plya \"p\" on \"all\" {}" => (0, "syntax error: expected `block`, `import`, `play`, `role`, `task` or end of file, found `plya`");
