@@ -24,6 +24,7 @@ mod lineinfile;
 mod meta;
 mod package;
 mod pause;
+mod pip;
 mod service;
 mod set_fact;
 mod slurp;
@@ -64,6 +65,7 @@ pub(super) static ALL: &[ModuleDef] = &[
     meta::DEF,
     package::DEF,
     pause::DEF,
+    pip::DEF,
     service::DEF,
     set_fact::DEF,
     command::SHELL,
