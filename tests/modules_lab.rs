@@ -1096,3 +1096,175 @@ fn pip_in_a_virtualenv_and_the_system_python_from_local_wheels() {
         );
     }
 }
+
+/// Whether a TCP connection to `address:port` is accepted within 2 s (a dropped SYN times out).
+fn connects(address: &str, port: u16) -> bool {
+    let to = format!("{address}:{port}").parse().unwrap();
+    std::net::TcpStream::connect_timeout(&to, std::time::Duration::from_secs(2)).is_ok()
+}
+
+#[test]
+fn ufw_rules_policies_and_a_firewall_really_enabled() {
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { ufw { rule = "permit", port = 22 } } }"#,
+        "one of `allow`, `deny`, `limit` or `reject`",
+    );
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { ufw { port = 22, proto = "tcp" } } }"#,
+        "`state`, `policy`, `logging` or `rule`",
+    );
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { ufw { policy = "deny", direction = "sideways" } } }"#,
+        "one of `in`, `out`, `incoming`, `outgoing` or `routed`",
+    );
+    let Some(h) = Host::up("ufw_rules_policies_and_a_firewall_really_enabled", "ufw") else {
+        return;
+    };
+    let missing = h.run(
+        r#"play "p" on "lab" { task "t" { ufw { state = "enabled" } } }"#,
+        &[],
+    );
+    assert!(
+        missing
+            .stdout
+            .contains("ufw not found: install the ufw package"),
+        "{}",
+        missing.stdout
+    );
+    h.sh("DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ufw >/dev/null 2>&1");
+    assert!(!h.sh("command -v ufw").is_empty(), "ufw installed");
+    // Two servers: 8080 will be allowed, 8081 not.
+    h.sh("cd /tmp && for p in 8080 8081; do setsid python3 -m http.server $p >/dev/null 2>&1 < /dev/null & done; sleep 1");
+    let address = h.lab.address(1);
+    assert!(connects(&address, 8080) && connects(&address, 8081));
+    // Everything ufw keeps, and what is loaded: --check must leave all of it as it was.
+    let probe = "md5sum /etc/ufw/user.rules /etc/ufw/user6.rules /etc/ufw/ufw.conf /etc/default/ufw; iptables -S | grep -c ufw";
+    let site = r#"play "p" on "lab" {
+  task "ssh" { ufw { rule = "allow", port = 22, proto = "tcp", comment = "ssh" } }
+  task "web" { ufw { rule = "allow", port = 8080, proto = "tcp", from_ip = "198.18.0.0/15" } }
+  task "limit" { ufw { rule = "limit", direction = "in", interface = "eth0", port = 2222, proto = "tcp" } }
+  task "route" { ufw { rule = "allow", route = true, interface_in = "eth0", interface_out = "eth0", to_ip = "192.0.2.1", port = 80, proto = "tcp" } }
+  task "routed" { ufw { policy = "reject", direction = "routed" } register = "p" }
+  task "log" { ufw { logging = "medium" } register = "l" }
+  task "on" { ufw { state = "enabled" } register = "u" }
+  task "said" { assert { that = ["u.enabled", "p.policies.routed == 'reject'", "p.policies.incoming == 'deny'", "l.logging == 'medium'"] } }
+}"#;
+    let first = h.converge(site, probe, 7);
+    for line in [
+        "+allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in comment='ssh'",
+        "+allow tcp 22 ::/0 any ::/0 in comment='ssh' (v6)",
+        "+allow tcp 8080 0.0.0.0/0 any 198.18.0.0/15 in",
+        "+limit tcp 2222 0.0.0.0/0 any 0.0.0.0/0 in_eth0",
+        "+route:allow tcp 80 192.0.2.1 any 0.0.0.0/0 in_eth0!out_eth0",
+        "ufw policy routed: deny -> reject",
+        "ufw logging: low -> medium",
+        "ufw state: disabled -> enabled",
+    ] {
+        assert!(first.stdout.contains(line), "{line}:\n{}", first.stdout);
+    }
+    // Really enabled: the rules are in the kernel's tables, and they filter (the second run
+    // of `converge` came in over SSH, allowed by the first rule).
+    let loaded = h.sh("iptables -S ufw-user-input");
+    assert!(
+        loaded.contains("-A ufw-user-input -s 198.18.0.0/15 -p tcp -m tcp --dport 8080 -j ACCEPT"),
+        "{loaded}"
+    );
+    assert!(h.sh("iptables -S INPUT").starts_with("-P INPUT DROP\n"));
+    assert!(connects(&address, 8080), "8080 is allowed");
+    assert!(!connects(&address, 8081), "8081 is dropped");
+    assert_eq!(h.sh("ufw status | head -n 1"), "Status: active\n");
+    // A rule deleted: ufw's dry run says it is there, then that it is gone.
+    let delete = r#"play "p" on "lab" { task "t" { ufw { rule = "allow", port = 8080, proto = "tcp", from_ip = "198.18.0.0/15", delete = true } } }"#;
+    let deleted = h.converge(delete, probe, 1);
+    assert!(
+        deleted
+            .stdout
+            .contains("-allow tcp 8080 0.0.0.0/0 any 198.18.0.0/15 in"),
+        "{}",
+        deleted.stdout
+    );
+    assert!(
+        !connects(&address, 8080),
+        "8080 is dropped once its rule is deleted"
+    );
+    // Enabled in ufw.conf but not loaded (as after a reboot without ufw's service): enabling
+    // loads it.
+    h.sh("for t in iptables ip6tables; do $t -P INPUT ACCEPT; $t -P OUTPUT ACCEPT; $t -P FORWARD ACCEPT; $t -F; $t -X; done");
+    assert!(connects(&address, 8081));
+    let enable = r#"play "p" on "lab" { task "t" { ufw { state = "enabled" } } }"#;
+    let reloaded = h.converge(enable, probe, 1);
+    assert!(
+        reloaded
+            .stdout
+            .contains("ufw state: enabled (not loaded) -> enabled"),
+        "{}",
+        reloaded.stdout
+    );
+    assert!(!connects(&address, 8081));
+    // `reloaded` is a change each time it runs on an enabled firewall.
+    let reload = r#"play "p" on "lab" { task "t" { ufw { state = "reloaded" } } }"#;
+    for args in [&["--check"][..], &[][..], &[][..]] {
+        let out = h.run(reload, args);
+        assert!(
+            recap(&out.stdout, "h1").contains("changed=1"),
+            "{args:?}:\n{}",
+            out.stdout
+        );
+    }
+    let off = r#"play "p" on "lab" { task "t" { ufw { state = "disabled" } } }"#;
+    h.converge(off, probe, 1);
+    // ufw stops: its user chains are gone, the others flushed, the policy ACCEPT.
+    assert_eq!(
+        h.sh("iptables -n -L ufw-user-input >/dev/null 2>&1 && echo loaded || echo stopped"),
+        "stopped\n"
+    );
+    assert!(h.sh("iptables -S INPUT").starts_with("-P INPUT ACCEPT\n"));
+    assert!(connects(&address, 8081));
+    let nothing = h.run(reload, &[]);
+    assert!(
+        nothing
+            .stdout
+            .contains("ufw is not enabled: nothing to reload")
+            && recap(&nothing.stdout, "h1").contains("changed=0"),
+        "{}",
+        nothing.stdout
+    );
+    // A rule ufw refuses is an error before anything changes.
+    let bad = h.run(
+        r#"play "p" on "lab" { task "t" { ufw { rule = "allow", port = 99999 } } }"#,
+        &["--check"],
+    );
+    assert_ne!(bad.code, 0);
+    assert!(
+        bad.stdout
+            .contains("ufw refuses the rule `allow from any to any port 99999`: ERROR: Bad port"),
+        "{}",
+        bad.stdout
+    );
+    // `reset`: back to the package's rules, disabled; always a change (ufw writes backups).
+    let reset = r#"play "p" on "lab" { task "t" { ufw { state = "reset" } } }"#;
+    let before = h.sh(probe);
+    let dry = h.run(reset, &["--check", "--diff"]);
+    assert!(
+        recap(&dry.stdout, "h1").contains("changed=1"),
+        "{}",
+        dry.stdout
+    );
+    assert!(
+        dry.stdout
+            .contains("ufw state: disabled -> reset (disabled)")
+            && dry
+                .stdout
+                .contains("-allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in comment='ssh'"),
+        "{}",
+        dry.stdout
+    );
+    assert_eq!(h.sh(probe), before);
+    let done = h.run(reset, &[]);
+    assert!(
+        recap(&done.stdout, "h1").contains("changed=1"),
+        "{}",
+        done.stdout
+    );
+    assert_eq!(h.sh("grep -c '^### tuple' /etc/ufw/user.rules"), "0\n");
+}

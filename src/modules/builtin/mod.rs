@@ -33,6 +33,7 @@ mod sysctl;
 mod systemd;
 mod template;
 mod timezone;
+mod ufw;
 mod unarchive;
 mod user;
 mod wait_for;
@@ -75,6 +76,7 @@ pub(super) static ALL: &[ModuleDef] = &[
     systemd::DEF,
     template::DEF,
     timezone::DEF,
+    ufw::DEF,
     unarchive::DEF,
     user::DEF,
     wait_for::DEF,
