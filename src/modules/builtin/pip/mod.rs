@@ -59,9 +59,9 @@ pub const SPEC: ModuleSpec = ModuleSpec {
 };
 
 /// The first pip that knows `install --dry-run --report`.
-const DRY_RUN: (u64, u64) = (22, 2);
-/// The first pip that knows PEP 668 and `--break-system-packages`.
-const PEP_668: (u64, u64) = (23, 0);
+const DRY_RUN: (u64, u64, u64) = (22, 2, 0);
+/// The first pip that knows `--break-system-packages` (PEP 668 came in 23.0).
+const PEP_668: (u64, u64, u64) = (23, 0, 1);
 
 /// Options every pip command gets: never ask PyPI whether pip is outdated, never prompt.
 const QUIET_PIP: &str = "--disable-pip-version-check --no-input";
@@ -402,7 +402,7 @@ pub struct Env {
     /// Why the virtualenv cannot be created (`None`: it can, or there is no need).
     creator_problem: Option<String>,
     pip: String,
-    version: Option<(u64, u64)>,
+    version: Option<(u64, u64, u64)>,
     /// Normalized name -> (name, version).
     installed: BTreeMap<String, (String, String)>,
     managed: bool,
@@ -412,17 +412,19 @@ pub struct Env {
     report: Option<Vec<(String, String)>>,
 }
 
-fn major_minor(version: &str) -> Option<(u64, u64)> {
-    let mut parts = version.trim().split('.');
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next().map_or(Some(0), |m| {
-        m.chars()
+/// pip's version as (major, minor, patch): `23.0.1`, `22.2` (patch 0), `24.1b1` (patch 0).
+fn pip_version(version: &str) -> Option<(u64, u64, u64)> {
+    let mut parts = version.trim().split('.').map(|p| {
+        p.chars()
             .take_while(char::is_ascii_digit)
             .collect::<String>()
-            .parse()
+            .parse::<u64>()
             .ok()
-    })?;
-    Some((major, minor))
+    });
+    let major = parts.next()??;
+    let minor = parts.next().unwrap_or(Some(0))?;
+    let patch = parts.next().unwrap_or(Some(0)).unwrap_or(0);
+    Some((major, minor, patch))
 }
 
 /// `pip list --format=json`: normalized name -> (name, version).
@@ -480,10 +482,10 @@ fn parse_probe(out: &str) -> Result<Env, String> {
             "list" => {
                 env.installed = parse_list(rest)?;
                 if let Some((_, v)) = env.installed.get("pip") {
-                    env.version = major_minor(v);
+                    env.version = pip_version(v);
                 }
             }
-            "version" => env.version = major_minor(rest),
+            "version" => env.version = pip_version(rest),
             "managed" => env.managed = true,
             "req" => req = Some(String::new()),
             "req-missing" => env.requirements_missing = true,
@@ -554,7 +556,9 @@ impl Action for Pip {
                     "{} is pip {}: `state = \"latest\"` and `requirements` need pip 22.2 or later (`pip install --dry-run`) to know what would change; upgrade it first, e.g. `pip {{ name = \"pip>=22.2\" }}` on the same target",
                     env.pip,
                     env.version
-                        .map_or("(unknown version)".into(), |(a, b)| format!("{a}.{b}"))
+                        .map_or("(unknown version)".into(), |(a, b, c)| format!(
+                            "{a}.{b}.{c}"
+                        ))
                 )));
             }
             if can {

@@ -22,7 +22,7 @@ list [{\"name\": \"eovdemo\", \"version\": \"1.0\"}, {\"name\": \"Eov_Tool\", \"
 #[test]
 fn what_is_installed_decides_present_and_absent() {
     let env = parse_probe(PROBE).unwrap();
-    assert_eq!(env.version, Some((23, 0)));
+    assert_eq!(env.version, Some((23, 0, 1)));
     assert_eq!(env.pip, "/srv/venv/bin/pip");
     assert!(!env.venv_missing);
     let names = |v: &[&str]| Value::from(v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
@@ -96,10 +96,19 @@ fn the_probe_says_what_is_missing() {
             .is_none()
     );
     let sys = parse_probe("pip python3 -m pip\nlist []\nversion 20.3.4\nmanaged\n").unwrap();
-    assert_eq!(sys.version, Some((20, 3)));
+    assert_eq!(sys.version, Some((20, 3, 4)));
     assert!(sys.managed);
     assert!(parse_probe("nopip\n").unwrap().nopip);
     assert!(parse_probe("list not json\n").is_err());
+}
+
+#[test]
+fn pip_versions() {
+    use super::pip_version;
+    assert_eq!(pip_version("23.0.1"), Some((23, 0, 1)));
+    assert_eq!(pip_version("22.2"), Some((22, 2, 0)));
+    assert_eq!(pip_version("24.1b1"), Some((24, 1, 0)));
+    assert_eq!(pip_version(""), None);
 }
 
 #[test]
