@@ -1012,19 +1012,27 @@ fn pip_in_a_virtualenv_and_the_system_python_from_local_wheels() {
         latest.stdout
     );
     assert!(h.sh(probe).starts_with("eovdemo==2.0\n"));
-    // Down to `version`, and two packages removed (names compared as PEP 503 says).
+    // Down to `version`, and two packages removed (names compared as PEP 503 says); a
+    // second virtualenv that sees the system's packages, made and filled under a umask.
+    let venv2 = "cat /srv/venv2/pyvenv.cfg 2>&1; stat -c %a /srv/venv2 /srv/venv2/lib/python3*/site-packages/eovdep.py 2>&1";
     let down = h.converge(
         &format!(
             r#"play "p" on "lab" {{
   task "down" {{ pip {{ name = "eovdemo", version = "1.0", virtualenv = "/srv/venv", {offline} }} }}
   task "gone" {{ pip {{ name = ["eovtool", "EovDep"], state = "absent", virtualenv = "/srv/venv" }} }}
+  task "site" {{ pip {{ name = "eovdep", virtualenv = "/srv/venv2", virtualenv_site_packages = true, umask = "0077", {offline} }} }}
 }}"#
         ),
-        probe,
-        2,
+        &format!("{probe}; {venv2}"),
+        3,
     );
     assert!(down.stdout.contains("-eovtool==1.2.0"), "{}", down.stdout);
     assert_eq!(h.sh(probe), "eovdemo==1.0\n");
+    let made = h.sh(venv2);
+    assert!(
+        made.contains("include-system-site-packages = true\n") && made.ends_with("700\n600\n"),
+        "{made}"
+    );
     // A specifier the installed version does not satisfy (decided here, by PEP 440).
     h.converge(&venv(r#""eovdemo>=2""#, ""), probe, 1);
     assert_eq!(h.sh(probe), "eovdemo==2.0\n");
