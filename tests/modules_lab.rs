@@ -972,3 +972,394 @@ fn git_clone_tag_branch_and_local_changes() {
         unknown.stdout
     );
 }
+
+/// Writes wheels into `/srv/wheels` on the host (a wheel is a zip: a module, and
+/// `NAME-VER.dist-info/` with METADATA, WHEEL and RECORD), so pip installs without PyPI.
+const WHEELS: &str = r#"mkdir -p /srv/wheels && cd /srv/wheels && python3 - <<'PY'
+import base64, hashlib, zipfile
+def wheel(name, ver, deps=()):
+    info = f"{name}-{ver}.dist-info"
+    files = {
+        f"{name}.py": f"VERSION = {ver!r}\n",
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {ver}\n"
+        + "".join(f"Requires-Dist: {d}\n" for d in deps),
+        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: eov-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = []
+    for path, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
+        record.append(f"{path},sha256={digest.decode()},{len(text.encode())}")
+    files[f"{info}/RECORD"] = "\n".join(record + [f"{info}/RECORD,,"]) + "\n"
+    with zipfile.ZipFile(f"{name}-{ver}-py3-none-any.whl", "w") as z:
+        for path, text in files.items():
+            z.writestr(path, text)
+wheel("eovdemo", "1.0")
+wheel("eovdemo", "2.0")
+wheel("eovdep", "0.5")
+wheel("eovtool", "1.2.0", ["eovdep>=0.5"])
+PY"#;
+
+#[test]
+fn pip_in_a_virtualenv_and_the_system_python_from_local_wheels() {
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { pip { name = "x", state = "installed" } } }"#,
+        "one of `present`, `absent`, `latest` or `forcereinstall`",
+    );
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { pip { name = "x", virtualenv = "/v", executable = "pip3" } } }"#,
+        "executable",
+    );
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { pip { name = "x", break_system_packages = "maybe" } } }"#,
+        "argument `break_system_packages` of `pip` must be a boolean",
+    );
+    let Some(h) = Host::up(
+        "pip_in_a_virtualenv_and_the_system_python_from_local_wheels",
+        "pip",
+    ) else {
+        return;
+    };
+    let offline = r#"extra_args = "--no-index --find-links /srv/wheels""#;
+    let venv = |name: &str, extra: &str| {
+        format!(
+            r#"play "p" on "lab" {{ task "t" {{ pip {{ name = {name}, virtualenv = "/srv/venv", {offline} {extra} }} register = "r" }} }}"#
+        )
+    };
+    // The lab image has python3 but neither pip nor ensurepip (Debian's python3-venv).
+    let nopip = h.run(
+        r#"play "p" on "lab" { task "t" { pip { name = "eovdemo" } } }"#,
+        &[],
+    );
+    assert!(
+        nopip
+            .stdout
+            .contains("pip not found: install python3-pip, or give `virtualenv`"),
+        "{}",
+        nopip.stdout
+    );
+    let noensurepip = h.run(&venv(r#""eovdemo""#, ""), &[]);
+    assert_ne!(noensurepip.code, 0);
+    assert!(
+        noensurepip.stdout.contains(
+            "cannot create virtualenv /srv/venv: python3 has no ensurepip: install the python3-venv package"
+        ),
+        "{}",
+        noensurepip.stdout
+    );
+    assert_eq!(h.sh("ls /srv/venv 2>&1 >/dev/null | wc -l").trim(), "1");
+    // From Debian's mirror, without the compilers pip recommends.
+    h.sh("DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-venv python3-pip >/dev/null 2>&1");
+    assert!(
+        !h.sh("python3 -m pip --version").is_empty(),
+        "pip installed"
+    );
+    h.sh(WHEELS);
+    assert_eq!(
+        h.sh("ls /srv/wheels | wc -l").trim(),
+        "4",
+        "{}",
+        h.sh("ls -l /srv/wheels")
+    );
+    let probe = "/srv/venv/bin/python -m pip list --format=freeze 2>&1 | grep eov || echo none";
+    // A new virtualenv with a pinned package and one with a dependency.
+    let first = h.converge(
+        &format!(
+            r#"play "p" on "lab" {{
+  task "t" {{ pip {{ name = ["eovdemo==1.0", "eovtool"], virtualenv = "/srv/venv", {offline} }} register = "r" }}
+  task "said" {{ assert {{ that = ["r.packages.eovdemo == '1.0'", "r.packages.eovdep == '0.5'", "r.venv == '/srv/venv'"] }} }}
+}}"#
+        ),
+        probe,
+        1,
+    );
+    assert!(
+        first
+            .stdout
+            .contains("virtualenv /srv/venv state: absent -> created by python3 -m venv"),
+        "{}",
+        first.stdout
+    );
+    // The real run's diff is what pip did: the dependency, and the new virtualenv's pip.
+    for line in ["+eovdemo==1.0", "+eovdep==0.5", "+eovtool==1.2.0", "+pip=="] {
+        assert!(first.stdout.contains(line), "{line}:\n{}", first.stdout);
+    }
+    assert_eq!(h.sh(probe), "eovdemo==1.0\neovdep==0.5\neovtool==1.2.0\n");
+    // `latest`: pip's dry run says what comes; here through the virtualenv's pip, given as
+    // `executable`.
+    let latest = h.converge(
+        &format!(
+            r#"play "p" on "lab" {{ task "t" {{ pip {{ name = "eovdemo", state = "latest", executable = "/srv/venv/bin/pip", {offline} }} }} }}"#
+        ),
+        probe,
+        1,
+    );
+    assert!(
+        latest.stdout.contains("-eovdemo==1.0\n+eovdemo==2.0"),
+        "{}",
+        latest.stdout
+    );
+    assert!(h.sh(probe).starts_with("eovdemo==2.0\n"));
+    // Down to `version`, and two packages removed (names compared as PEP 503 says); a
+    // second virtualenv that sees the system's packages, made and filled under a umask.
+    let venv2 = "cat /srv/venv2/pyvenv.cfg 2>&1; stat -c %a /srv/venv2 /srv/venv2/lib/python3*/site-packages/eovdep.py 2>&1";
+    let down = h.converge(
+        &format!(
+            r#"play "p" on "lab" {{
+  task "down" {{ pip {{ name = "eovdemo", version = "1.0", virtualenv = "/srv/venv", {offline} }} }}
+  task "gone" {{ pip {{ name = ["eovtool", "EovDep"], state = "absent", virtualenv = "/srv/venv" }} }}
+  task "site" {{ pip {{ name = "eovdep", virtualenv = "/srv/venv2", virtualenv_site_packages = true, umask = "0077", {offline} }} }}
+}}"#
+        ),
+        &format!("{probe}; {venv2}"),
+        3,
+    );
+    assert!(down.stdout.contains("-eovtool==1.2.0"), "{}", down.stdout);
+    assert_eq!(h.sh(probe), "eovdemo==1.0\n");
+    let made = h.sh(venv2);
+    assert!(
+        made.contains("include-system-site-packages = true\n") && made.ends_with("700\n600\n"),
+        "{made}"
+    );
+    // A specifier the installed version does not satisfy (decided here, by PEP 440).
+    h.converge(&venv(r#""eovdemo>=2""#, ""), probe, 1);
+    assert_eq!(h.sh(probe), "eovdemo==2.0\n");
+    // What pip cannot find fails, in check mode too, before anything changes.
+    let nine = h.run(&venv(r#""eovdemo==9""#, ""), &["--check"]);
+    assert_ne!(nine.code, 0);
+    assert!(
+        nine.stdout
+            .contains("No matching distribution found for eovdemo==9"),
+        "{}",
+        nine.stdout
+    );
+    // Debian's own Python is externally managed (PEP 668): refused unless asked, before
+    // anything changes.
+    let system = |extra: &str| {
+        format!(r#"task "system" {{ pip {{ name = "eovdemo==1.0", {offline} {extra} }} }}"#)
+    };
+    let managed = h.run(&format!(r#"play "p" on "lab" {{ {} }}"#, system("")), &[]);
+    assert_ne!(managed.code, 0);
+    assert!(
+        managed.stdout.contains("python3 -m pip would change the system's Python, which the OS manages (PEP 668: externally-managed-environment): use `virtualenv`, or set `break_system_packages = true`"),
+        "{}",
+        managed.stdout
+    );
+    let sys_probe = "python3 -m pip list --format=freeze 2>/dev/null | grep eov || echo none";
+    assert_eq!(h.sh(sys_probe), "none\n");
+    // A requirements file on the host, read by pip from `chdir`; and the system's Python
+    // with `break_system_packages`.
+    h.sh("mkdir -p /srv/app && printf 'eovdemo==1.0\\neovtool  # tools\\n' > /srv/app/requirements.txt");
+    let both = |state: &str| {
+        format!(
+            r#"play "p" on "lab" {{
+  task "req" {{ pip {{ requirements = "requirements.txt", chdir = "/srv/app", virtualenv = "/srv/venv", state = "{state}", {offline} }} }}
+  {}
+}}"#,
+            system(&format!(
+                r#", state = "{state}", break_system_packages = true"#
+            ))
+        )
+    };
+    let probes = format!("{probe}; {sys_probe}");
+    h.converge(&both("present"), &probes, 2);
+    assert_eq!(h.sh(probe), "eovdemo==1.0\neovdep==0.5\neovtool==1.2.0\n");
+    assert_eq!(h.sh(sys_probe), "eovdemo==1.0\n");
+    assert_eq!(
+        h.sh("cd / && python3 -c 'import eovdemo; print(eovdemo.VERSION)'"),
+        "1.0\n"
+    );
+    h.converge(&both("absent"), &probes, 2);
+    assert_eq!(h.sh(probe), "eovdep==0.5\n");
+    assert_eq!(h.sh(sys_probe), "none\n");
+    // `forcereinstall` reinstalls every time: changed each run, and not in check mode.
+    let force = venv(r#""eovdep""#, r#", state = "forcereinstall""#);
+    let stamp = "stat -c %Y.%Z /srv/venv/lib/python3*/site-packages/eovdep.py";
+    let before = h.sh(stamp);
+    let dry = h.run(&force, &["--check"]);
+    assert!(
+        recap(&dry.stdout, "h1").contains("changed=1"),
+        "{}",
+        dry.stdout
+    );
+    assert_eq!(h.sh(stamp), before);
+    for _ in 0..2 {
+        let out = h.run(&force, &[]);
+        assert!(
+            recap(&out.stdout, "h1").contains("changed=1"),
+            "{}",
+            out.stdout
+        );
+    }
+}
+
+/// Whether a TCP connection to `address:port` is accepted within 2 s (a dropped SYN times out).
+fn connects(address: &str, port: u16) -> bool {
+    let to = format!("{address}:{port}").parse().unwrap();
+    std::net::TcpStream::connect_timeout(&to, std::time::Duration::from_secs(2)).is_ok()
+}
+
+#[test]
+fn ufw_rules_policies_and_a_firewall_really_enabled() {
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { ufw { rule = "permit", port = 22 } } }"#,
+        "one of `allow`, `deny`, `limit` or `reject`",
+    );
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { ufw { port = 22, proto = "tcp" } } }"#,
+        "`state`, `policy`, `logging` or `rule`",
+    );
+    refused_by_check(
+        r#"play "p" on "all" { task "t" { ufw { policy = "deny", direction = "sideways" } } }"#,
+        "one of `in`, `out`, `incoming`, `outgoing` or `routed`",
+    );
+    let Some(h) = Host::up("ufw_rules_policies_and_a_firewall_really_enabled", "ufw") else {
+        return;
+    };
+    let missing = h.run(
+        r#"play "p" on "lab" { task "t" { ufw { state = "enabled" } } }"#,
+        &[],
+    );
+    assert!(
+        missing
+            .stdout
+            .contains("ufw not found: install the ufw package"),
+        "{}",
+        missing.stdout
+    );
+    h.sh("DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ufw >/dev/null 2>&1");
+    assert!(!h.sh("command -v ufw").is_empty(), "ufw installed");
+    // Two servers: 8080 will be allowed, 8081 not.
+    h.sh("cd /tmp && for p in 8080 8081; do setsid python3 -m http.server $p >/dev/null 2>&1 < /dev/null & done; sleep 1");
+    let address = h.lab.address(1);
+    assert!(connects(&address, 8080) && connects(&address, 8081));
+    // Everything ufw keeps, and what is loaded: --check must leave all of it as it was.
+    let probe = "md5sum /etc/ufw/user.rules /etc/ufw/user6.rules /etc/ufw/ufw.conf /etc/default/ufw; iptables -S | grep -c ufw";
+    let site = r#"play "p" on "lab" {
+  task "ssh" { ufw { rule = "allow", port = 22, proto = "tcp", comment = "ssh" } }
+  task "web" { ufw { rule = "allow", port = 8080, proto = "tcp", from_ip = "198.18.0.0/15" } }
+  task "limit" { ufw { rule = "limit", direction = "in", interface = "eth0", port = 2222, proto = "tcp" } }
+  task "route" { ufw { rule = "allow", route = true, interface_in = "eth0", interface_out = "eth0", to_ip = "192.0.2.1", port = 80, proto = "tcp" } }
+  task "routed" { ufw { policy = "reject", direction = "routed" } register = "p" }
+  task "log" { ufw { logging = "medium" } register = "l" }
+  task "on" { ufw { state = "enabled" } register = "u" }
+  task "said" { assert { that = ["u.enabled", "p.policies.routed == 'reject'", "p.policies.incoming == 'deny'", "l.logging == 'medium'"] } }
+}"#;
+    let first = h.converge(site, probe, 7);
+    for line in [
+        "+allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in comment='ssh'",
+        "+allow tcp 22 ::/0 any ::/0 in comment='ssh' (v6)",
+        "+allow tcp 8080 0.0.0.0/0 any 198.18.0.0/15 in",
+        "+limit tcp 2222 0.0.0.0/0 any 0.0.0.0/0 in_eth0",
+        "+route:allow tcp 80 192.0.2.1 any 0.0.0.0/0 in_eth0!out_eth0",
+        "ufw policy routed: deny -> reject",
+        "ufw logging: low -> medium",
+        "ufw state: disabled -> enabled",
+    ] {
+        assert!(first.stdout.contains(line), "{line}:\n{}", first.stdout);
+    }
+    // Really enabled: the rules are in the kernel's tables, and they filter (the second run
+    // of `converge` came in over SSH, allowed by the first rule).
+    let loaded = h.sh("iptables -S ufw-user-input");
+    assert!(
+        loaded.contains("-A ufw-user-input -s 198.18.0.0/15 -p tcp -m tcp --dport 8080 -j ACCEPT"),
+        "{loaded}"
+    );
+    assert!(h.sh("iptables -S INPUT").starts_with("-P INPUT DROP\n"));
+    assert!(connects(&address, 8080), "8080 is allowed");
+    assert!(!connects(&address, 8081), "8081 is dropped");
+    assert_eq!(h.sh("ufw status | head -n 1"), "Status: active\n");
+    // A rule deleted: ufw's dry run says it is there, then that it is gone.
+    let delete = r#"play "p" on "lab" { task "t" { ufw { rule = "allow", port = 8080, proto = "tcp", from_ip = "198.18.0.0/15", delete = true } } }"#;
+    let deleted = h.converge(delete, probe, 1);
+    assert!(
+        deleted
+            .stdout
+            .contains("-allow tcp 8080 0.0.0.0/0 any 198.18.0.0/15 in"),
+        "{}",
+        deleted.stdout
+    );
+    assert!(
+        !connects(&address, 8080),
+        "8080 is dropped once its rule is deleted"
+    );
+    // Enabled in ufw.conf but not loaded (as after a reboot without ufw's service): enabling
+    // loads it.
+    h.sh("for t in iptables ip6tables; do $t -P INPUT ACCEPT; $t -P OUTPUT ACCEPT; $t -P FORWARD ACCEPT; $t -F; $t -X; done");
+    assert!(connects(&address, 8081));
+    let enable = r#"play "p" on "lab" { task "t" { ufw { state = "enabled" } } }"#;
+    let reloaded = h.converge(enable, probe, 1);
+    assert!(
+        reloaded
+            .stdout
+            .contains("ufw state: enabled (not loaded) -> enabled"),
+        "{}",
+        reloaded.stdout
+    );
+    assert!(!connects(&address, 8081));
+    // `reloaded` is a change each time it runs on an enabled firewall.
+    let reload = r#"play "p" on "lab" { task "t" { ufw { state = "reloaded" } } }"#;
+    for args in [&["--check"][..], &[][..], &[][..]] {
+        let out = h.run(reload, args);
+        assert!(
+            recap(&out.stdout, "h1").contains("changed=1"),
+            "{args:?}:\n{}",
+            out.stdout
+        );
+    }
+    let off = r#"play "p" on "lab" { task "t" { ufw { state = "disabled" } } }"#;
+    h.converge(off, probe, 1);
+    // ufw stops: its user chains are gone, the others flushed, the policy ACCEPT.
+    assert_eq!(
+        h.sh("iptables -n -L ufw-user-input >/dev/null 2>&1 && echo loaded || echo stopped"),
+        "stopped\n"
+    );
+    assert!(h.sh("iptables -S INPUT").starts_with("-P INPUT ACCEPT\n"));
+    assert!(connects(&address, 8081));
+    let nothing = h.run(reload, &[]);
+    assert!(
+        nothing
+            .stdout
+            .contains("ufw is not enabled: nothing to reload")
+            && recap(&nothing.stdout, "h1").contains("changed=0"),
+        "{}",
+        nothing.stdout
+    );
+    // A rule ufw refuses is an error before anything changes.
+    let bad = h.run(
+        r#"play "p" on "lab" { task "t" { ufw { rule = "allow", port = 99999 } } }"#,
+        &["--check"],
+    );
+    assert_ne!(bad.code, 0);
+    assert!(
+        bad.stdout
+            .contains("ufw refuses the rule `allow from any to any port 99999`: ERROR: Bad port"),
+        "{}",
+        bad.stdout
+    );
+    // `reset`: back to the package's rules, disabled; always a change (ufw writes backups).
+    let reset = r#"play "p" on "lab" { task "t" { ufw { state = "reset" } } }"#;
+    let before = h.sh(probe);
+    let dry = h.run(reset, &["--check", "--diff"]);
+    assert!(
+        recap(&dry.stdout, "h1").contains("changed=1"),
+        "{}",
+        dry.stdout
+    );
+    assert!(
+        dry.stdout
+            .contains("ufw state: disabled -> reset (disabled)")
+            && dry
+                .stdout
+                .contains("-allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in comment='ssh'"),
+        "{}",
+        dry.stdout
+    );
+    assert_eq!(h.sh(probe), before);
+    let done = h.run(reset, &[]);
+    assert!(
+        recap(&done.stdout, "h1").contains("changed=1"),
+        "{}",
+        done.stdout
+    );
+    assert_eq!(h.sh("grep -c '^### tuple' /etc/ufw/user.rules"), "0\n");
+}

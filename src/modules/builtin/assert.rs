@@ -27,7 +27,14 @@ pub fn run(args: &Args, cx: &ModuleCx<'_>) -> Result<Outcome, ModuleError> {
         None => Vec::new(),
     };
     for expr in &that {
-        if !cx.templates.truth(expr, cx.vars)? {
+        // An expression that cannot be evaluated (an undefined field) fails the assertion, as
+        // in Ansible; in check mode after a result only a real run can know (a package not
+        // installed yet), the executor then lets a real run decide.
+        let holds = cx
+            .templates
+            .truth(expr, cx.vars)
+            .map_err(|e| ModuleError::Assertion(e.to_string()))?;
+        if !holds {
             let msg = args
                 .opt_str("fail_msg")?
                 .unwrap_or_else(|| format!("assertion failed: `{expr}`"));

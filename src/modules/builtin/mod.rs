@@ -25,6 +25,7 @@ mod lineinfile;
 mod meta;
 mod package;
 mod pause;
+mod pip;
 mod service;
 mod set_fact;
 mod slurp;
@@ -33,6 +34,7 @@ mod sysctl;
 mod systemd;
 mod template;
 mod timezone;
+mod ufw;
 mod unarchive;
 mod user;
 mod wait_for;
@@ -66,6 +68,7 @@ pub(super) static ALL: &[ModuleDef] = &[
     meta::DEF,
     package::DEF,
     pause::DEF,
+    pip::DEF,
     service::DEF,
     set_fact::DEF,
     command::SHELL,
@@ -75,6 +78,7 @@ pub(super) static ALL: &[ModuleDef] = &[
     systemd::DEF,
     template::DEF,
     timezone::DEF,
+    ufw::DEF,
     unarchive::DEF,
     user::DEF,
     wait_for::DEF,
