@@ -236,7 +236,11 @@ impl Journal {
         } else {
             end.kept = Some(self.path.clone());
         }
-        drop(lock);
+        // Unlocked explicitly, not only closed: a process forked meanwhile (any command this
+        // process starts) shares the open file until it execs, and would keep the lock held.
+        if let Some(file) = lock {
+            let _ = file.unlock();
+        }
         end
     }
 
