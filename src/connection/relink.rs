@@ -31,11 +31,20 @@ pub struct Candidate {
     conn: Connection,
     /// Where the link goes when the run ends, once adopted (`eov serve`'s pool).
     back: Option<Return>,
+    /// The timeout it was made within.
+    timeout: Duration,
 }
 
 impl Candidate {
     pub fn connection(&self) -> &Connection {
         &self.conn
+    }
+
+    /// The timeout the connection was made within: how long a quick question to the host
+    /// (its boot marker) may take before the host counts as not answering (a host going down
+    /// may keep a connection open without a word until keepalives give up).
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 }
 
@@ -96,6 +105,7 @@ impl Relink<'_> {
                 return Ok(Candidate {
                     conn: c.local(self.host),
                     back: None,
+                    timeout: timeout.unwrap_or(c.options.timeout),
                 });
             }
             Route::Ssh { target, known } => (target, known),
@@ -109,6 +119,7 @@ impl Relink<'_> {
         };
         match attempt {
             Ok(link) => Ok(Candidate {
+                timeout: target.timeout,
                 back: c
                     .options
                     .pool
@@ -130,7 +141,7 @@ impl Relink<'_> {
     /// on the host (and its read-ahead) runs on it. It goes back to the pool, if the run has
     /// one, when the run ends.
     pub fn adopt(&self, candidate: Candidate) -> Arc<Connection> {
-        let Candidate { mut conn, back } = candidate;
+        let Candidate { mut conn, back, .. } = candidate;
         if let (Connection::Ssh(ssh), Some(back)) = (&mut conn, back) {
             ssh.lend_to(back);
         }

@@ -174,7 +174,15 @@ impl Reboot {
         };
         let conn = candidate.connection();
         let marker = &self.boot_time_command;
-        let out = run(cx, conn, marker).await?;
+        // A host on its way down may hold a connection open without a word: the marker, a
+        // quick question, must come within the connection's timeout.
+        let Ok(out) = tokio::time::timeout(candidate.timeout(), run(cx, conn, marker)).await else {
+            return Err(Seen::NotYet(format!(
+                "no answer to `{marker}` within {}s",
+                secs(candidate.timeout())
+            )));
+        };
+        let out = out?;
         if !out.success() {
             return Err(Seen::NotYet(format!(
                 "`{marker}` failed: {}",
