@@ -60,9 +60,16 @@ fn lab(cmd: &LabCommand) -> i32 {
     };
     let progress = |line: &str| report::stderr(&format!("{line}\n"));
     let result = match cmd {
-        LabCommand::Up { count, image, .. } => lab.up(*count, *image, &progress).map(|inventory| {
-            report::stdout(&report::render_lab_up(&lab.name, &inventory, *count));
-        }),
+        LabCommand::Up {
+            count,
+            image,
+            restart,
+            ..
+        } => lab
+            .up(*count, *image, *restart, &progress)
+            .map(|inventory| {
+                report::stdout(&report::render_lab_up(&lab.name, &inventory, *count));
+            }),
         LabCommand::Status { .. } => lab
             .status()
             .map(|hosts| report::stdout(&report::render_lab_status(&lab.name, &hosts))),

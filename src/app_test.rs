@@ -91,7 +91,7 @@ pub fn test(args: &TestArgs) -> i32 {
     let hosts = args.hosts.or(needs.hosts).unwrap_or(1);
     let image = args.image.or(needs.image).unwrap_or_default();
     let progress = |line: &str| report::stderr(&format!("{line}\n"));
-    let inventory = match lab.up(hosts, image, &progress) {
+    let inventory = match lab.up(hosts, image, crate::lab::Restart::No, &progress) {
         Ok(i) => i,
         Err(e) => {
             report::error(&format!("cannot start the lab: {e}"));

@@ -242,6 +242,10 @@ pub enum LabCommand {
         /// The hosts' image: `openstack` adds Debian's OpenStack packages (built once, cached).
         #[arg(long, value_enum, default_value = "base")]
         image: crate::lab::Variant,
+        /// `always`: a host whose sshd ends (a reboot command such as `kill 1`) is started
+        /// again by podman, as a machine comes back after a reboot.
+        #[arg(long, value_enum, default_value = "no")]
+        restart: crate::lab::Restart,
         #[command(flatten)]
         lab: LabName,
     },

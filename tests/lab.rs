@@ -53,11 +53,25 @@ impl Lab {
 
     /// A lab from an image variant (`eov lab up --image`), built first if missing.
     pub(crate) fn up_image(count: usize, tag: &str, image: &str) -> Lab {
+        Lab::up_with(count, tag, &["--image", image])
+    }
+
+    /// A lab whose hosts podman starts again when their sshd ends (`--restart always`): a
+    /// reboot command that ends PID 1 brings them back, as a machine after a reboot.
+    pub(crate) fn up_restarting(count: usize, tag: &str) -> Lab {
+        Lab::up_with(count, tag, &["--restart", "always"])
+    }
+
+    /// `eov lab up COUNT OPTIONS`.
+    fn up_with(count: usize, tag: &str, options: &[&str]) -> Lab {
         let name = format!("t{}{tag}", std::process::id() % 10_000);
         let state = tempfile::tempdir().unwrap();
         let _guard = UP.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let lab = Lab { name, state };
-        let out = lab.eov(&["lab", "up", &count.to_string(), "--image", image]);
+        let count = count.to_string();
+        let mut args = vec!["lab", "up", &count];
+        args.extend_from_slice(options);
+        let out = lab.eov(&args);
         assert!(
             out.status.success(),
             "lab up failed:\n{}",

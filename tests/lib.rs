@@ -28,6 +28,7 @@ mod modules_lab;
 mod openvpn;
 mod pool_lab;
 mod read_ahead;
+mod reboot_lab;
 mod resume;
 mod role_authors;
 mod run_api;

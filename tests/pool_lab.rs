@@ -1,7 +1,8 @@
 //! The connection pool through the library's run API (what `eov serve` gives it), on a lab
 //! node: a cancelled run leaves a connection the next run can use, runs at once on one host
-//! get a connection each and one's cancel does not stop the other; and figures (printed,
-//! never asserted): a second run with and without the pool.
+//! get a connection each and one's cancel does not stop the other, a reboot replaces the
+//! pooled connection; and figures (printed, never asserted): a second run with and without
+//! the pool.
 
 use std::time::{Duration, Instant};
 
@@ -187,4 +188,59 @@ fn figures_a_second_run_with_and_without_the_pool() {
     );
     runtime.block_on(pool.close());
     assert_eq!(pool.idle(), 0);
+}
+
+/// A run that reboots a host whose connection came from the pool (`eov serve`): that
+/// connection is closed, not given back; the one made after the reboot is, and the next run
+/// takes it (alive, on the new boot).
+#[test]
+fn a_reboot_replaces_the_pooled_connection() {
+    if !crate::lab::available("a_reboot_replaces_the_pooled_connection") {
+        return;
+    }
+    let lab = Lab::up_restarting(1, "poolrb");
+    let t = Test::new();
+    t.file("hosts", &format!("{}\n", lab.line(1, "eov_user=root")));
+    let record = |n: &str| {
+        format!(
+            r#"task "{n}" {{ shell {{ cmd = "echo \"{n} $SSH_CONNECTION\" >> /root/runs" }} }}"#
+        )
+    };
+    t.file(
+        "seed.eov",
+        &format!("play \"seed\" on \"h1\" {{ {} }}\n", record("{{ n }}")),
+    );
+    t.file(
+        "reboot.eov",
+        &format!(
+            "play \"reboot\" on \"h1\" {{\n  {}\n  task \"reboot\" {{ reboot {{ reboot_command = \"kill 1\", boot_time_command = \"cut -d' ' -f22 /proc/1/stat\", reboot_timeout = 60s }} }}\n  {}\n}}\n",
+            record("before"),
+            record("after")
+        ),
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let pool = ConnectionPool::new(PoolSettings::default());
+        for (play, n) in [
+            ("seed.eov", "seed"),
+            ("reboot.eov", ""),
+            ("seed.eov", "next"),
+        ] {
+            let (outcome, events, _) =
+                run(&t, play, &[("n", n)], Some(pool.clone()), Cancel::default()).await;
+            assert!(matches!(outcome, RunOutcome::Ok), "{play}: {events:?}");
+            assert_eq!(pool.idle(), 1, "{play}: one connection kept, no more");
+        }
+        let p = ports(&lab);
+        assert_eq!(
+            p["before"], p["seed"],
+            "the rebooting run took the pooled one: {p:?}"
+        );
+        assert_ne!(p["after"], p["before"], "{p:?}");
+        assert_eq!(
+            p["next"], p["after"],
+            "the next run took the new one: {p:?}"
+        );
+        pool.close().await;
+    });
 }

@@ -61,16 +61,26 @@ impl Default for SshOptions {
     }
 }
 
-type Slot = Arc<OnceCell<Result<Arc<Connection>, ConnectionError>>>;
+pub(super) type Slot = Arc<OnceCell<Result<Arc<Connection>, ConnectionError>>>;
+
+/// How a host is reached.
+pub(super) enum Route {
+    Local,
+    Ssh {
+        target: Target,
+        known: Arc<KnownHosts>,
+    },
+}
 
 pub struct Connections {
     inventory: Arc<Inventory>,
-    options: SshOptions,
-    cancel: Cancel,
+    pub(super) options: SshOptions,
+    pub(super) cancel: Cancel,
     /// `~/.ssh/config`, read once per run.
     ssh_config: String,
     keys: Arc<KeyCache>,
-    open: std::sync::Mutex<HashMap<String, Slot>>,
+    /// Each host's connection, opened on first use (replaced by [`super::Relink`]).
+    pub(super) open: std::sync::Mutex<HashMap<String, Slot>>,
     known_hosts: std::sync::Mutex<HashMap<PathBuf, Arc<KnownHosts>>>,
     handshakes: Semaphore,
 }
@@ -148,7 +158,9 @@ impl Connections {
             .clone()
     }
 
-    async fn connect(&self, host: &str) -> Result<Connection, ConnectionError> {
+    /// How `host` is reached: the inventory's variables over `~/.ssh/config` over the run's
+    /// settings (the same answer every time in a run).
+    pub(super) fn route(&self, host: &str) -> Result<Route, ConnectionError> {
         let vars = self.inventory.host_vars(host);
         let kind = var(&vars, &["eov_connection", "ansible_connection"]).unwrap_or_else(|| {
             if CONTROLLER.contains(&host) {
@@ -158,38 +170,12 @@ impl Connections {
             }
         });
         match kind.as_str() {
-            "local" => Ok(Connection::Local(Local::new(
-                host,
-                &self.options.env.user,
-                self.cancel.clone(),
-            ))),
+            "local" => Ok(Route::Local),
             "ssh" => {
                 let cfg = config::resolve(&self.ssh_config, host, &self.options.env.home);
                 let target = self.target(host, &vars, &cfg)?;
                 let known = self.known_hosts_for(host, &vars, &cfg)?;
-                let Some(pool) = &self.options.pool else {
-                    let _permit = self.handshake().await;
-                    return Ok(Connection::Ssh(Box::new(
-                        Ssh::connect(&target, known, self.cancel.clone()).await?,
-                    )));
-                };
-                let key = PoolKey::new(&target, known.path());
-                // Idle connections that do not answer any more are dropped, one by one.
-                while let Some((link, back)) = pool.take(&key) {
-                    if link.revive(&known, target.timeout).await.is_ok() {
-                        let ssh = Ssh::over(&target, link, self.cancel.clone(), Some(back));
-                        return Ok(Connection::Ssh(Box::new(ssh)));
-                    }
-                }
-                let _permit = self.handshake().await;
-                let link = Link::connect(&target, known, &self.cancel).await?;
-                let back = pool.lend(key);
-                Ok(Connection::Ssh(Box::new(Ssh::over(
-                    &target,
-                    link,
-                    self.cancel.clone(),
-                    Some(back),
-                ))))
+                Ok(Route::Ssh { target, known })
             }
             other => Err(unreachable(
                 host,
@@ -198,7 +184,46 @@ impl Connections {
         }
     }
 
-    async fn handshake(&self) -> tokio::sync::SemaphorePermit<'_> {
+    /// A local connection for `host`: commands run on the controller.
+    pub(super) fn local(&self, host: &str) -> Connection {
+        Connection::Local(Local::new(
+            host,
+            &self.options.env.user,
+            self.cancel.clone(),
+        ))
+    }
+
+    async fn connect(&self, host: &str) -> Result<Connection, ConnectionError> {
+        let (target, known) = match self.route(host)? {
+            Route::Local => return Ok(self.local(host)),
+            Route::Ssh { target, known } => (target, known),
+        };
+        let Some(pool) = &self.options.pool else {
+            let _permit = self.handshake().await;
+            return Ok(Connection::Ssh(Box::new(
+                Ssh::connect(&target, known, self.cancel.clone()).await?,
+            )));
+        };
+        let key = PoolKey::new(&target, known.path());
+        // Idle connections that do not answer any more are dropped, one by one.
+        while let Some((link, back)) = pool.take(&key) {
+            if link.revive(&known, target.timeout).await.is_ok() {
+                let ssh = Ssh::over(&target, link, self.cancel.clone(), Some(back));
+                return Ok(Connection::Ssh(Box::new(ssh)));
+            }
+        }
+        let _permit = self.handshake().await;
+        let link = Link::connect(&target, known, &self.cancel).await?;
+        let back = pool.lend(key);
+        Ok(Connection::Ssh(Box::new(Ssh::over(
+            &target,
+            link,
+            self.cancel.clone(),
+            Some(back),
+        ))))
+    }
+
+    pub(super) async fn handshake(&self) -> tokio::sync::SemaphorePermit<'_> {
         self.handshakes
             .acquire()
             .await

@@ -7,6 +7,7 @@ mod factory;
 mod local;
 mod output;
 mod pool;
+mod relink;
 pub mod ssh;
 
 use std::sync::Arc;
@@ -17,6 +18,7 @@ pub use factory::{CONTROLLER, Connections, SshOptions};
 pub use local::Local;
 pub use output::ExecOutput;
 pub use pool::{ConnectionPool, PoolKey, PoolSettings};
+pub use relink::{Candidate, Relink, Reopen};
 pub use ssh::Ssh;
 
 use crate::shell::quote;
@@ -97,6 +99,14 @@ impl Connection {
             }
         }
         Ok(out)
+    }
+
+    /// The host is going away on purpose (a reboot): an SSH connection is closed now and never
+    /// given back to a pool (see [`Relink::retire`]).
+    pub async fn retire(&self) {
+        if let Connection::Ssh(ssh) = self {
+            ssh.retire().await;
+        }
     }
 
     /// The user commands run as when no `become` is asked for.

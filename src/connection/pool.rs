@@ -13,6 +13,9 @@
 //! - **Liveness**: before reuse, a fresh remote shell is started on it within the run's
 //!   timeout; a closed, silent or no longer trusted connection is dropped and a new one made
 //!   (verified again against known_hosts), so a node that rebooted is not reported unreachable.
+//! - **Reboots**: a run whose task reboots a host (the `reboot` module) closes its connection
+//!   to it instead of giving it back, and closes the idle ones under the same key; the
+//!   connection made after the reboot is lent under that key and comes back as usual.
 //! - **Bounds**: idle connections close after `idle` (checked by a background task and on
 //!   every take), at most `max_idle` are kept (the least recently used goes first), and
 //!   [`ConnectionPool::close`] closes them all (server shutdown).
@@ -186,6 +189,14 @@ impl ConnectionPool {
         }
     }
 
+    /// Closes the idle connections made under `key`: the host they reach is going away (a
+    /// reboot), so none of them will answer again.
+    pub(crate) fn forget(&self, key: &PoolKey) {
+        let gone = self.inner.lock().remove(key);
+        // Dropped outside the lock: closing may take a moment.
+        drop(gone);
+    }
+
     /// Idle connections now.
     pub fn idle(&self) -> usize {
         self.inner.lock().idle.len()
@@ -230,6 +241,15 @@ impl<T> State<T> {
     fn take(&mut self, key: &PoolKey) -> Option<T> {
         let at = self.idle.iter().rposition(|i| &i.key == key)?;
         Some(self.idle.remove(at).item)
+    }
+
+    /// Removes every item under `key`; they are returned to be dropped.
+    fn remove(&mut self, key: &PoolKey) -> Vec<T> {
+        let (gone, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.idle)
+            .into_iter()
+            .partition(|i| &i.key == key);
+        self.idle = kept;
+        gone.into_iter().map(|i| i.item).collect()
     }
 
     /// Keeps `item` unless the pool is closed; the items it had to let go (the least recently

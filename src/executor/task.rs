@@ -269,6 +269,7 @@ impl HostRun {
             fetch_root: &fetch_root,
             session: &self.session,
             secrets: &self.s.secrets,
+            relink: self.s.connections.relink(&target),
         };
         let (retries, delay) = match self.polling(t, &vars) {
             Ok(p) => p,

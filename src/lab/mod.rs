@@ -28,6 +28,29 @@ pub struct Lab {
     pub dir: PathBuf,
 }
 
+/// Whether a lab host comes back by itself when its main process (sshd) ends: podman's
+/// `--restart`, acted on by podman itself (conmon), no systemd needed. A container cannot
+/// reboot a kernel, but with `always`, a reboot command that ends PID 1 (`kill 1`) stops it
+/// and podman starts it again, as a machine comes back after a reboot: what the `reboot`
+/// module needs to be tried in the lab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Restart {
+    /// A host whose sshd ends stays stopped.
+    #[default]
+    No,
+    /// A host whose sshd ends is started again (same address, same host key).
+    Always,
+}
+
+impl Restart {
+    fn policy(self) -> &'static str {
+        match self {
+            Restart::No => "no",
+            Restart::Always => "always",
+        }
+    }
+}
+
 /// The script each host runs once: the key for root and for a sudo user `eov`, then its host key
 /// (once [`START`] has made it).
 const SETUP: &str = r#"set -e
@@ -123,6 +146,7 @@ impl Lab {
         &self,
         count: usize,
         variant: Variant,
+        restart: Restart,
         progress: &dyn Fn(&str),
     ) -> Result<PathBuf, LabError> {
         if count == 0 || count > 250 {
@@ -167,7 +191,14 @@ impl Lab {
         let public = std::fs::read(key.with_extension("pub"))
             .map_err(|e| LabError::Other(format!("cannot read the lab key: {e}")))?;
         let third = self.create_network()?;
-        let result = self.start_hosts(count, variant.image(), third, &public, &key, progress);
+        let result = self.start_hosts(
+            count,
+            (variant.image(), restart),
+            third,
+            &public,
+            &key,
+            progress,
+        );
         if result.is_err() {
             let _ = self.down();
         }
@@ -177,7 +208,7 @@ impl Lab {
     fn start_hosts(
         &self,
         count: usize,
-        image: &str,
+        (image, restart): (&str, Restart),
         third: u8,
         public: &[u8],
         key: &Path,
@@ -212,6 +243,8 @@ impl Lab {
                     "NET_RAW",
                     "--device",
                     "/dev/net/tun",
+                    "--restart",
+                    restart.policy(),
                     "--env",
                     &format!("EOV_LAB_HOST={container}"),
                     image,

@@ -8,7 +8,7 @@ use super::ModuleError;
 use super::def::SourceKind;
 use super::path_state::{PathQuery, PathState};
 use super::session::{HostSession, Origin};
-use crate::connection::{Become, Connection, ExecOutput};
+use crate::connection::{Become, Connection, ExecOutput, Relink};
 use crate::template::Templates;
 
 pub struct ModuleCx<'a> {
@@ -28,6 +28,9 @@ pub struct ModuleCx<'a> {
     pub session: &'a HostSession,
     /// The run's secrets, for a module that is handed one (the `http` password).
     pub secrets: &'a crate::redact::Secrets,
+    /// The connection of the host `conn` reaches, as the run holds it: `reboot` lets it go
+    /// and makes the host's next one.
+    pub relink: Relink<'a>,
 }
 
 impl ModuleCx<'_> {
@@ -43,6 +46,15 @@ impl ModuleCx<'_> {
         Ok(self
             .session
             .exec_change(self.conn, script, Some(stdin), self.sudo, Origin::Eov)
+            .await?)
+    }
+
+    /// Runs a script whose effect comes after it returns (a reboot): what was read ahead is
+    /// forgotten, and nothing is read along with it.
+    pub async fn sh_alone(&self, script: &str) -> Result<ExecOutput, ModuleError> {
+        Ok(self
+            .session
+            .exec_change_alone(self.conn, script, self.sudo)
             .await?)
     }
 

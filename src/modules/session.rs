@@ -162,12 +162,7 @@ impl HostSession {
         sudo: Option<&Become>,
         origin: Origin,
     ) -> Result<ExecOutput, ConnectionError> {
-        self.invalidate();
-        if conn.host() != self.host
-            && let Some(registry) = self.registry.upgrade()
-        {
-            registry.invalidate(conn.host());
-        }
+        self.forget(conn.host());
         let plan = self
             .next
             .lock()
@@ -210,6 +205,30 @@ impl HostSession {
             );
         }
         Ok(out)
+    }
+
+    /// Forgets what was read ahead by this pipeline, and by `host`'s if it is another (a
+    /// change made there through `delegate_to`).
+    pub fn forget(&self, host: &str) {
+        self.invalidate();
+        if host != self.host
+            && let Some(registry) = self.registry.upgrade()
+        {
+            registry.invalidate(host);
+        }
+    }
+
+    /// Runs a script after which nothing read now would still hold, once it takes effect (a
+    /// reboot, which happens after the command returns): what was read ahead is forgotten, as
+    /// for any change, and the next tasks' probes do not ride along.
+    pub async fn exec_change_alone(
+        &self,
+        conn: &Connection,
+        script: &str,
+        sudo: Option<&Become>,
+    ) -> Result<ExecOutput, ConnectionError> {
+        self.forget(conn.host());
+        self.exec(conn, script, None, sudo).await
     }
 
     /// Runs a command through `conn`, counted.
@@ -348,5 +367,30 @@ mod tests {
         );
         assert!(p.covers(3));
         assert_eq!(p.commands(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_change_alone_reads_nothing_along_and_forgets_what_was_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f").to_str().unwrap().to_string();
+        let q = PathQuery::new(&path, true, false);
+        let p = Arc::new(Sessions::default()).join("h");
+        let conn = local("h");
+        p.load(&conn, None, vec![1], vec![q.clone()]).await.unwrap();
+        assert!(p.covers(1));
+        p.set_next(Some(ReadAheadPlan {
+            host: "h".into(),
+            sudo: None,
+            tasks: vec![2],
+            queries: vec![q.clone()],
+        }));
+        let out = p
+            .exec_change_alone(&conn, &format!("printf x > {path}; echo done"), None)
+            .await
+            .unwrap();
+        assert_eq!(out.stdout, b"done\n");
+        assert!(!p.covers(1) && !p.covers(2));
+        assert!(p.lookup("h", None, &q).is_none());
+        assert!(p.emptied_by_change());
     }
 }

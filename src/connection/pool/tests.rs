@@ -170,3 +170,16 @@ fn idle_items_expire_and_the_pool_is_bounded() {
     let mut none = State::default();
     assert_eq!(none.put(key("g"), 7, t0, 0), vec![7]);
 }
+
+#[test]
+fn a_rebooting_host_leaves_no_idle_item_under_its_key() {
+    let mut s = State::default();
+    let now = Instant::now();
+    s.put(key("a"), 1, now, 8);
+    s.put(key("b"), 2, now, 8);
+    s.put(key("a"), 3, now, 8);
+    assert_eq!(s.remove(&key("a")), vec![1, 3]);
+    assert_eq!(s.take(&key("a")), None);
+    assert!(s.remove(&key("a")).is_empty());
+    assert_eq!(s.take(&key("b")), Some(2));
+}

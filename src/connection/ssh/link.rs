@@ -71,6 +71,33 @@ impl client::Handler for Client {
     }
 }
 
+/// Why one attempt to connect failed, and whether another may do better.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Failure {
+    pub(crate) reason: String,
+    pub(crate) kind: FailureKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FailureKind {
+    /// No answer, refused, reset, timed out: the host may be down, busy or booting; trying
+    /// again soon may help.
+    Transient,
+    /// The server answered and turned us away (our keys refused, a jump host that failed
+    /// after its own retries): trying again at once will not help, though a host that is
+    /// still booting may accept later.
+    Refused,
+    /// The server's host key is not trusted (unknown, changed, revoked, a certificate):
+    /// never worth trying again.
+    Untrusted,
+}
+
+impl Failure {
+    fn new(reason: String, kind: FailureKind) -> Self {
+        Failure { reason, kind }
+    }
+}
+
 impl Link {
     /// Connects and authenticates, retrying a refused or timed-out connection a few times.
     pub(crate) async fn connect(
@@ -78,30 +105,44 @@ impl Link {
         known: Arc<KnownHosts>,
         cancel: &Cancel,
     ) -> Result<Link, ConnectionError> {
+        Self::connect_retrying(target, known, cancel)
+            .await
+            .map_err(|f| ConnectionError::Unreachable {
+                host: target.host.clone(),
+                reason: f.reason,
+            })
+    }
+
+    /// [`Link::connect`], with the last attempt's failure as it is.
+    async fn connect_retrying(
+        target: &Target,
+        known: Arc<KnownHosts>,
+        cancel: &Cancel,
+    ) -> Result<Link, Failure> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match Self::connect_once(target, known.clone(), cancel).await {
-                Ok(link) => return Ok(link),
-                Err((_, retry)) if retry && attempt <= target.retries && !cancel.is_cancelled() => {
+            match Self::attempt(target, known.clone(), cancel).await {
+                Err(f)
+                    if f.kind == FailureKind::Transient
+                        && attempt <= target.retries
+                        && !cancel.is_cancelled() =>
+                {
                     tokio::time::sleep(Duration::from_millis(300 * u64::from(attempt))).await;
                 }
-                Err((reason, _)) => {
-                    return Err(ConnectionError::Unreachable {
-                        host: target.host.clone(),
-                        reason,
-                    });
-                }
+                done => return done,
             }
         }
     }
 
-    /// One attempt; on failure the reason and whether retrying may help.
-    async fn connect_once(
+    /// One attempt (a jump host on the way is reached with its own retries), within the
+    /// target's timeout for the handshake and again for authentication.
+    pub(crate) async fn attempt(
         t: &Target,
         known: Arc<KnownHosts>,
         cancel: &Cancel,
-    ) -> Result<Link, (String, bool)> {
+    ) -> Result<Link, Failure> {
+        use FailureKind::{Refused, Transient, Untrusted};
         let config = Arc::new(client::Config {
             nodelay: true,
             keepalive_interval: Some(Duration::from_secs(15)),
@@ -123,9 +164,21 @@ impl Link {
         let jump = match &t.jump {
             // Boxed: the jump host may itself be reached through another.
             Some(j) => Some(Box::new(
-                Box::pin(Self::connect(j, known.clone(), cancel))
+                Box::pin(Self::connect_retrying(j, known.clone(), cancel))
                     .await
-                    .map_err(|e| (format!("through the jump host: {e}"), false))?,
+                    .map_err(|f| {
+                        let e = ConnectionError::Unreachable {
+                            host: j.host.clone(),
+                            reason: f.reason,
+                        };
+                        // Retried already: only a refused host key keeps its kind.
+                        let kind = if f.kind == Untrusted {
+                            Untrusted
+                        } else {
+                            Refused
+                        };
+                        Failure::new(format!("through the jump host: {e}"), kind)
+                    })?,
             )),
             None => None,
         };
@@ -136,10 +189,10 @@ impl Link {
                     .expect("problem lock is never poisoned")
                     .take();
                 match refused {
-                    Some(why) => (why, false),
-                    None => (
+                    Some(why) => Failure::new(why, Untrusted),
+                    None => Failure::new(
                         format!("SSH handshake with {}:{} failed: {e}", t.address, t.port),
-                        true,
+                        Transient,
                     ),
                 }
             };
@@ -154,12 +207,12 @@ impl Link {
                     )
                     .await
                     .map_err(|e| {
-                        (
+                        Failure::new(
                             format!(
                                 "the jump host {} cannot open a connection to {}:{}: {e}",
                                 jump.host, t.address, t.port
                             ),
-                            true,
+                            Transient,
                         )
                     })?;
                 return client::connect_stream(config, channel.into_stream(), handler)
@@ -167,9 +220,9 @@ impl Link {
                     .map_err(refused);
             }
             let stream = tokio::net::TcpStream::connect(addr).await.map_err(|e| {
-                (
+                Failure::new(
                     format!("cannot connect to {}:{}: {e}", t.address, t.port),
-                    true,
+                    Transient,
                 )
             })?;
             let _ = stream.set_nodelay(true);
@@ -180,29 +233,37 @@ impl Link {
         let mut handle = match tokio::time::timeout(t.timeout, handshake).await {
             Ok(r) => r?,
             Err(_) => {
-                return Err((
+                return Err(Failure::new(
                     format!(
                         "no SSH answer from {}:{} within {}s",
                         t.address,
                         t.port,
                         t.timeout.as_secs()
                     ),
-                    true,
+                    Transient,
                 ));
             }
         };
         let auth = tokio::time::timeout(t.timeout, authenticate(&mut handle, t)).await;
         match auth {
             Ok(Ok(())) => {}
-            Ok(Err(why)) => return Err((why, false)),
-            Err(_) => return Err((format!("authentication as `{}` timed out", t.user), true)),
+            Ok(Err(why)) => return Err(Failure::new(why, Refused)),
+            Err(_) => {
+                return Err(Failure::new(
+                    format!("authentication as `{}` timed out", t.user),
+                    Transient,
+                ));
+            }
         }
         let Some(host_key) = accepted
             .lock()
             .expect("accepted lock is never poisoned")
             .take()
         else {
-            return Err(("the handshake ended without a host key".into(), false));
+            return Err(Failure::new(
+                "the handshake ended without a host key".into(),
+                Untrusted,
+            ));
         };
         let shell = if t.session {
             session::Session::open(&handle).await

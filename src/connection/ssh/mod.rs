@@ -28,6 +28,7 @@ pub use exec::signal_name;
 pub use keys::KeyCache;
 use known_hosts::KnownHosts;
 use link::Client;
+pub(crate) use link::FailureKind;
 pub use reuse::Stale;
 
 /// Channels open at once on one connection: below sshd's default MaxSessions (10).
@@ -84,12 +85,19 @@ pub struct Ssh {
     cancel: Cancel,
     /// Always `Some` until dropped.
     link: Option<Link>,
-    give_back: Option<super::pool::Return>,
+    /// Where the link goes when the run drops it; taken away when the host goes away on
+    /// purpose ([`Ssh::retire`]): a link to a host that reboots is never kept.
+    give_back: std::sync::Mutex<Option<super::pool::Return>>,
 }
 
 impl Drop for Ssh {
     fn drop(&mut self) {
-        if let (Some(link), Some(back)) = (self.link.take(), self.give_back.take()) {
+        let back = self
+            .give_back
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let (Some(link), Some(back)) = (self.link.take(), back) {
             back.give(link);
         }
     }
@@ -127,8 +135,28 @@ impl Ssh {
             user: target.user.clone(),
             cancel,
             link: Some(link),
-            give_back,
+            give_back: std::sync::Mutex::new(give_back),
         }
+    }
+
+    /// From now on the link goes back to `pool` when the run drops it.
+    pub(crate) fn lend_to(&mut self, back: super::pool::Return) {
+        *self
+            .give_back
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(back);
+    }
+
+    /// The host is going away (a reboot): the connection is closed now, whoever still holds
+    /// it (a command on it fails as a lost connection), and never given back to a pool.
+    pub(crate) async fn retire(&self) {
+        self.give_back
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        let link = self.link();
+        // A host that is already gone may never answer the goodbye.
+        let _ = tokio::time::timeout(Duration::from_secs(2), link.disconnect()).await;
     }
 
     fn link(&self) -> &Link {

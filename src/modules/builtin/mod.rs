@@ -26,6 +26,7 @@ mod meta;
 mod package;
 mod pause;
 mod pip;
+mod reboot;
 mod service;
 mod set_fact;
 mod slurp;
@@ -69,6 +70,7 @@ pub(super) static ALL: &[ModuleDef] = &[
     package::DEF,
     pause::DEF,
     pip::DEF,
+    reboot::DEF,
     service::DEF,
     set_fact::DEF,
     command::SHELL,
