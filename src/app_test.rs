@@ -90,8 +90,13 @@ pub fn test(args: &TestArgs) -> i32 {
     };
     let hosts = args.hosts.or(needs.hosts).unwrap_or(1);
     let image = args.image.or(needs.image).unwrap_or_default();
+    let restart = if needs.restart {
+        crate::lab::Restart::Always
+    } else {
+        crate::lab::Restart::No
+    };
     let progress = |line: &str| report::stderr(&format!("{line}\n"));
-    let inventory = match lab.up(hosts, image, crate::lab::Restart::No, &progress) {
+    let inventory = match lab.up(hosts, image, restart, &progress) {
         Ok(i) => i,
         Err(e) => {
             report::error(&format!("cannot start the lab: {e}"));
@@ -165,6 +170,7 @@ fn needs(scenarios: &mut [(PathBuf, bool)], roles_path: &[PathBuf]) -> Result<La
                 all.image = Some(Variant::Openstack);
             }
             all.image = all.image.or(lab.image);
+            all.restart |= lab.restart;
             for (group, hosts) in &lab.groups {
                 match all.groups.iter_mut().find(|(g, _)| g == group) {
                     Some((_, have)) => have.extend(hosts.iter().cloned()),

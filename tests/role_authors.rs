@@ -533,7 +533,7 @@ fn a_scenario_says_the_lab_it_needs() {
     t.file(
         "ok.eov",
         r#"play "p" on "localhost" {
-  lab = { hosts = 3, image = "openstack", groups = { control = ["h1"], compute = ["h2", "h3"] } }
+  lab = { hosts = 3, image = "openstack", groups = { control = ["h1"], compute = ["h2", "h3"] }, restart = true }
   task "t" { debug { msg = "x" } }
 }"#,
     );
@@ -542,7 +542,7 @@ fn a_scenario_says_the_lab_it_needs() {
     t.file(
         "bad.eov",
         r#"play "p" on "localhost" {
-  lab = { hosts = 0, image = "ubuntu", groups = { control = "h1", compute = ["db"] }, size = 2 }
+  lab = { hosts = 0, image = "ubuntu", groups = { control = "h1", compute = ["db"] }, size = 2, restart = "yes" }
   task "t" { debug { msg = "x" } }
 }"#,
     );
@@ -553,6 +553,7 @@ fn a_scenario_says_the_lab_it_needs() {
         "lab.image",
         "lab.groups.control",
         "lab.groups.compute",
+        "lab.restart",
         "`size`",
         "bad.eov:2:",
     ] {

@@ -1,6 +1,7 @@
 //! `lab = { hosts = 2, image = "openstack", groups = { control = ["h1"] } }` on a play: the
-//! throwaway hosts `eov test` starts for a role's scenario, and the inventory groups they are
-//! in besides `lab`. Other commands check it and otherwise ignore it.
+//! throwaway hosts `eov test` starts for a role's scenario, the inventory groups they are in
+//! besides `lab`, and `restart = true` for roles that reboot hosts. Other commands check it
+//! and otherwise ignore it.
 
 use crate::ast::ValueKind;
 use crate::diagnostic::{Diagnostic, DiagnosticKind};
@@ -25,6 +26,7 @@ pub(super) fn lab_needs(s: &Settings, out: &mut Vec<Diagnostic>) -> Option<LabNe
             ("image", ValueKind::Str(name)) if variant(name).is_some() => {
                 needs.image = variant(name);
             }
+            ("restart", ValueKind::Bool(b)) => needs.restart = *b,
             ("groups", ValueKind::Map(groups)) => {
                 for g in groups {
                     match host_names(&g.value.kind) {
@@ -40,12 +42,13 @@ pub(super) fn lab_needs(s: &Settings, out: &mut Vec<Diagnostic>) -> Option<LabNe
                     }
                 }
             }
-            ("hosts" | "image" | "groups", _) => out.push(Diagnostic::new(
+            ("hosts" | "image" | "groups" | "restart", _) => out.push(Diagnostic::new(
                 DiagnosticKind::WrongType {
                     what: format!("lab.{}", e.key.name),
                     expected: match e.key.name.as_str() {
                         "hosts" => format!("a whole number of hosts from 1 to {MAX_HOSTS}"),
                         "image" => "\"base\" or \"openstack\"".into(),
+                        "restart" => "true or false".into(),
                         _ => "a map of group names to lists of lab host names".into(),
                     },
                     found: e.value.kind.describe().into(),
@@ -61,8 +64,9 @@ pub(super) fn lab_needs(s: &Settings, out: &mut Vec<Diagnostic>) -> Option<LabNe
                     e.key.span,
                 )
                 .help(Some(
-                    "lab takes `hosts` (how many), `image` (\"base\" or \"openstack\") and \
-                     `groups` (group = [\"h1\", ...])"
+                    "lab takes `hosts` (how many), `image` (\"base\" or \"openstack\"), \
+                     `groups` (group = [\"h1\", ...]) and `restart` (hosts started again when \
+                     they stop, for roles that reboot)"
                         .into(),
                 )),
             ),

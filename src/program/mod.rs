@@ -41,6 +41,8 @@ pub struct LabNeeds {
     pub image: Option<crate::lab::Variant>,
     /// Inventory groups and their lab hosts (`h1`, ...), besides the group `lab` of all.
     pub groups: Vec<(String, Vec<String>)>,
+    /// Hosts are started again when they stop (`eov lab up --restart always`): a reboot.
+    pub restart: bool,
 }
 
 #[derive(Debug)]
