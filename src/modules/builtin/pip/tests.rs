@@ -104,7 +104,7 @@ fn the_probe_says_what_is_missing() {
 
 #[test]
 fn pip_versions() {
-    use super::pip_version;
+    use super::probe::pip_version;
     assert_eq!(pip_version("23.0.1"), Some((23, 0, 1)));
     assert_eq!(pip_version("22.2"), Some((22, 2, 0)));
     assert_eq!(pip_version("24.1b1"), Some((24, 1, 0)));
