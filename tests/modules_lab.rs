@@ -74,7 +74,7 @@ impl Host {
 
 /// `eov check` refuses `play`, and its message has `wanted` and points into `p.eov`.
 #[track_caller]
-fn refused_by_check(play: &str, wanted: &str) {
+pub(crate) fn refused_by_check(play: &str, wanted: &str) {
     let t = Test::new();
     t.file("p.eov", play);
     let out = t.run(&["check", "p.eov"]);

@@ -9,6 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::lab::{Lab, available};
+use crate::modules_lab::refused_by_check;
 use crate::support::{EOV, Output, Test, recap};
 
 /// PID 1's start time (clock ticks since the kernel booted): new at each container start.
@@ -58,20 +59,6 @@ fn wait_for_sshd(lab: &Lab, i: usize) {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-}
-
-/// `eov check` refuses `play`, with `wanted` in a message located in `p.eov`.
-#[track_caller]
-fn refused_by_check(play: &str, wanted: &str) {
-    let t = Test::new();
-    t.file("p.eov", play);
-    let out = t.run(&["check", "p.eov"]);
-    assert_ne!(out.code, 0, "{}", out.stderr);
-    assert!(
-        out.stderr.contains(wanted) && out.stderr.contains("p.eov:"),
-        "wanted `{wanted}` located in p.eov:\n{}",
-        out.stderr
-    );
 }
 
 /// No lab needed: arguments are checked before anything runs, and the controller itself

@@ -21,6 +21,17 @@ impl Args {
         Args { values }
     }
 
+    /// Arguments as a module's unit tests write them.
+    #[cfg(test)]
+    pub fn from_pairs(pairs: &[(&str, Value)]) -> Self {
+        Args::new(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
+    }
+
     pub fn values(&self) -> &IndexMap<String, Value> {
         &self.values
     }

@@ -280,18 +280,9 @@ mod tests {
     use crate::modules::Args;
     use minijinja::Value;
 
-    fn args(pairs: &[(&str, Value)]) -> Args {
-        Args::new(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
-        )
-    }
-
     #[test]
     fn rules_from_arguments() {
-        let r = Iptables::new(&args(&[
+        let r = Iptables::new(&Args::from_pairs(&[
             ("protocol", "tcp".into()),
             ("destination_port", 8080.into()),
             ("ctstate", Value::from(vec!["NEW", "ESTABLISHED"])),
@@ -313,7 +304,7 @@ mod tests {
             vec![("comment", "a\"b".into()), ("jump", "ACCEPT".into())],
             vec![("rule_num", Value::from(0)), ("jump", "ACCEPT".into())],
         ] {
-            assert!(Iptables::new(&args(&bad)).is_err(), "{bad:?}");
+            assert!(Iptables::new(&Args::from_pairs(&bad)).is_err(), "{bad:?}");
         }
     }
 }

@@ -362,15 +362,6 @@ pub const DEF: ModuleDef = ModuleDef::new("reboot", &SPEC, |args, cx| {
 mod tests {
     use super::*;
 
-    fn args(pairs: &[(&str, minijinja::Value)]) -> Args {
-        Args::new(
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_string(), v.clone()))
-                .collect(),
-        )
-    }
-
     #[test]
     fn defaults_and_refused_values() {
         let r = Reboot::new(&Args::default()).unwrap();
@@ -378,8 +369,12 @@ mod tests {
         assert_eq!(r.test_command, "whoami");
         assert_eq!(r.boot_time_command, BOOT_ID);
         assert!(r.reboot_command.is_none() && r.connect_timeout.is_none());
-        let bad =
-            |k: &str, v: minijinja::Value| Reboot::new(&args(&[(k, v)])).err().unwrap().to_string();
+        let bad = |k: &str, v: minijinja::Value| {
+            Reboot::new(&Args::from_pairs(&[(k, v)]))
+                .err()
+                .unwrap()
+                .to_string()
+        };
         assert!(bad("reboot_timeout", "0s".into()).contains("above 0s"));
         assert!(bad("pre_reboot_delay", (-1).into()).contains("0s or more"));
         assert!(bad("test_command", " ".into()).contains("`test_command` is empty"));
@@ -388,7 +383,7 @@ mod tests {
 
     /// The script that starts the reboot command, run here with stand-in commands.
     fn issue(command: &str) -> (Option<i32>, String, Duration) {
-        let r = Reboot::new(&args(&[("msg", "".into())])).unwrap();
+        let r = Reboot::new(&Args::from_pairs(&[("msg", "".into())])).unwrap();
         let start = Instant::now();
         let out = std::process::Command::new("sh")
             .args(["-c", &r.issue_script(command)])

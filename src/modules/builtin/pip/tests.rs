@@ -3,17 +3,8 @@ use minijinja::Value;
 use super::{Pip, PipState, Work, parse_probe, parse_report};
 use crate::modules::Args;
 
-fn args(pairs: &[(&str, Value)]) -> Args {
-    Args::new(
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    )
-}
-
 fn pip(pairs: &[(&str, Value)]) -> Pip {
-    Pip::new(&args(pairs)).unwrap_or_else(|e| panic!("{pairs:?}: {e}"))
+    Pip::new(&Args::from_pairs(pairs)).unwrap_or_else(|e| panic!("{pairs:?}: {e}"))
 }
 
 const PROBE: &str = "venv present\npip /srv/venv/bin/pip\n\
@@ -161,6 +152,6 @@ fn arguments() {
         ],
         vec![("name", Value::from(Vec::<String>::new()))],
     ] {
-        assert!(Pip::new(&args(&bad)).is_err(), "{bad:?}");
+        assert!(Pip::new(&Args::from_pairs(&bad)).is_err(), "{bad:?}");
     }
 }

@@ -5,17 +5,8 @@ use super::state::{Rules, parse, readable};
 use crate::modules::Args;
 use minijinja::Value;
 
-fn args(pairs: &[(&str, Value)]) -> Args {
-    Args::new(
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    )
-}
-
 fn rule(pairs: &[(&str, Value)]) -> String {
-    Ufw::new(&args(pairs))
+    Ufw::new(&Args::from_pairs(pairs))
         .unwrap_or_else(|e| panic!("{pairs:?}: {e}"))
         .rule
         .unwrap()
@@ -76,9 +67,9 @@ fn rules_from_arguments() {
         ],
         vec![("state", "reset".into()), ("policy", "deny".into())],
     ] {
-        assert!(Ufw::new(&args(&bad)).is_err(), "{bad:?}");
+        assert!(Ufw::new(&Args::from_pairs(&bad)).is_err(), "{bad:?}");
     }
-    let p = Ufw::new(&args(&[
+    let p = Ufw::new(&Args::from_pairs(&[
         ("policy", "deny".into()),
         ("direction", "out".into()),
     ]))
