@@ -95,10 +95,7 @@ fn host_names(kind: &ValueKind) -> Option<Vec<String>> {
         .collect()
 }
 
+/// An image by its name on the command line (`eov lab up --image NAME`).
 fn variant(name: &str) -> Option<crate::lab::Variant> {
-    match name {
-        "base" => Some(crate::lab::Variant::Base),
-        "openstack" => Some(crate::lab::Variant::Openstack),
-        _ => None,
-    }
+    <crate::lab::Variant as clap::ValueEnum>::from_str(name, false).ok()
 }

@@ -247,7 +247,7 @@ impl Action for IpLink {
                 crate::modules::choice::name_of(want)
             )));
         }
-        let mut change = Change {
+        let change = Change {
             mtu: self.mtu.filter(|m| *m != cur.mtu),
             add: self
                 .addresses
@@ -292,7 +292,6 @@ impl Action for IpLink {
         if let Some(up) = change.up {
             diff = diff.attr("up", cur.up.to_string(), up.to_string());
         }
-        change.create = None;
         Ok(Decision::Change(change, outcome.with_diff(diff)))
     }
 

@@ -11,6 +11,8 @@
 
 mod command;
 mod pep440;
+#[cfg(test)]
+mod pep440_tests;
 mod probe;
 
 use std::collections::BTreeMap;
